@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The one definition of the event linkprof's probes write to the ring buffer.
+ * Go gets the same layout from bpf2go (-type lp_event); event_test.go checks
+ * the sizes agree. The trace stores these bytes unchanged, so any change here
+ * is a trace format change (docs/trace-format.md). */
+#ifndef __LINKPROF_EVENT_H
+#define __LINKPROF_EVENT_H
+
+/* Event kinds. Values are part of the trace format: append, never renumber. */
+enum lp_kind {
+	LP_KIND_NONE = 0,
+	LP_ALL_REDUCE = 1,
+	LP_ALL_GATHER = 2,
+	LP_REDUCE_SCATTER = 3,
+	LP_BROADCAST = 4,
+	LP_BCAST = 5,
+	LP_REDUCE = 6,
+	LP_ALL_TO_ALL = 7,
+	LP_GATHER = 8,
+	LP_SCATTER = 9,
+	LP_SEND = 10,
+	LP_RECV = 11,
+	LP_GROUP_START = 12,
+	LP_GROUP_END = 13,
+	LP_COMM_INIT_RANK = 14,
+	LP_COMM_INIT_RANK_CONFIG = 15,
+	LP_COMM_INIT_ALL = 16,
+	LP_COMM_SPLIT = 17,
+	LP_COMM_DESTROY = 18,
+	LP_LIBRARY_LOAD = 19, /* the dynamic loader's r_brk hook fired: rescan maps */
+	LP_KIND_MAX,
+};
+
+/* Event flags. */
+enum lp_flag {
+	LP_FLAG_RETURN = 1 << 0, /* written by a return probe; ret is valid */
+};
+
+struct lp_event {
+	__u64 ts_ns;       /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
+	__u32 pid;         /* thread group id */
+	__u32 tid;
+	__u16 kind;        /* enum lp_kind */
+	__u16 flags;       /* enum lp_flag */
+	__s32 stack_id;    /* user stack in the stacks map, or -1 */
+	__u64 count;       /* element count as passed (per rank / per peer) */
+	__u64 comm;        /* ncclComm_t handle (for init: the new handle) */
+	__u64 stream;      /* cudaStream_t */
+	__u64 sendbuff;
+	__u64 recvbuff;
+	__u64 aux;         /* comm init: address of the ncclComm_t* slot;
+	                      split: parent comm */
+	__s32 dtype;       /* ncclDataType_t, -1 if none */
+	__s32 redop;       /* ncclRedOp_t, -1 if none */
+	__s32 peer;        /* root or peer, -1 if none; split: color */
+	__s32 group_depth; /* ncclGroupStart nesting of the thread at entry */
+	__s32 rank;        /* comm init: rank; split: key */
+	__s32 nranks;      /* comm init: nranks or ndev */
+	__s32 ret;         /* return probes: ncclResult_t */
+	__u32 _pad;
+};
+
+#endif

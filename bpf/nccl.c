@@ -1,0 +1,460 @@
+//go:build ignore
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Entry probes on NCCL's API. One program per argument shape; the attach
+ * cookie says which NCCL function fired (enum lp_kind). Hot paths are
+ * entry-only: return probes exist only for communicator creation, where the
+ * new handle is known only on return (FACTS.md: uretprobe and seccomp). */
+#include "headers/common.h"
+#include "headers/bpf_helpers.h"
+#include "event.h"
+
+char __license[] SEC("license") = "Dual BSD/GPL";
+
+/* Keep the event types in BTF for bpf2go -type. */
+const struct lp_event *unused_event __attribute__((unused));
+const enum lp_kind *unused_kind __attribute__((unused));
+
+/* Set by the loader before load. */
+volatile const __u64 wakeup_bytes = 256 * 1024; /* wake the reader once this much is queued */
+volatile const __u8 capture_stacks = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* resized by the loader */
+} events SEC(".maps");
+
+/* Thread group ids being recorded. Probes sit on library inodes for every
+ * process that maps them; this map keeps the ones we were asked for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+/* Parents whose new child processes become targets (--children). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} follow_children SEC(".maps");
+
+/* Events the ring buffer had no room for, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* ncclGroupStart nesting per thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __s32);
+} group_depth SEC(".maps");
+
+struct pending_init {
+	__u64 slot;   /* user address of the ncclComm_t* argument */
+	__u64 parent; /* split: parent comm */
+	__s32 rank;   /* split: key */
+	__s32 nranks;
+	__s32 color;
+	__u16 kind;
+	__u16 _pad;
+};
+
+/* Communicator creations between entry and return, per thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct pending_init);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* Arguments by position, per FACTS.md. On x86-64 the 7th and 8th integer
+ * arguments are on the stack at sp+8 and sp+16 at function entry. */
+#if defined(__TARGET_ARCH_x86)
+static __always_inline __u64 arg(struct pt_regs *ctx, int n)
+{
+	__u64 v = 0;
+	switch (n) {
+	case 1: return ctx->di;
+	case 2: return ctx->si;
+	case 3: return ctx->dx;
+	case 4: return ctx->cx;
+	case 5: return ctx->r8;
+	case 6: return ctx->r9;
+	case 7: bpf_probe_read_user(&v, sizeof(v), (void *)(ctx->sp + 8)); return v;
+	case 8: bpf_probe_read_user(&v, sizeof(v), (void *)(ctx->sp + 16)); return v;
+	}
+	return 0;
+}
+static __always_inline __u64 retval(struct pt_regs *ctx) { return ctx->ax; }
+#elif defined(__TARGET_ARCH_arm64)
+/* Untested: arm64 passes the first eight integer arguments in x0-x7. */
+static __always_inline __u64 arg(struct pt_regs *ctx, int n)
+{
+	struct user_pt_regs *r = (struct user_pt_regs *)ctx;
+	if (n >= 1 && n <= 8)
+		return r->regs[n - 1];
+	return 0;
+}
+static __always_inline __u64 retval(struct pt_regs *ctx) { return ((struct user_pt_regs *)ctx)->regs[0]; }
+#else
+#error "unsupported architecture"
+#endif
+
+static __always_inline int is_target(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	return bpf_map_lookup_elem(&targets, &tgid) != 0;
+}
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+	if (n)
+		*n += 1;
+}
+
+/* Reserves an event with every field set to its "none" value. */
+static __always_inline struct lp_event *begin(struct pt_regs *ctx, __u16 kind)
+{
+	if (!is_target())
+		return 0;
+	struct lp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__s32 *depth = bpf_map_lookup_elem(&group_depth, &tid);
+
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = id >> 32;
+	e->tid = tid;
+	e->kind = kind;
+	e->flags = 0;
+	e->stack_id = capture_stacks ? bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK) : -1;
+	e->count = 0;
+	e->comm = 0;
+	e->stream = 0;
+	e->sendbuff = 0;
+	e->recvbuff = 0;
+	e->aux = 0;
+	e->dtype = -1;
+	e->redop = -1;
+	e->peer = -1;
+	e->group_depth = depth ? *depth : 0;
+	e->rank = -1;
+	e->nranks = -1;
+	e->ret = 0;
+	e->_pad = 0;
+	return e;
+}
+
+/* Wakes the reader only when enough is queued: the per-event wakeup costs
+ * more than the probe itself (FACTS.md). The reader also polls on a timer. */
+static __always_inline void submit(struct lp_event *e)
+{
+	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(e, queued >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline __u16 cookie_kind(struct pt_regs *ctx)
+{
+	return (__u16)bpf_get_attach_cookie(ctx);
+}
+
+/* ncclAllReduce, ncclReduceScatter:
+ * (sendbuff, recvbuff, count, datatype, op, comm, stream) */
+SEC("uprobe")
+int coll_redop(struct pt_regs *ctx)
+{
+	struct lp_event *e = begin(ctx, cookie_kind(ctx));
+	if (!e)
+		return 0;
+	e->sendbuff = arg(ctx, 1);
+	e->recvbuff = arg(ctx, 2);
+	e->count = arg(ctx, 3);
+	e->dtype = (__s32)arg(ctx, 4);
+	e->redop = (__s32)arg(ctx, 5);
+	e->comm = arg(ctx, 6);
+	e->stream = arg(ctx, 7);
+	submit(e);
+	return 0;
+}
+
+/* ncclBroadcast, ncclGather, ncclScatter:
+ * (sendbuff, recvbuff, count, datatype, root, comm, stream) */
+SEC("uprobe")
+int coll_root(struct pt_regs *ctx)
+{
+	struct lp_event *e = begin(ctx, cookie_kind(ctx));
+	if (!e)
+		return 0;
+	e->sendbuff = arg(ctx, 1);
+	e->recvbuff = arg(ctx, 2);
+	e->count = arg(ctx, 3);
+	e->dtype = (__s32)arg(ctx, 4);
+	e->peer = (__s32)arg(ctx, 5);
+	e->comm = arg(ctx, 6);
+	e->stream = arg(ctx, 7);
+	submit(e);
+	return 0;
+}
+
+/* ncclReduce: (sendbuff, recvbuff, count, datatype, op, root, comm, stream) */
+SEC("uprobe")
+int coll_reduce(struct pt_regs *ctx)
+{
+	struct lp_event *e = begin(ctx, LP_REDUCE);
+	if (!e)
+		return 0;
+	e->sendbuff = arg(ctx, 1);
+	e->recvbuff = arg(ctx, 2);
+	e->count = arg(ctx, 3);
+	e->dtype = (__s32)arg(ctx, 4);
+	e->redop = (__s32)arg(ctx, 5);
+	e->peer = (__s32)arg(ctx, 6);
+	e->comm = arg(ctx, 7);
+	e->stream = arg(ctx, 8);
+	submit(e);
+	return 0;
+}
+
+/* ncclAllGather, ncclAlltoAll: (sendbuff, recvbuff, count, datatype, comm, stream) */
+SEC("uprobe")
+int coll_plain(struct pt_regs *ctx)
+{
+	struct lp_event *e = begin(ctx, cookie_kind(ctx));
+	if (!e)
+		return 0;
+	e->sendbuff = arg(ctx, 1);
+	e->recvbuff = arg(ctx, 2);
+	e->count = arg(ctx, 3);
+	e->dtype = (__s32)arg(ctx, 4);
+	e->comm = arg(ctx, 5);
+	e->stream = arg(ctx, 6);
+	submit(e);
+	return 0;
+}
+
+/* ncclSend, ncclRecv, ncclBcast: (buff, count, datatype, peer|root, comm, stream) */
+SEC("uprobe")
+int coll_onebuf(struct pt_regs *ctx)
+{
+	__u16 kind = cookie_kind(ctx);
+	struct lp_event *e = begin(ctx, kind);
+	if (!e)
+		return 0;
+	__u64 buff = arg(ctx, 1);
+	if (kind != LP_RECV)
+		e->sendbuff = buff;
+	if (kind != LP_SEND)
+		e->recvbuff = buff;
+	e->count = arg(ctx, 2);
+	e->dtype = (__s32)arg(ctx, 3);
+	e->peer = (__s32)arg(ctx, 4);
+	e->comm = arg(ctx, 5);
+	e->stream = arg(ctx, 6);
+	submit(e);
+	return 0;
+}
+
+static __always_inline void emit_simple(struct pt_regs *ctx, __u16 kind)
+{
+	struct lp_event *e = begin(ctx, kind);
+	if (e)
+		submit(e);
+}
+
+SEC("uprobe")
+int group_start(struct pt_regs *ctx)
+{
+	if (!is_target())
+		return 0;
+	emit_simple(ctx, LP_GROUP_START);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__s32 one = 1;
+	__s32 *depth = bpf_map_lookup_elem(&group_depth, &tid);
+	if (depth)
+		__sync_fetch_and_add(depth, 1);
+	else
+		bpf_map_update_elem(&group_depth, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int group_end(struct pt_regs *ctx)
+{
+	if (!is_target())
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__s32 *depth = bpf_map_lookup_elem(&group_depth, &tid);
+	if (depth && *depth > 0)
+		__sync_fetch_and_add(depth, -1);
+	/* GroupEnd reports the depth it closes, like the ops inside it. */
+	struct lp_event *e = begin(ctx, LP_GROUP_END);
+	if (!e)
+		return 0;
+	if (depth)
+		e->group_depth = *depth + 1;
+	submit(e);
+	return 0;
+}
+
+static __always_inline void remember_init(struct pending_init *p)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&pending, &id, p, BPF_ANY);
+}
+
+/* ncclCommInitRank(comm*, nranks, ncclUniqueId id, rank) and
+ * ncclCommInitRankConfig(comm*, nranks, id, rank, config*). On x86-64 the
+ * 128-byte id travels on the stack and takes no register, so rank is in the
+ * third register; on arm64 the id is passed by reference and rank is x3. */
+SEC("uprobe")
+int comm_init_rank(struct pt_regs *ctx)
+{
+	if (!is_target())
+		return 0;
+	struct pending_init p = {};
+	p.kind = cookie_kind(ctx);
+	p.slot = arg(ctx, 1);
+	p.nranks = (__s32)arg(ctx, 2);
+#if defined(__TARGET_ARCH_x86)
+	p.rank = (__s32)arg(ctx, 3);
+#else
+	p.rank = (__s32)arg(ctx, 4);
+#endif
+	remember_init(&p);
+	return 0;
+}
+
+/* ncclCommInitAll(comm* comms, int ndev, const int* devlist) */
+SEC("uprobe")
+int comm_init_all(struct pt_regs *ctx)
+{
+	if (!is_target())
+		return 0;
+	struct pending_init p = {};
+	p.kind = LP_COMM_INIT_ALL;
+	p.slot = arg(ctx, 1);
+	p.nranks = (__s32)arg(ctx, 2);
+	remember_init(&p);
+	return 0;
+}
+
+/* ncclCommSplit(comm, color, key, newcomm*, config*) */
+SEC("uprobe")
+int comm_split(struct pt_regs *ctx)
+{
+	if (!is_target())
+		return 0;
+	struct pending_init p = {};
+	p.kind = LP_COMM_SPLIT;
+	p.parent = arg(ctx, 1);
+	p.color = (__s32)arg(ctx, 2);
+	p.rank = (__s32)arg(ctx, 3);
+	p.slot = arg(ctx, 4);
+	p.nranks = -1;
+	remember_init(&p);
+	return 0;
+}
+
+#define MAX_INIT_ALL 16
+
+/* Return of every communicator creation: the handle is in *slot now. */
+SEC("uretprobe")
+int comm_init_return(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending_init *p = bpf_map_lookup_elem(&pending, &id);
+	if (!p)
+		return 0;
+	struct pending_init init = *p;
+	bpf_map_delete_elem(&pending, &id);
+
+	int handles = init.kind == LP_COMM_INIT_ALL ? init.nranks : 1;
+	for (int i = 0; i < MAX_INIT_ALL; i++) {
+		if (i >= handles)
+			break;
+		struct lp_event *e = begin(ctx, init.kind);
+		if (!e)
+			return 0;
+		__u64 handle = 0;
+		bpf_probe_read_user(&handle, sizeof(handle), (void *)(init.slot + i * sizeof(__u64)));
+		e->flags = LP_FLAG_RETURN;
+		e->ret = (__s32)retval(ctx);
+		e->comm = handle;
+		e->aux = init.kind == LP_COMM_SPLIT ? init.parent : init.slot;
+		e->nranks = init.nranks;
+		e->rank = init.kind == LP_COMM_INIT_ALL ? i : init.rank;
+		e->peer = init.kind == LP_COMM_SPLIT ? init.color : -1;
+		submit(e);
+	}
+	return 0;
+}
+
+/* ncclCommDestroy(comm) */
+SEC("uprobe")
+int comm_destroy(struct pt_regs *ctx)
+{
+	struct lp_event *e = begin(ctx, LP_COMM_DESTROY);
+	if (!e)
+		return 0;
+	e->comm = arg(ctx, 1);
+	submit(e);
+	return 0;
+}
+
+/* The dynamic loader calls _dl_debug_state (r_brk) around every library
+ * load and unload: tell the reader at once to rescan this process's maps. */
+SEC("uprobe")
+int library_load(struct pt_regs *ctx)
+{
+	struct lp_event *e = begin(ctx, LP_LIBRARY_LOAD);
+	if (!e)
+		return 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* Minimal task_struct for CO-RE: only the fields read here. */
+struct task_struct {
+	int pid;
+	int tgid;
+} __attribute__((preserve_access_index));
+
+/* New processes whose parent process is followed become targets (and are
+ * followed) before they run a single instruction of their own. */
+SEC("tp_btf/sched_process_fork")
+int follow_fork(__u64 *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx[0];
+	struct task_struct *child = (struct task_struct *)ctx[1];
+	__u32 ptgid = parent->tgid;
+	__u32 cpid = child->pid;
+	__u32 ctgid = child->tgid;
+	if (cpid != ctgid)
+		return 0; /* a new thread, not a new process */
+	if (!bpf_map_lookup_elem(&follow_children, &ptgid))
+		return 0;
+	__u8 one = 1;
+	bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY);
+	bpf_map_update_elem(&follow_children, &ctgid, &one, BPF_ANY);
+	return 0;
+}

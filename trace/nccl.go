@@ -1,0 +1,129 @@
+package trace
+
+import "fmt"
+
+// Kind says which function an event came from. Values equal enum lp_kind in
+// bpf/event.h and are part of the trace format: append, never renumber.
+type Kind uint16
+
+const (
+	KindNone Kind = iota
+	AllReduce
+	AllGather
+	ReduceScatter
+	Broadcast
+	Bcast
+	Reduce
+	AlltoAll
+	Gather
+	Scatter
+	Send
+	Recv
+	GroupStart
+	GroupEnd
+	CommInitRank
+	CommInitRankConfig
+	CommInitAll
+	CommSplit
+	CommDestroy
+	LibraryLoad
+	kindCount
+)
+
+var kindNames = [...]string{
+	KindNone:           "None",
+	AllReduce:          "AllReduce",
+	AllGather:          "AllGather",
+	ReduceScatter:      "ReduceScatter",
+	Broadcast:          "Broadcast",
+	Bcast:              "Bcast",
+	Reduce:             "Reduce",
+	AlltoAll:           "AlltoAll",
+	Gather:             "Gather",
+	Scatter:            "Scatter",
+	Send:               "Send",
+	Recv:               "Recv",
+	GroupStart:         "GroupStart",
+	GroupEnd:           "GroupEnd",
+	CommInitRank:       "CommInitRank",
+	CommInitRankConfig: "CommInitRankConfig",
+	CommInitAll:        "CommInitAll",
+	CommSplit:          "CommSplit",
+	CommDestroy:        "CommDestroy",
+	LibraryLoad:        "LibraryLoad",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", uint16(k))
+}
+
+// Op is the report's name for a collective: ncclBcast counts as Broadcast,
+// as DESIGN.md's op list has no Bcast.
+func (k Kind) Op() string {
+	if k == Bcast {
+		return Broadcast.String()
+	}
+	return k.String()
+}
+
+// IsCollective reports whether the kind moves data (and so counts as a call).
+func (k Kind) IsCollective() bool { return k >= AllReduce && k <= Recv }
+
+// IsCommCreate reports whether the kind creates a communicator.
+func (k Kind) IsCommCreate() bool { return k >= CommInitRank && k <= CommSplit }
+
+// Kinds lists every known kind, in value order.
+func Kinds() []Kind {
+	ks := make([]Kind, 0, kindCount-1)
+	for k := AllReduce; k < kindCount; k++ {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// DataType is ncclDataType_t.
+type DataType int32
+
+var dataTypes = []struct {
+	name string
+	size uint64
+}{
+	{"int8", 1}, {"uint8", 1}, {"int32", 4}, {"uint32", 4}, {"int64", 8}, {"uint64", 8},
+	{"float16", 2}, {"float32", 4}, {"float64", 8}, {"bfloat16", 2}, {"fp8e4m3", 1}, {"fp8e5m2", 1},
+}
+
+func (d DataType) String() string {
+	if d >= 0 && int(d) < len(dataTypes) {
+		return dataTypes[d].name
+	}
+	if d == -1 {
+		return "none"
+	}
+	return fmt.Sprintf("dtype(%d)", int32(d))
+}
+
+// Size is the element size in bytes, 0 when unknown.
+func (d DataType) Size() uint64 {
+	if d >= 0 && int(d) < len(dataTypes) {
+		return dataTypes[d].size
+	}
+	return 0
+}
+
+// RedOp is ncclRedOp_t.
+type RedOp int32
+
+func (r RedOp) String() string {
+	switch {
+	case r == -1:
+		return "none"
+	case r >= 0 && r <= 4:
+		return [...]string{"sum", "prod", "max", "min", "avg"}[r]
+	case r >= 5:
+		return fmt.Sprintf("user(%d)", int32(r))
+	}
+	return fmt.Sprintf("redop(%d)", int32(r))
+}

@@ -1,0 +1,111 @@
+package trace
+
+// Clock is one reading of both clocks, taken back to back. Analysis maps
+// wall-clock times (NVML) onto the monotonic clock of the BPF events.
+type Clock struct {
+	Source string `json:"source"` // start, stop, periodic, nvml-start, ...
+	MonoNs int64  `json:"mono_ns"`
+	WallNs int64  `json:"wall_ns"`
+	// UncertaintyNs is the time between the two readings.
+	UncertaintyNs int64 `json:"uncertainty_ns,omitempty"`
+}
+
+// Start opens every trace.
+type Start struct {
+	Tool      string   `json:"tool"` // "linkprof <version>"
+	Host      string   `json:"host"`
+	Kernel    string   `json:"kernel"`
+	Args      []string `json:"args"`
+	Clock     Clock    `json:"clock"`
+	Simulated bool     `json:"simulated,omitempty"` // the link is the demo's simulation
+	Workload  string   `json:"workload,omitempty"`
+}
+
+// Stop closes a trace that finished cleanly.
+type Stop struct {
+	Clock      Clock  `json:"clock"`
+	Reason     string `json:"reason"` // duration, signal, command-exited, targets-exited, error
+	Events     uint64 `json:"events"`
+	Lost       uint64 `json:"lost"`
+	ExitStatus *int   `json:"exit_status,omitempty"` // launch mode: the command's
+	Error      string `json:"error,omitempty"`
+}
+
+// Process describes a recorded process.
+type Process struct {
+	Pid       uint32   `json:"pid"`
+	PPid      uint32   `json:"ppid"`
+	Comm      string   `json:"comm"`
+	Cmdline   []string `json:"cmdline"`
+	Exe       string   `json:"exe"`
+	SeenNs    int64    `json:"seen_ns"` // monotonic time linkprof attached
+	Launched  bool     `json:"launched,omitempty"`
+	Rank      int      `json:"rank"`       // from RANK in its environment, -1 unknown
+	LocalRank int      `json:"local_rank"` // from LOCAL_RANK, -1 unknown
+	WorldSize int      `json:"world_size"` // from WORLD_SIZE, -1 unknown
+	GPU       int      `json:"gpu"`        // from NVML compute processes, -1 unknown
+	// The NCCL library it maps (empty until one is found).
+	NCCLPath    string `json:"nccl_path,omitempty"`
+	NCCLBuildID string `json:"nccl_build_id,omitempty"`
+	NCCLVersion string `json:"nccl_version,omitempty"`
+}
+
+// Library is a library a process maps whose symbols were probed.
+type Library struct {
+	Pid     uint32   `json:"pid"`
+	Path    string   `json:"path"` // as in /proc/PID/maps
+	Dev     uint64   `json:"dev"`
+	Inode   uint64   `json:"inode"`
+	BuildID string   `json:"build_id,omitempty"`
+	Version string   `json:"version,omitempty"`
+	Role    string   `json:"role"`    // nccl, loader, ...
+	Probed  []string `json:"probed"`  // symbols with a probe
+	Missing []string `json:"missing"` // wanted symbols it lacks
+}
+
+// Comm is a communicator learned from a ncclCommInit*/Split return.
+type Comm struct {
+	Pid    uint32 `json:"pid"`
+	Handle uint64 `json:"handle"`
+	Rank   int32  `json:"rank"`   // -1 unknown (split)
+	NRanks int32  `json:"nranks"` // -1 unknown (split)
+	Kind   string `json:"kind"`
+	Parent uint64 `json:"parent,omitempty"`
+	TsNs   uint64 `json:"ts_ns"`
+}
+
+// Lost is the cumulative count of events the ring buffer dropped.
+type Lost struct {
+	MonoNs int64  `json:"mono_ns"`
+	Count  uint64 `json:"count"`
+}
+
+// Stack is a user stack captured at a probe, leaf first.
+type Stack struct {
+	ID    int32    `json:"id"`
+	Pid   uint32   `json:"pid"`
+	Addrs []uint64 `json:"addrs"`
+}
+
+// Mapping is one executable mapping of a process.
+type Mapping struct {
+	Start   uint64 `json:"start"`
+	End     uint64 `json:"end"`
+	Offset  uint64 `json:"offset"`
+	Path    string `json:"path"`
+	BuildID string `json:"build_id,omitempty"`
+}
+
+// Mappings is a snapshot of a process's executable mappings.
+type Mappings struct {
+	Pid      uint32    `json:"pid"`
+	MonoNs   int64     `json:"mono_ns"`
+	Mappings []Mapping `json:"mappings"`
+}
+
+// Note keeps a warning or fact in the trace (e.g. "NVML not found").
+type Note struct {
+	MonoNs int64  `json:"mono_ns"`
+	Level  string `json:"level"` // info, warn
+	Text   string `json:"text"`
+}
