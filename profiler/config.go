@@ -1,0 +1,63 @@
+package profiler
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// Config says what to record and where.
+type Config struct {
+	Pids     []uint32 // -p
+	PidOf    string   // --pid-of: regexp on process name or command line
+	All      bool     // --all: every process that maps NCCL
+	Children bool     // --children: descendants too, also ones born later
+	Command  []string // launch mode: record this command from its first instruction
+	Duration time.Duration
+	Dir      string
+	Force    bool
+	Probe    ProbeOptions
+	Args     []string // the command line, kept in the trace
+	Workload string   // demo or card name, kept in the trace
+
+	// Status, when set, receives the live status line.
+	Status io.Writer
+	// StatusTTY rewrites the status line in place instead of printing lines.
+	StatusTTY bool
+	// Sampler, when set, records NVLink counters beside the events.
+	Sampler LinkSampler
+	// Simulated marks the link as the demo's simulation.
+	Simulated bool
+	// Credential runs a launched command as another user (sudo's caller).
+	Credential *Credential
+	// CommandEnv is the launched command's environment (nil: linkprof's).
+	CommandEnv []string
+	// NoTargetsOK lets a recording run with no target processes (--nvml-only).
+	NoTargetsOK bool
+}
+
+// Credential is a user and group to run a launched command as.
+type Credential struct {
+	Uid, Gid uint32
+}
+
+// LinkSampler samples NVLink counters into the trace until ctx is done.
+type LinkSampler interface {
+	Run(ctx context.Context, w *trace.Writer) error
+	Rates() map[int]float64
+}
+
+// Summary is what a finished recording reports.
+type Summary struct {
+	Dir        string
+	Reason     string
+	Duration   time.Duration
+	Events     uint64
+	Lost       uint64
+	ByKind     map[trace.Kind]uint64
+	Processes  int // target processes seen
+	NCCLProcs  int // of which map NCCL
+	ExitStatus *int
+}

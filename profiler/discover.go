@@ -1,0 +1,236 @@
+package profiler
+
+import (
+	"bytes"
+	"debug/elf"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// libRole says what a mapped file is to linkprof.
+type libRole int
+
+const (
+	roleOther libRole = iota
+	roleNCCL
+	roleLoader
+)
+
+// libState is what linkprof knows about one library file (inode).
+type libState struct {
+	role    libRole
+	info    *LibraryInfo
+	version string
+	probed  []string
+	missing []string
+	err     error // attach failed; not retried
+}
+
+// procState is what linkprof knows about one target process.
+type procState struct {
+	rec      trace.Process
+	mappings map[libKey]bool // executable files seen mapped
+}
+
+// discoverer finds NCCL (and the dynamic loader) in target processes and
+// attaches probes to each library file once.
+type discoverer struct {
+	probes *Probes
+	w      *trace.Writer
+	clock  func() int64
+
+	mu    sync.Mutex
+	libs  map[libKey]*libState
+	procs map[uint32]*procState
+}
+
+func newDiscoverer(p *Probes, w *trace.Writer, clock func() int64) *discoverer {
+	return &discoverer{probes: p, w: w, clock: clock, libs: map[libKey]*libState{}, procs: map[uint32]*procState{}}
+}
+
+// scan reads a process's maps and attaches to any NCCL or loader not yet
+// probed. It reports whether the process maps NCCL.
+func (d *discoverer) scan(pid uint32) (bool, error) {
+	maps, err := ReadMaps(pid)
+	if err != nil {
+		return false, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ps := d.process(pid)
+	changed, hasNCCL := false, false
+	for _, m := range maps {
+		if !m.Executable() || !m.FileBacked() {
+			continue
+		}
+		key := libKey{m.Dev, m.Inode}
+		if !ps.mappings[key] {
+			ps.mappings[key] = true
+			changed = true
+		}
+		lib := d.library(pid, key, m.Path)
+		if lib.role == roleNCCL && lib.err == nil {
+			hasNCCL = true
+			d.noteNCCL(ps, m.Path, lib)
+		}
+	}
+	if changed {
+		d.writeMappings(pid, maps)
+	}
+	return hasNCCL, nil
+}
+
+// process returns the state of pid, writing its Process record when new.
+func (d *discoverer) process(pid uint32) *procState {
+	if ps, ok := d.procs[pid]; ok {
+		return ps
+	}
+	info, _ := ReadProcInfo(pid)
+	ps := &procState{mappings: map[libKey]bool{}, rec: trace.Process{
+		Pid: pid, PPid: info.PPid, Comm: info.Comm, Cmdline: info.Cmdline, Exe: info.Exe,
+		SeenNs: d.clock(), Rank: info.EnvInt("RANK"), LocalRank: info.EnvInt("LOCAL_RANK"),
+		WorldSize: info.EnvInt("WORLD_SIZE"), GPU: -1,
+	}}
+	d.procs[pid] = ps
+	d.writeProcess(ps)
+	return ps
+}
+
+func (d *discoverer) noteNCCL(ps *procState, path string, lib *libState) {
+	if ps.rec.NCCLPath == path {
+		return
+	}
+	ps.rec.NCCLPath = path
+	ps.rec.NCCLBuildID = lib.info.BuildID
+	ps.rec.NCCLVersion = lib.version
+	d.writeProcess(ps)
+}
+
+func (d *discoverer) writeProcess(ps *procState) {
+	if err := d.w.WriteJSON(trace.RecProcess, ps.rec); err != nil {
+		slog.Debug("writing process record", "err", err)
+	}
+}
+
+// library classifies a mapped file once and attaches probes to it.
+func (d *discoverer) library(pid uint32, key libKey, path string) *libState {
+	if lib, ok := d.libs[key]; ok {
+		return lib
+	}
+	lib := &libState{}
+	d.libs[key] = lib
+	host := HostPath(pid, path)
+	switch {
+	case isLoaderName(path):
+		d.attachLoader(pid, key, host, path, lib)
+	case mayHoldNCCL(host):
+		d.attachNCCL(pid, key, host, path, lib)
+	}
+	return lib
+}
+
+func (d *discoverer) attachNCCL(pid uint32, key libKey, host, path string, lib *libState) {
+	info, err := InspectELF(host, ncclWanted())
+	if err != nil {
+		slog.Debug("inspecting library", "path", path, "err", err)
+		return
+	}
+	if _, ok := resolveSymbol(info, ncclMarker); !ok {
+		return
+	}
+	lib.role, lib.info = roleNCCL, info
+	lib.version = NCCLVersion(host)
+	lib.probed, lib.missing, lib.err = d.probes.AttachNCCL(host, key.dev, key.inode, info)
+	if lib.err != nil {
+		slog.Warn("attaching NCCL probes", "pid", pid, "path", path, "err", lib.err)
+		return
+	}
+	slog.Debug("attached NCCL probes", "pid", pid, "path", path, "probes", len(lib.probed), "missing", lib.missing)
+	d.writeLibrary(pid, key, path, lib, "nccl")
+}
+
+func (d *discoverer) attachLoader(pid uint32, key libKey, host, path string, lib *libState) {
+	info, err := InspectELF(host, map[string]bool{loaderProbe.symbol: true})
+	if err != nil || !info.Has(loaderProbe.symbol) {
+		return
+	}
+	lib.role, lib.info = roleLoader, info
+	if lib.err = d.probes.AttachLoader(host, key.dev, key.inode, info); lib.err != nil {
+		slog.Debug("attaching loader probe", "path", path, "err", lib.err)
+		return
+	}
+	lib.probed = []string{loaderProbe.symbol}
+	d.writeLibrary(pid, key, path, lib, "loader")
+}
+
+func (d *discoverer) writeLibrary(pid uint32, key libKey, path string, lib *libState, role string) {
+	rec := trace.Library{Pid: pid, Path: path, Dev: key.dev, Inode: key.inode, BuildID: lib.info.BuildID,
+		Version: lib.version, Role: role, Probed: lib.probed, Missing: lib.missing}
+	if err := d.w.WriteJSON(trace.RecLibrary, rec); err != nil {
+		slog.Debug("writing library record", "err", err)
+	}
+}
+
+func (d *discoverer) writeMappings(pid uint32, maps []Mapping) {
+	rec := trace.Mappings{Pid: pid, MonoNs: d.clock()}
+	for _, m := range maps {
+		if m.Executable() && m.FileBacked() {
+			rec.Mappings = append(rec.Mappings, trace.Mapping{Start: m.Start, End: m.End, Offset: m.Offset, Path: m.Path})
+		}
+	}
+	if err := d.w.WriteJSON(trace.RecMappings, rec); err != nil {
+		slog.Debug("writing mappings record", "err", err)
+	}
+}
+
+// known reports whether pid has been scanned.
+func (d *discoverer) known(pid uint32) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.procs[pid]
+	return ok
+}
+
+// ncclProcesses counts scanned processes that map NCCL.
+func (d *discoverer) ncclProcesses() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, ps := range d.procs {
+		if ps.rec.NCCLPath != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func isLoaderName(path string) bool {
+	base := filepath.Base(path)
+	return strings.HasPrefix(base, "ld-linux") || strings.HasPrefix(base, "ld-musl") || base == "ld.so"
+}
+
+// mayHoldNCCL is a cheap first look: does the file's string table name
+// ncclAllReduce at all? Parsing every symbol of every mapped library (a
+// torch process maps hundreds, libtorch_cuda.so alone is huge) is slow.
+func mayHoldNCCL(path string) bool {
+	f, err := elf.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, name := range []string{".dynstr", ".strtab"} {
+		sec := f.Section(name)
+		if sec == nil {
+			continue
+		}
+		data, err := sec.Data()
+		if err == nil && bytes.Contains(data, []byte(ncclMarker)) {
+			return true
+		}
+	}
+	return false
+}

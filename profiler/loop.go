@@ -1,0 +1,187 @@
+package profiler
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// loop does the housekeeping until a stop condition and returns its name.
+func (r *recorder) loop(ctx context.Context) string {
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	var deadline <-chan time.Time
+	if r.cfg.Duration > 0 {
+		t := time.NewTimer(r.cfg.Duration)
+		defer t.Stop()
+		deadline = t.C
+	}
+	var launchDone <-chan struct{}
+	if r.launched != nil {
+		launchDone = r.launched.done
+	}
+	r.status = newStatusLine(r.cfg.Status, r.cfg.StatusTTY)
+	next := newSchedule(time.Now())
+	for {
+		select {
+		case <-ctx.Done():
+			return "signal"
+		case <-deadline:
+			return "duration"
+		case <-launchDone:
+			return "command-exited"
+		case now := <-tick.C:
+			r.followNewTargets()
+			if r.reapExited() {
+				return "targets-exited"
+			}
+			r.periodic(now, next)
+		}
+	}
+}
+
+// schedule tracks when each periodic task is next due.
+type schedule struct{ flush, rescan, status, clock time.Time }
+
+func newSchedule(now time.Time) *schedule {
+	return &schedule{flush: now.Add(flushEvery), rescan: now.Add(rescanEvery), status: now, clock: now.Add(clockEvery)}
+}
+
+func due(at *time.Time, now time.Time, every time.Duration) bool {
+	if now.Before(*at) {
+		return false
+	}
+	*at = now.Add(every)
+	return true
+}
+
+func (r *recorder) periodic(now time.Time, s *schedule) {
+	if due(&s.flush, now, flushEvery) {
+		r.writeLost()
+		if err := r.w.Flush(); err != nil {
+			slog.Error("flushing trace", "err", err)
+		}
+	}
+	if due(&s.rescan, now, rescanEvery) {
+		r.scanAll()
+		if r.cfg.All {
+			for _, pid := range r.allFiles.PidsMappingNCCL() {
+				r.addTarget(pid)
+			}
+		}
+	}
+	if due(&s.clock, now, clockEvery) {
+		_ = r.w.WriteJSON(trace.RecClock, ReadClocks("periodic"))
+	}
+	if r.status != nil && due(&s.status, now, r.status.every()) {
+		r.status.print(r.snapshot())
+	}
+}
+
+// followNewTargets picks up processes the fork tracepoint made targets.
+func (r *recorder) followNewTargets() {
+	for _, pid := range r.probes.Targets() {
+		r.mu.Lock()
+		known := r.targets[pid]
+		r.mu.Unlock()
+		if known || !Alive(pid) {
+			continue
+		}
+		r.addTarget(pid)
+		r.requestScan(pid)
+	}
+}
+
+// reapExited forgets targets that exited and reports whether none are left
+// (only when recording attached processes, not a launched command).
+func (r *recorder) reapExited() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for pid := range r.targets {
+		if !Alive(pid) {
+			delete(r.targets, pid)
+			r.probes.RemoveTarget(pid)
+		}
+	}
+	return r.launched == nil && !r.cfg.All && !r.cfg.NoTargetsOK && r.seen > 0 && len(r.targets) == 0
+}
+
+func (r *recorder) writeLost() {
+	n, err := r.probes.Lost()
+	if err != nil || n == r.lastLost {
+		return
+	}
+	r.lastLost = n
+	_ = r.w.WriteJSON(trace.RecLost, trace.Lost{MonoNs: MonoNow(), Count: n})
+}
+
+func (r *recorder) startSampler(ctx context.Context) <-chan error {
+	done := make(chan error, 1)
+	if r.cfg.Sampler == nil {
+		close(done)
+		return done
+	}
+	go func() { done <- r.cfg.Sampler.Run(ctx, r.w) }()
+	return done
+}
+
+// finish detaches, drains, and closes the trace with its Stop record.
+func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan error, samplerDone <-chan error) (*Summary, error) {
+	if r.status != nil {
+		r.status.print(r.snapshot())
+		r.status.end()
+	}
+	if r.launched != nil && reason != "command-exited" {
+		slog.Info("recording stopped; the launched command keeps running", "pid", r.launched.cmd.Process.Pid)
+	}
+	lost, _ := r.probes.Lost()
+	r.probes.Close() // no new events after this
+	close(stopPump)
+	perr := <-pumpErr
+	r.pump.close()
+	if err := <-samplerDone; err != nil {
+		slog.Warn("NVLink sampling", "err", err)
+	}
+	sum := r.summary(reason, lost)
+	stop := trace.Stop{Clock: ReadClocks("stop"), Reason: reason, Events: sum.Events, Lost: lost, ExitStatus: sum.ExitStatus}
+	if perr != nil {
+		stop.Error = perr.Error()
+	}
+	_ = r.w.WriteJSON(trace.RecLost, trace.Lost{MonoNs: stop.Clock.MonoNs, Count: lost})
+	_ = r.w.WriteJSON(trace.RecStop, stop)
+	if err := r.w.Close(); err != nil {
+		return sum, err
+	}
+	return sum, perr
+}
+
+func (r *recorder) summary(reason string, lost uint64) *Summary {
+	s := &Summary{Dir: r.cfg.Dir, Reason: reason, Lost: lost, ByKind: map[trace.Kind]uint64{},
+		Duration: time.Duration(MonoNow() - r.started), Events: r.pump.total.Load()}
+	for _, k := range trace.Kinds() {
+		if n := r.pump.count(k); n > 0 && k != trace.LibraryLoad {
+			s.ByKind[k] = n
+		}
+	}
+	r.disc.mu.Lock()
+	s.Processes = len(r.disc.procs)
+	r.disc.mu.Unlock()
+	s.NCCLProcs = r.disc.ncclProcesses()
+	if r.launched != nil && reason == "command-exited" {
+		code := r.launched.exitStatus()
+		s.ExitStatus = &code
+	}
+	return s
+}
+
+func kernelRelease() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}

@@ -1,0 +1,133 @@
+package profiler
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// pollInterval bounds how long an event waits in the ring buffer: probes
+// wake the reader only when a lot is queued (see bpf/nccl.c submit).
+const pollInterval = 20 * time.Millisecond
+
+// eventHooks react to events as they are read; all run on the pump goroutine.
+type eventHooks struct {
+	libraryLoad func(pid uint32)
+	commCreated func(e trace.Event)
+	stack       func(pid uint32, stackID int32)
+}
+
+// pump copies events from the ring buffer into the trace, batching writes,
+// and counts them by kind for the status line.
+type pump struct {
+	rd     *ringbuf.Reader
+	w      *trace.Writer
+	hooks  eventHooks
+	counts [trace.LibraryLoad + 1]atomic.Uint64
+	total  atomic.Uint64
+	batch  []byte
+}
+
+func newPump(p *Probes, w *trace.Writer, hooks eventHooks) (*pump, error) {
+	rd, err := ringbuf.NewReader(p.EventsMap())
+	if err != nil {
+		return nil, fmt.Errorf("opening ring buffer: %w", err)
+	}
+	return &pump{rd: rd, w: w, hooks: hooks, batch: make([]byte, 0, 64<<10)}, nil
+}
+
+// run reads until stop is closed, then drains what is left and returns.
+func (pm *pump) run(stop <-chan struct{}) error {
+	var rec ringbuf.Record
+	for {
+		pm.rd.SetDeadline(time.Now().Add(pollInterval))
+		for {
+			err := pm.rd.ReadInto(&rec)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("reading ring buffer: %w", err)
+			}
+			pm.handle(rec.RawSample)
+		}
+		if err := pm.flush(); err != nil {
+			return err
+		}
+		select {
+		case <-stop:
+			return pm.drain(&rec)
+		default:
+		}
+	}
+}
+
+// drain reads whatever the probes wrote before they were detached.
+func (pm *pump) drain(rec *ringbuf.Record) error {
+	pm.rd.SetDeadline(time.Now())
+	for {
+		err := pm.rd.ReadInto(rec)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return pm.flush()
+		}
+		if err != nil {
+			return fmt.Errorf("draining ring buffer: %w", err)
+		}
+		pm.handle(rec.RawSample)
+	}
+}
+
+func (pm *pump) handle(raw []byte) {
+	if len(raw) < trace.EventSize {
+		return
+	}
+	raw = raw[:trace.EventSize]
+	kind := trace.Kind(binary.LittleEndian.Uint16(raw[16:]))
+	pid := binary.LittleEndian.Uint32(raw[8:])
+	if int(kind) < len(pm.counts) {
+		pm.counts[kind].Add(1)
+	}
+	switch {
+	case kind == trace.LibraryLoad:
+		if pm.hooks.libraryLoad != nil {
+			pm.hooks.libraryLoad(pid)
+		}
+		return // a notification, not data
+	case kind.IsCommCreate() && pm.hooks.commCreated != nil:
+		pm.hooks.commCreated(trace.DecodeEvent(raw))
+	}
+	pm.total.Add(1)
+	if stackID := int32(binary.LittleEndian.Uint32(raw[20:])); stackID >= 0 && pm.hooks.stack != nil {
+		pm.hooks.stack(pid, stackID)
+	}
+	pm.batch = append(pm.batch, raw...)
+	if len(pm.batch) >= cap(pm.batch)-trace.EventSize {
+		_ = pm.flush()
+	}
+}
+
+func (pm *pump) flush() error {
+	if len(pm.batch) == 0 {
+		return nil
+	}
+	err := pm.w.WriteEvents(pm.batch)
+	pm.batch = pm.batch[:0]
+	return err
+}
+
+// count returns how many events of a kind were read.
+func (pm *pump) count(k trace.Kind) uint64 {
+	if int(k) < len(pm.counts) {
+		return pm.counts[k].Load()
+	}
+	return 0
+}
+
+func (pm *pump) close() error { return pm.rd.Close() }

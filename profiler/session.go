@@ -1,0 +1,290 @@
+package profiler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// Periods of the recorder's housekeeping.
+const (
+	tickEvery    = 20 * time.Millisecond // new children, exits, rescans
+	flushEvery   = 500 * time.Millisecond
+	rescanEvery  = 2 * time.Second // safety net behind the loader probe
+	statusEvery  = time.Second
+	clockEvery   = 10 * time.Second
+	pipeStatusNL = 5 * time.Second // status period when stderr is not a terminal
+)
+
+// ErrNoTargets is returned when nothing is left to record.
+var ErrNoTargets = errors.New("no target process")
+
+// recorder is one recording session.
+type recorder struct {
+	cfg    Config
+	w      *trace.Writer
+	probes *Probes
+	disc   *discoverer
+	pump   *pump
+	status *statusLine
+
+	rescan   chan uint32
+	launched *launched
+	allFiles ncclFiles
+
+	mu       sync.Mutex
+	targets  map[uint32]bool // live targets, by pid
+	seen     int             // targets ever seen
+	stacks   map[int32]bool  // stack ids already written
+	started  int64           // monotonic ns
+	lastLost uint64          // last lost count written
+}
+
+// Record attaches to the configured targets and records until ctx is done,
+// the duration passes, or the targets exit. The folder is complete (Stop
+// record written, file closed) whenever Record returns a Summary.
+func Record(ctx context.Context, cfg Config) (*Summary, error) {
+	w, err := trace.Create(cfg.Dir, cfg.Force)
+	if err != nil {
+		return nil, err
+	}
+	r := &recorder{cfg: cfg, w: w, rescan: make(chan uint32, 1024), allFiles: ncclFiles{},
+		targets: map[uint32]bool{}, stacks: map[int32]bool{}}
+	if err := r.writeStart(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.probes, err = LoadProbes(cfg.Probe)
+	if err != nil {
+		r.abort(err)
+		return nil, err
+	}
+	sum, err := r.run(ctx)
+	if err != nil && sum == nil {
+		r.abort(err)
+	}
+	return sum, err
+}
+
+func (r *recorder) writeStart() error {
+	host, _ := os.Hostname()
+	start := trace.Start{Tool: "linkprof", Host: host, Kernel: kernelRelease(), Args: r.cfg.Args,
+		Clock: ReadClocks("start"), Simulated: r.cfg.Simulated, Workload: r.cfg.Workload}
+	r.started = start.Clock.MonoNs
+	if err := r.w.WriteJSON(trace.RecStart, start); err != nil {
+		return err
+	}
+	return r.w.Flush()
+}
+
+// abort ends a trace that failed before recording began, saying why.
+func (r *recorder) abort(cause error) {
+	if r.probes != nil {
+		r.probes.Close()
+	}
+	_ = r.w.WriteJSON(trace.RecStop, trace.Stop{Clock: ReadClocks("stop"), Reason: "error", Error: cause.Error()})
+	r.w.Close()
+}
+
+func (r *recorder) run(ctx context.Context) (*Summary, error) {
+	r.disc = newDiscoverer(r.probes, r.w, MonoNow)
+	if r.cfg.Children {
+		if err := r.probes.FollowForks(); err != nil {
+			return nil, err
+		}
+	}
+	pm, err := newPump(r.probes, r.w, eventHooks{
+		libraryLoad: r.requestScan, commCreated: r.writeComm, stack: r.writeStack})
+	if err != nil {
+		return nil, err
+	}
+	r.pump = pm
+	stopPump := make(chan struct{})
+	pumpErr := make(chan error, 1)
+	go func() { pumpErr <- pm.run(stopPump) }()
+
+	if err := r.addInitialTargets(); err != nil {
+		close(stopPump)
+		<-pumpErr
+		pm.close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	samplerDone := r.startSampler(ctx)
+	go r.scanLoop(ctx)
+
+	reason := r.loop(ctx)
+	cancel()
+	return r.finish(reason, stopPump, pumpErr, samplerDone)
+}
+
+// addInitialTargets launches the command or resolves -p, --pid-of, --all.
+func (r *recorder) addInitialTargets() error {
+	if len(r.cfg.Command) > 0 {
+		// The command is held at its entry point until its libraries
+		// are probed (startGated).
+		l, err := launch(r.cfg, r.attachLaunched)
+		if err != nil {
+			return err
+		}
+		r.launched = l
+		return nil
+	}
+	pids, err := r.initialPids()
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		r.addTarget(pid)
+	}
+	if r.cfg.Children {
+		for _, pid := range Descendants(pids) {
+			r.addTarget(pid)
+		}
+	}
+	r.scanAll()
+	return r.checkNCCLFound(pids)
+}
+
+func (r *recorder) initialPids() ([]uint32, error) {
+	var pids []uint32
+	if err := checkPids(r.cfg.Pids); err != nil {
+		return nil, err
+	}
+	pids = append(pids, r.cfg.Pids...)
+	if r.cfg.PidOf != "" {
+		more, err := PidsMatching(r.cfg.PidOf)
+		if err != nil {
+			return nil, err
+		}
+		pids = append(pids, more...)
+	}
+	if r.cfg.All {
+		pids = append(pids, r.allFiles.PidsMappingNCCL()...)
+	}
+	if len(pids) == 0 && !r.cfg.All && !r.cfg.NoTargetsOK {
+		return nil, fmt.Errorf("%w: give -p PID, --pid-of NAME, --all or -- COMMAND", ErrNoTargets)
+	}
+	return pids, nil
+}
+
+// checkNCCLFound turns "nothing to probe" into an error when it can never
+// change: the targets map no NCCL and no children will be followed.
+func (r *recorder) checkNCCLFound(pids []uint32) error {
+	if r.disc.ncclProcesses() > 0 || len(pids) == 0 {
+		return nil
+	}
+	if !r.cfg.Children {
+		return fmt.Errorf("no NCCL library mapped in pid %d: is it a GPU worker? try --children", pids[0])
+	}
+	slog.Warn("no NCCL library mapped yet; waiting for it to be loaded or for child processes", "pids", pids)
+	return nil
+}
+
+func (r *recorder) attachLaunched(pid uint32) error {
+	r.addTarget(pid)
+	if _, err := r.disc.scan(pid); err != nil {
+		return fmt.Errorf("scanning launched command: %w", err)
+	}
+	r.markLaunched(pid)
+	return nil
+}
+
+func (r *recorder) markLaunched(pid uint32) {
+	r.disc.mu.Lock()
+	defer r.disc.mu.Unlock()
+	if ps, ok := r.disc.procs[pid]; ok {
+		ps.rec.Launched = true
+		r.disc.writeProcess(ps)
+	}
+}
+
+func (r *recorder) addTarget(pid uint32) {
+	if err := r.probes.AddTarget(pid, r.cfg.Children); err != nil {
+		slog.Warn("adding target", "pid", pid, "err", err)
+		return
+	}
+	r.mu.Lock()
+	if !r.targets[pid] {
+		r.targets[pid] = true
+		r.seen++
+	}
+	r.mu.Unlock()
+}
+
+// requestScan asks the scan loop to look at a process's maps again.
+func (r *recorder) requestScan(pid uint32) {
+	select {
+	case r.rescan <- pid:
+	default: // a full queue means scans are pending anyway
+	}
+}
+
+func (r *recorder) scanLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case pid := <-r.rescan:
+			if _, err := r.disc.scan(pid); err != nil {
+				slog.Debug("scanning process", "pid", pid, "err", err)
+			}
+		}
+	}
+}
+
+func (r *recorder) scanAll() {
+	for _, pid := range r.livePids() {
+		if _, err := r.disc.scan(pid); err != nil {
+			slog.Debug("scanning process", "pid", pid, "err", err)
+		}
+	}
+}
+
+func (r *recorder) livePids() []uint32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pids := make([]uint32, 0, len(r.targets))
+	for pid := range r.targets {
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+func (r *recorder) writeComm(e trace.Event) {
+	if e.Flags&trace.FlagReturn == 0 {
+		return
+	}
+	c := trace.Comm{Pid: e.Pid, Handle: e.Comm, Rank: e.Rank, NRanks: e.NRanks, Kind: e.Kind.String(), TsNs: e.TsNs}
+	if e.Kind == trace.CommSplit {
+		c.Parent, c.Rank, c.NRanks = e.Aux, -1, -1
+	}
+	if err := r.w.WriteJSON(trace.RecComm, c); err != nil {
+		slog.Debug("writing comm record", "err", err)
+	}
+}
+
+func (r *recorder) writeStack(pid uint32, id int32) {
+	if r.stacks[id] {
+		return
+	}
+	r.stacks[id] = true
+	addrs := make([]uint64, 127)
+	if err := r.probes.StacksMap().Lookup(uint32(id), &addrs); err != nil {
+		return
+	}
+	n := 0
+	for n < len(addrs) && addrs[n] != 0 {
+		n++
+	}
+	if err := r.w.WriteJSON(trace.RecStack, trace.Stack{ID: id, Pid: pid, Addrs: addrs[:n]}); err != nil {
+		slog.Debug("writing stack record", "err", err)
+	}
+}
