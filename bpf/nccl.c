@@ -1,7 +1,7 @@
 //go:build ignore
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Entry probes on NCCL's API. One program per argument shape; the attach
- * cookie says which NCCL function fired (enum lp_kind). Hot paths are
+/* Entry probes on NCCL's API. One entry program; the attach cookie says
+ * which NCCL function fired (enum lp_kind) and so how to read its arguments. Hot paths are
  * entry-only: return probes exist only for communicator creation, where the
  * new handle is known only on return (FACTS.md: uretprobe and seccomp). */
 #include "headers/common.h"
@@ -180,10 +180,9 @@ static __always_inline __u16 cookie_kind(struct pt_regs *ctx)
 
 /* ncclAllReduce, ncclReduceScatter:
  * (sendbuff, recvbuff, count, datatype, op, comm, stream) */
-SEC("uprobe")
-int coll_redop(struct pt_regs *ctx)
+static __always_inline int coll_redop(struct pt_regs *ctx, __u16 kind)
 {
-	struct lp_event *e = begin(ctx, cookie_kind(ctx));
+	struct lp_event *e = begin(ctx, kind);
 	if (!e)
 		return 0;
 	e->sendbuff = arg(ctx, 1);
@@ -199,10 +198,9 @@ int coll_redop(struct pt_regs *ctx)
 
 /* ncclBroadcast, ncclGather, ncclScatter:
  * (sendbuff, recvbuff, count, datatype, root, comm, stream) */
-SEC("uprobe")
-int coll_root(struct pt_regs *ctx)
+static __always_inline int coll_root(struct pt_regs *ctx, __u16 kind)
 {
-	struct lp_event *e = begin(ctx, cookie_kind(ctx));
+	struct lp_event *e = begin(ctx, kind);
 	if (!e)
 		return 0;
 	e->sendbuff = arg(ctx, 1);
@@ -217,8 +215,7 @@ int coll_root(struct pt_regs *ctx)
 }
 
 /* ncclReduce: (sendbuff, recvbuff, count, datatype, op, root, comm, stream) */
-SEC("uprobe")
-int coll_reduce(struct pt_regs *ctx)
+static __always_inline int coll_reduce(struct pt_regs *ctx)
 {
 	struct lp_event *e = begin(ctx, LP_REDUCE);
 	if (!e)
@@ -236,10 +233,9 @@ int coll_reduce(struct pt_regs *ctx)
 }
 
 /* ncclAllGather, ncclAlltoAll: (sendbuff, recvbuff, count, datatype, comm, stream) */
-SEC("uprobe")
-int coll_plain(struct pt_regs *ctx)
+static __always_inline int coll_plain(struct pt_regs *ctx, __u16 kind)
 {
-	struct lp_event *e = begin(ctx, cookie_kind(ctx));
+	struct lp_event *e = begin(ctx, kind);
 	if (!e)
 		return 0;
 	e->sendbuff = arg(ctx, 1);
@@ -253,10 +249,8 @@ int coll_plain(struct pt_regs *ctx)
 }
 
 /* ncclSend, ncclRecv, ncclBcast: (buff, count, datatype, peer|root, comm, stream) */
-SEC("uprobe")
-int coll_onebuf(struct pt_regs *ctx)
+static __always_inline int coll_onebuf(struct pt_regs *ctx, __u16 kind)
 {
-	__u16 kind = cookie_kind(ctx);
 	struct lp_event *e = begin(ctx, kind);
 	if (!e)
 		return 0;
@@ -281,8 +275,7 @@ static __always_inline void emit_simple(struct pt_regs *ctx, __u16 kind)
 		submit(e);
 }
 
-SEC("uprobe")
-int group_start(struct pt_regs *ctx)
+static __always_inline int group_start(struct pt_regs *ctx)
 {
 	if (!is_target())
 		return 0;
@@ -297,8 +290,7 @@ int group_start(struct pt_regs *ctx)
 	return 0;
 }
 
-SEC("uprobe")
-int group_end(struct pt_regs *ctx)
+static __always_inline int group_end(struct pt_regs *ctx)
 {
 	if (!is_target())
 		return 0;
@@ -326,13 +318,12 @@ static __always_inline void remember_init(struct pending_init *p)
  * ncclCommInitRankConfig(comm*, nranks, id, rank, config*). On x86-64 the
  * 128-byte id travels on the stack and takes no register, so rank is in the
  * third register; on arm64 the id is passed by reference and rank is x3. */
-SEC("uprobe")
-int comm_init_rank(struct pt_regs *ctx)
+static __always_inline int comm_init_rank(struct pt_regs *ctx, __u16 kind)
 {
 	if (!is_target())
 		return 0;
 	struct pending_init p = {};
-	p.kind = cookie_kind(ctx);
+	p.kind = kind;
 	p.slot = arg(ctx, 1);
 	p.nranks = (__s32)arg(ctx, 2);
 #if defined(__TARGET_ARCH_x86)
@@ -345,8 +336,7 @@ int comm_init_rank(struct pt_regs *ctx)
 }
 
 /* ncclCommInitAll(comm* comms, int ndev, const int* devlist) */
-SEC("uprobe")
-int comm_init_all(struct pt_regs *ctx)
+static __always_inline int comm_init_all(struct pt_regs *ctx)
 {
 	if (!is_target())
 		return 0;
@@ -359,8 +349,7 @@ int comm_init_all(struct pt_regs *ctx)
 }
 
 /* ncclCommSplit(comm, color, key, newcomm*, config*) */
-SEC("uprobe")
-int comm_split(struct pt_regs *ctx)
+static __always_inline int comm_split(struct pt_regs *ctx)
 {
 	if (!is_target())
 		return 0;
@@ -410,8 +399,7 @@ int comm_init_return(struct pt_regs *ctx)
 }
 
 /* ncclCommDestroy(comm) */
-SEC("uprobe")
-int comm_destroy(struct pt_regs *ctx)
+static __always_inline int comm_destroy(struct pt_regs *ctx)
 {
 	struct lp_event *e = begin(ctx, LP_COMM_DESTROY);
 	if (!e)
@@ -423,13 +411,56 @@ int comm_destroy(struct pt_regs *ctx)
 
 /* The dynamic loader calls _dl_debug_state (r_brk) around every library
  * load and unload: tell the reader at once to rescan this process's maps. */
-SEC("uprobe")
-int library_load(struct pt_regs *ctx)
+static __always_inline int library_load(struct pt_regs *ctx)
 {
 	struct lp_event *e = begin(ctx, LP_LIBRARY_LOAD);
 	if (!e)
 		return 0;
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* Every entry probe: the attach cookie names the function (enum lp_kind),
+ * which fixes how its arguments are read. One program for all of them lets
+ * a library's probes share one uprobe_multi link: attached and detached in
+ * one step (perf-event uprobes detach one RCU grace period at a time). */
+SEC("uprobe")
+int nccl_entry(struct pt_regs *ctx)
+{
+	__u16 kind = cookie_kind(ctx);
+	switch (kind) {
+	case LP_ALL_REDUCE:
+	case LP_REDUCE_SCATTER:
+		return coll_redop(ctx, kind);
+	case LP_BROADCAST:
+	case LP_GATHER:
+	case LP_SCATTER:
+		return coll_root(ctx, kind);
+	case LP_REDUCE:
+		return coll_reduce(ctx);
+	case LP_ALL_GATHER:
+	case LP_ALL_TO_ALL:
+		return coll_plain(ctx, kind);
+	case LP_SEND:
+	case LP_RECV:
+	case LP_BCAST:
+		return coll_onebuf(ctx, kind);
+	case LP_GROUP_START:
+		return group_start(ctx);
+	case LP_GROUP_END:
+		return group_end(ctx);
+	case LP_COMM_INIT_RANK:
+	case LP_COMM_INIT_RANK_CONFIG:
+		return comm_init_rank(ctx, kind);
+	case LP_COMM_INIT_ALL:
+		return comm_init_all(ctx);
+	case LP_COMM_SPLIT:
+		return comm_split(ctx);
+	case LP_COMM_DESTROY:
+		return comm_destroy(ctx);
+	case LP_LIBRARY_LOAD:
+		return library_load(ctx);
+	}
 	return 0;
 }
 

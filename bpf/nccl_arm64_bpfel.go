@@ -85,20 +85,9 @@ const (
 	NcclMapPending         = "pending"
 	NcclMapStacks          = "stacks"
 	NcclMapTargets         = "targets"
-	NcclProgCollOnebuf     = "coll_onebuf"
-	NcclProgCollPlain      = "coll_plain"
-	NcclProgCollRedop      = "coll_redop"
-	NcclProgCollReduce     = "coll_reduce"
-	NcclProgCollRoot       = "coll_root"
-	NcclProgCommDestroy    = "comm_destroy"
-	NcclProgCommInitAll    = "comm_init_all"
-	NcclProgCommInitRank   = "comm_init_rank"
 	NcclProgCommInitReturn = "comm_init_return"
-	NcclProgCommSplit      = "comm_split"
 	NcclProgFollowFork     = "follow_fork"
-	NcclProgGroupEnd       = "group_end"
-	NcclProgGroupStart     = "group_start"
-	NcclProgLibraryLoad    = "library_load"
+	NcclProgNcclEntry      = "nccl_entry"
 	NcclVarCaptureStacks   = "capture_stacks"
 	NcclVarUnusedEvent     = "unused_event"
 	NcclVarUnusedKind      = "unused_kind"
@@ -147,20 +136,9 @@ type NcclSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type NcclProgramSpecs struct {
-	CollOnebuf     *ebpf.ProgramSpec `ebpf:"coll_onebuf"`
-	CollPlain      *ebpf.ProgramSpec `ebpf:"coll_plain"`
-	CollRedop      *ebpf.ProgramSpec `ebpf:"coll_redop"`
-	CollReduce     *ebpf.ProgramSpec `ebpf:"coll_reduce"`
-	CollRoot       *ebpf.ProgramSpec `ebpf:"coll_root"`
-	CommDestroy    *ebpf.ProgramSpec `ebpf:"comm_destroy"`
-	CommInitAll    *ebpf.ProgramSpec `ebpf:"comm_init_all"`
-	CommInitRank   *ebpf.ProgramSpec `ebpf:"comm_init_rank"`
 	CommInitReturn *ebpf.ProgramSpec `ebpf:"comm_init_return"`
-	CommSplit      *ebpf.ProgramSpec `ebpf:"comm_split"`
 	FollowFork     *ebpf.ProgramSpec `ebpf:"follow_fork"`
-	GroupEnd       *ebpf.ProgramSpec `ebpf:"group_end"`
-	GroupStart     *ebpf.ProgramSpec `ebpf:"group_start"`
-	LibraryLoad    *ebpf.ProgramSpec `ebpf:"library_load"`
+	NcclEntry      *ebpf.ProgramSpec `ebpf:"nccl_entry"`
 }
 
 // NcclMapSpecs contains maps before they are loaded into the kernel.
@@ -241,38 +219,16 @@ type NcclVariables struct {
 //
 // It can be passed to LoadNcclObjects or ebpf.CollectionSpec.LoadAndAssign.
 type NcclPrograms struct {
-	CollOnebuf     *ebpf.Program `ebpf:"coll_onebuf"`
-	CollPlain      *ebpf.Program `ebpf:"coll_plain"`
-	CollRedop      *ebpf.Program `ebpf:"coll_redop"`
-	CollReduce     *ebpf.Program `ebpf:"coll_reduce"`
-	CollRoot       *ebpf.Program `ebpf:"coll_root"`
-	CommDestroy    *ebpf.Program `ebpf:"comm_destroy"`
-	CommInitAll    *ebpf.Program `ebpf:"comm_init_all"`
-	CommInitRank   *ebpf.Program `ebpf:"comm_init_rank"`
 	CommInitReturn *ebpf.Program `ebpf:"comm_init_return"`
-	CommSplit      *ebpf.Program `ebpf:"comm_split"`
 	FollowFork     *ebpf.Program `ebpf:"follow_fork"`
-	GroupEnd       *ebpf.Program `ebpf:"group_end"`
-	GroupStart     *ebpf.Program `ebpf:"group_start"`
-	LibraryLoad    *ebpf.Program `ebpf:"library_load"`
+	NcclEntry      *ebpf.Program `ebpf:"nccl_entry"`
 }
 
 func (p *NcclPrograms) Close() error {
 	return _NcclClose(
-		p.CollOnebuf,
-		p.CollPlain,
-		p.CollRedop,
-		p.CollReduce,
-		p.CollRoot,
-		p.CommDestroy,
-		p.CommInitAll,
-		p.CommInitRank,
 		p.CommInitReturn,
-		p.CommSplit,
 		p.FollowFork,
-		p.GroupEnd,
-		p.GroupStart,
-		p.LibraryLoad,
+		p.NcclEntry,
 	)
 }
 

@@ -7,10 +7,12 @@ import (
 	"sync"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/linkprof/linkprof/bpf"
+	"github.com/linkprof/linkprof/trace"
 )
 
 // ProbeOptions configure the BPF side.
@@ -33,6 +35,7 @@ type libKey struct{ dev, inode uint64 }
 type Probes struct {
 	objs bpf.NcclObjects
 
+	multi    bool // uprobe_multi links (kernel 6.6+)
 	mu       sync.Mutex
 	attached map[libKey][]link.Link
 	fork     link.Link
@@ -57,7 +60,11 @@ func LoadProbes(opts ProbeOptions) (*Probes, error) {
 	if err := spec.Variables["capture_stacks"].Set(boolByte(opts.Stacks)); err != nil {
 		return nil, fmt.Errorf("setting stack capture: %w", err)
 	}
-	p := &Probes{attached: map[libKey][]link.Link{}}
+	p := &Probes{attached: map[libKey][]link.Link{}, multi: features.HaveBPFLinkUprobeMulti() == nil}
+	if p.multi {
+		spec.Programs[bpf.NcclProgNcclEntry].AttachType = ebpf.AttachTraceUprobeMulti
+		spec.Programs[bpf.NcclProgCommInitReturn].AttachType = ebpf.AttachTraceUprobeMulti
+	}
 	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
@@ -172,59 +179,89 @@ func (p *Probes) attach(hostPath string, key libKey, lib *LibraryInfo, specs []p
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening %s: %w", hostPath, err)
 	}
-	var links []link.Link
+	var entry, ret probeSet
 	for _, s := range specs {
 		sym, ok := resolveSymbol(lib, s.symbol)
-		if !ok {
-			if !s.ret {
-				slog.Debug("symbol not in library, skipped", "symbol", s.symbol, "library", hostPath)
-				missing = append(missing, s.symbol)
-			}
-			continue
-		}
-		l, err := p.attachOne(ex, sym, s)
-		if err != nil {
-			closeAll(links)
-			return nil, nil, fmt.Errorf("probing %s in %s: %w", sym, hostPath, err)
-		}
-		links = append(links, l)
-		if !s.ret {
+		switch {
+		case !ok && !s.ret:
+			slog.Debug("symbol not in library, skipped", "symbol", s.symbol, "library", hostPath)
+			missing = append(missing, s.symbol)
+		case ok && s.ret:
+			ret.add(sym, s.kind)
+		case ok:
+			entry.add(sym, s.kind)
 			probed = append(probed, sym)
 		}
+	}
+	links, err := p.attachSets(ex, entry, ret)
+	if err != nil {
+		return nil, nil, fmt.Errorf("probing %s: %w", hostPath, err)
 	}
 	p.attached[key] = links
 	return probed, missing, nil
 }
 
-func (p *Probes) attachOne(ex *link.Executable, sym string, s probeSpec) (link.Link, error) {
-	prog := p.program(s.program)
-	if prog == nil {
-		return nil, fmt.Errorf("no BPF program %s", s.program)
-	}
-	opts := &link.UprobeOptions{Cookie: uint64(s.kind)}
-	if s.ret {
-		return ex.Uretprobe(sym, prog, opts)
-	}
-	return ex.Uprobe(sym, prog, opts)
+// probeSet is the symbols of one program and their cookies.
+type probeSet struct {
+	symbols []string
+	cookies []uint64
 }
 
-func (p *Probes) program(name string) *ebpf.Program {
-	o := &p.objs.NcclPrograms
-	return map[string]*ebpf.Program{
-		"coll_redop":       o.CollRedop,
-		"coll_root":        o.CollRoot,
-		"coll_reduce":      o.CollReduce,
-		"coll_plain":       o.CollPlain,
-		"coll_onebuf":      o.CollOnebuf,
-		"group_start":      o.GroupStart,
-		"group_end":        o.GroupEnd,
-		"comm_init_rank":   o.CommInitRank,
-		"comm_init_all":    o.CommInitAll,
-		"comm_split":       o.CommSplit,
-		"comm_init_return": o.CommInitReturn,
-		"comm_destroy":     o.CommDestroy,
-		"library_load":     o.LibraryLoad,
-	}[name]
+func (s *probeSet) add(sym string, kind trace.Kind) {
+	s.symbols = append(s.symbols, sym)
+	s.cookies = append(s.cookies, uint64(kind))
+}
+
+func (p *Probes) attachSets(ex *link.Executable, entry, ret probeSet) ([]link.Link, error) {
+	var links []link.Link
+	for _, set := range []struct {
+		probeSet
+		prog *ebpf.Program
+		ret  bool
+	}{{entry, p.objs.NcclEntry, false}, {ret, p.objs.CommInitReturn, true}} {
+		if len(set.symbols) == 0 {
+			continue
+		}
+		l, err := p.attachSet(ex, set.probeSet, set.prog, set.ret)
+		if err != nil {
+			closeAll(links)
+			return nil, err
+		}
+		links = append(links, l...)
+	}
+	return links, nil
+}
+
+// attachSet attaches one program to many symbols: one uprobe_multi link
+// where the kernel has them (6.6+), else one perf-event uprobe per symbol.
+func (p *Probes) attachSet(ex *link.Executable, set probeSet, prog *ebpf.Program, ret bool) ([]link.Link, error) {
+	if p.multi {
+		opts := &link.UprobeMultiOptions{Cookies: set.cookies}
+		attach := ex.UprobeMulti
+		if ret {
+			attach = ex.UretprobeMulti
+		}
+		l, err := attach(set.symbols, prog, opts)
+		if err != nil {
+			return nil, fmt.Errorf("attaching %v: %w", set.symbols, err)
+		}
+		return []link.Link{l}, nil
+	}
+	var links []link.Link
+	for i, sym := range set.symbols {
+		opts := &link.UprobeOptions{Cookie: set.cookies[i]}
+		attach := ex.Uprobe
+		if ret {
+			attach = ex.Uretprobe
+		}
+		l, err := attach(sym, prog, opts)
+		if err != nil {
+			closeAll(links)
+			return nil, fmt.Errorf("attaching %s: %w", sym, err)
+		}
+		links = append(links, l)
+	}
+	return links, nil
 }
 
 // Detach removes the probes of one library file (it was unloaded).
@@ -246,18 +283,28 @@ func (p *Probes) StacksMap() *ebpf.Map { return p.objs.Stacks }
 func (p *Probes) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var all []link.Link
 	for k, links := range p.attached {
-		closeAll(links)
+		all = append(all, links...)
 		delete(p.attached, k)
 	}
+	closeAll(all)
 	if p.fork != nil {
 		p.fork.Close()
 	}
 	return p.objs.Close()
 }
 
+// closeAll detaches links in parallel: each uprobe removal waits for an RCU
+// grace period (~100 ms), so closing 20 one by one takes seconds.
 func closeAll(links []link.Link) {
+	var wg sync.WaitGroup
 	for _, l := range links {
-		l.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.Close()
+		}()
 	}
+	wg.Wait()
 }

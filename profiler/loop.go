@@ -140,9 +140,11 @@ func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan 
 	}
 	lost, _ := r.probes.Lost()
 	r.probes.Close() // no new events after this
+	slog.Debug("probes detached")
 	close(stopPump)
 	perr := <-pumpErr
 	r.pump.close()
+	slog.Debug("events drained")
 	if err := <-samplerDone; err != nil {
 		slog.Warn("NVLink sampling", "err", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -50,6 +51,9 @@ type recorder struct {
 // the duration passes, or the targets exit. The folder is complete (Stop
 // record written, file closed) whenever Record returns a Summary.
 func Record(ctx context.Context, cfg Config) (*Summary, error) {
+	if err := preflight(cfg); err != nil {
+		return nil, err
+	}
 	w, err := trace.Create(cfg.Dir, cfg.Force)
 	if err != nil {
 		return nil, err
@@ -65,6 +69,7 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 		r.abort(err)
 		return nil, err
 	}
+	slog.Debug("BPF probes loaded")
 	sum, err := r.run(ctx)
 	if err != nil && sum == nil {
 		r.abort(err)
@@ -83,13 +88,29 @@ func (r *recorder) writeStart() error {
 	return r.w.Flush()
 }
 
-// abort ends a trace that failed before recording began, saying why.
+// preflight checks what can be checked before a folder is created.
+func preflight(cfg Config) error {
+	if err := checkPids(cfg.Pids); err != nil {
+		return err
+	}
+	if cfg.PidOf != "" {
+		if _, err := PidsMatching(cfg.PidOf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// abort undoes a recording that failed before it began: nothing was
+// recorded, so no half-made folder is left behind.
 func (r *recorder) abort(cause error) {
 	if r.probes != nil {
 		r.probes.Close()
 	}
-	_ = r.w.WriteJSON(trace.RecStop, trace.Stop{Clock: ReadClocks("stop"), Reason: "error", Error: cause.Error()})
+	slog.Debug("recording aborted", "err", cause)
 	r.w.Close()
+	os.Remove(filepath.Join(r.cfg.Dir, trace.FileName))
+	os.Remove(r.cfg.Dir) // only if empty
 }
 
 func (r *recorder) run(ctx context.Context) (*Summary, error) {
@@ -120,7 +141,9 @@ func (r *recorder) run(ctx context.Context) (*Summary, error) {
 	samplerDone := r.startSampler(ctx)
 	go r.scanLoop(ctx)
 
+	slog.Debug("recording")
 	reason := r.loop(ctx)
+	slog.Debug("stopping", "reason", reason)
 	cancel()
 	return r.finish(reason, stopPump, pumpErr, samplerDone)
 }

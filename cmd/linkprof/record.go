@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/linkprof/linkprof/profiler"
+	"github.com/linkprof/linkprof/trace"
+)
+
+const recordUsage = "record [-p PID]... [--pid-of NAME] [--all] [--children=true] [-d DURATION] [-o DIR] [-- CMD ARGS...]"
+
+func init() {
+	register(command{name: "record", summary: "record NCCL collectives (and NVLink traffic) of live processes", run: runRecord})
+}
+
+// recordFlags are record's command line.
+type recordFlags struct {
+	pids      []uint
+	pidOf     string
+	all       bool
+	children  bool
+	duration  time.Duration
+	dir       string
+	force     bool
+	stacks    bool
+	ringMiB   uint32
+	noNVML    bool
+	nvmlOnly  bool
+	noAnalyze bool
+	user      string
+	link      linkFlags
+}
+
+func (f *recordFlags) register(fs *pflag.FlagSet) {
+	fs.UintSliceVarP(&f.pids, "pid", "p", nil, "record process `PID` (repeatable)")
+	fs.StringVar(&f.pidOf, "pid-of", "", "record processes whose name or command line matches `REGEXP`")
+	fs.BoolVar(&f.all, "all", false, "record every process that maps NCCL")
+	fs.BoolVar(&f.children, "children", true, "also record descendants, including ones started while recording")
+	fs.DurationVarP(&f.duration, "duration", "d", 0, "stop after `DURATION` (default: until Ctrl-C or the targets exit)")
+	fs.StringVarP(&f.dir, "output", "o", "", "write the recording to `DIR` (default: linkprof-DATE-TIME)")
+	fs.BoolVar(&f.force, "force", false, "write into a non-empty output folder, replacing files")
+	fs.BoolVar(&f.stacks, "stacks", false, "capture the caller's user stack at each call (frame pointers)")
+	fs.Uint32Var(&f.ringMiB, "ring-size", profiler.DefaultRingBytes>>20, "ring buffer size in `MiB` (power of two)")
+	fs.BoolVar(&f.noNVML, "no-nvml", false, "do not sample NVLink counters")
+	fs.BoolVar(&f.nvmlOnly, "nvml-only", false, "sample NVLink counters only; attach to no process")
+	fs.BoolVar(&f.noAnalyze, "no-analyze", false, "do not write the profile, timeline and report when done")
+	fs.StringVar(&f.user, "user", "", "run the launched command as `USER` (default: sudo's caller, else root)")
+	f.link.register(fs)
+}
+
+func runRecord(args []string) error {
+	var f recordFlags
+	fs := newFlags("record")
+	f.register(fs)
+	if err := parseFlags(fs, recordUsage, args); err != nil {
+		return err
+	}
+	cfg, err := f.config(fs)
+	if err != nil {
+		return err
+	}
+	if err := profiler.CheckPrivileges(); err != nil {
+		return err
+	}
+	sampler, closeSampler, err := f.link.open(f.noNVML, f.nvmlOnly)
+	if err != nil {
+		return err
+	}
+	defer closeSampler()
+	cfg.Sampler = sampler
+	return record(cfg, !f.noAnalyze)
+}
+
+// config checks the flags against each other and builds the recorder's.
+func (f *recordFlags) config(fs *pflag.FlagSet) (profiler.Config, error) {
+	command := commandAfterDash(fs)
+	targets := len(f.pids) > 0 || f.pidOf != "" || f.all || len(command) > 0
+	switch {
+	case fs.NArg() > len(command):
+		return profiler.Config{}, usagef("record: unexpected argument %q (put the command after --)", fs.Arg(0))
+	case f.nvmlOnly && targets:
+		return profiler.Config{}, usagef("record: --nvml-only records no process; drop the targets")
+	case f.nvmlOnly && f.noNVML:
+		return profiler.Config{}, usagef("record: --nvml-only and --no-nvml contradict each other")
+	case !targets && !f.nvmlOnly:
+		return profiler.Config{}, usagef("record: nothing to record: give -p PID, --pid-of NAME, --all or -- COMMAND")
+	case f.ringMiB == 0 || f.ringMiB&(f.ringMiB-1) != 0:
+		return profiler.Config{}, usagef("record: --ring-size must be a power of two (MiB), got %d", f.ringMiB)
+	case f.duration < 0:
+		return profiler.Config{}, usagef("record: --duration must be positive")
+	}
+	cred, err := commandUser(f.user, len(command) > 0)
+	if err != nil {
+		return profiler.Config{}, err
+	}
+	dir := f.dir
+	if dir == "" {
+		dir = trace.DefaultDir(time.Now())
+	}
+	return profiler.Config{
+		Pids: toPids(f.pids), PidOf: f.pidOf, All: f.all, Children: f.children, Command: command,
+		Duration: f.duration, Dir: dir, Force: f.force, Args: os.Args, NoTargetsOK: f.nvmlOnly,
+		Probe:  profiler.ProbeOptions{RingBytes: f.ringMiB << 20, Stacks: f.stacks},
+		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), Credential: cred,
+	}, nil
+}
+
+func commandAfterDash(fs *pflag.FlagSet) []string {
+	if at := fs.ArgsLenAtDash(); at >= 0 {
+		return fs.Args()[at:]
+	}
+	return nil
+}
+
+func toPids(in []uint) []uint32 {
+	out := make([]uint32, len(in))
+	for i, p := range in {
+		out[i] = uint32(p)
+	}
+	return out
+}
+
+// record runs the recording until Ctrl-C, SIGTERM or a stop condition,
+// then writes the analysis outputs and prints the summary.
+func record(cfg profiler.Config, analyze bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sum, err := profiler.Record(ctx, cfg)
+	if sum == nil {
+		return err
+	}
+	printSummary(sum)
+	if err != nil {
+		return fmt.Errorf("recording ended early: %w (the trace is readable up to that point)", err)
+	}
+	if err := chownToCaller(cfg.Dir); err != nil {
+		slog.Warn("giving the recording to the invoking user", "err", err)
+	}
+	if analyze {
+		return analyzeRecording(cfg.Dir)
+	}
+	return nil
+}
+
+func printSummary(s *profiler.Summary) {
+	w := os.Stderr
+	fmt.Fprintf(w, "recorded %s: %d events from %d processes (%d with NCCL), lost %d, stopped by %s\n",
+		s.Duration.Truncate(time.Millisecond), s.Events, s.Processes, s.NCCLProcs, s.Lost, s.Reason)
+	kinds := make([]trace.Kind, 0, len(s.ByKind))
+	for k := range s.ByKind {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
+	var parts []string
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%s %d", k, s.ByKind[k]))
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, "  calls: %s\n", strings.Join(parts, ", "))
+	}
+	if s.Lost > 0 {
+		fmt.Fprintf(w, "  WARNING: %d events were lost (ring buffer full): try --ring-size %d\n", s.Lost, 2*profiler.DefaultRingBytes>>20)
+	}
+	if s.ExitStatus != nil {
+		fmt.Fprintf(w, "  command exited with status %d\n", *s.ExitStatus)
+	}
+	fmt.Fprintf(w, "  folder: %s (linkprof report %s)\n", s.Dir, s.Dir)
+}
+
+// errNoSampler marks a recording without NVLink samples.
+var errNoSampler = errors.New("no NVLink sampler")
