@@ -34,6 +34,10 @@ type Config struct {
 	Credential *Credential
 	// CommandEnv is the launched command's environment (nil: linkprof's).
 	CommandEnv []string
+	// Ready, when set, is called once the initial targets are attached.
+	Ready func()
+	// OnLibrary, when set, is called after probes are attached to a library.
+	OnLibrary func(trace.Library)
 	// NoTargetsOK lets a recording run with no target processes (--nvml-only).
 	NoTargetsOK bool
 }

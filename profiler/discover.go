@@ -43,6 +43,8 @@ type discoverer struct {
 	w      *trace.Writer
 	clock  func() int64
 
+	onLibrary func(trace.Library) // optional
+
 	mu    sync.Mutex
 	libs  map[libKey]*libState
 	procs map[uint32]*procState
@@ -169,7 +171,10 @@ func (d *discoverer) attachLoader(pid uint32, key libKey, host, path string, lib
 
 func (d *discoverer) writeLibrary(pid uint32, key libKey, path string, lib *libState, role string) {
 	rec := trace.Library{Pid: pid, Path: path, Dev: key.dev, Inode: key.inode, BuildID: lib.info.BuildID,
-		Version: lib.version, Role: role, Probed: lib.probed, Missing: lib.missing}
+		Version: lib.version, Role: role, Probed: lib.probed, Missing: lib.missing, AttachedNs: d.clock()}
+	if d.onLibrary != nil {
+		d.onLibrary(rec)
+	}
 	if err := d.w.WriteJSON(trace.RecLibrary, rec); err != nil {
 		slog.Debug("writing library record", "err", err)
 	}

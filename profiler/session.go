@@ -115,6 +115,7 @@ func (r *recorder) abort(cause error) {
 
 func (r *recorder) run(ctx context.Context) (*Summary, error) {
 	r.disc = newDiscoverer(r.probes, r.w, MonoNow)
+	r.disc.onLibrary = r.cfg.OnLibrary
 	if r.cfg.Children {
 		if err := r.probes.FollowForks(); err != nil {
 			return nil, err
@@ -140,6 +141,9 @@ func (r *recorder) run(ctx context.Context) (*Summary, error) {
 	defer cancel()
 	samplerDone := r.startSampler(ctx)
 	go r.scanLoop(ctx)
+	if r.cfg.Ready != nil {
+		r.cfg.Ready()
+	}
 
 	slog.Debug("recording")
 	reason := r.loop(ctx)

@@ -1,6 +1,9 @@
 package trace
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // GPU is one sampled GPU's identity and NVLink topology.
 type GPU struct {
@@ -83,4 +86,76 @@ func DecodeSample(b []byte) Sample {
 		RawTxKiB:     le.Uint64(b[48:]),
 		RawRxKiB:     le.Uint64(b[56:]),
 	}
+}
+
+// LinkSampleSize is the encoded size of a LinkSample.
+const LinkSampleSize = 56
+
+// LinkSample is one link's cumulative DATA counters (KiB), read with the
+// other links of its GPU in one NVML call (sampler --per-link). Flags as in
+// Sample. RecLinkSamples frames hold n x LinkSampleSize bytes.
+type LinkSample struct {
+	GPU          uint32
+	Link         uint32
+	Flags        uint32
+	MonoBeforeNs int64
+	MonoAfterNs  int64
+	WallUs       int64
+	DataTxKiB    uint64
+	DataRxKiB    uint64
+}
+
+// OK reports whether the read succeeded.
+func (s *LinkSample) OK() bool { return s.Flags&SampleOK != 0 }
+
+// AppendLinkSample encodes s.
+func AppendLinkSample(b []byte, s LinkSample) []byte {
+	le := binary.LittleEndian
+	b = le.AppendUint32(b, s.GPU)
+	b = le.AppendUint32(b, s.Link)
+	b = le.AppendUint32(b, s.Flags)
+	b = le.AppendUint32(b, 0) // reserved, keeps the 8-byte fields aligned
+	b = le.AppendUint64(b, uint64(s.MonoBeforeNs))
+	b = le.AppendUint64(b, uint64(s.MonoAfterNs))
+	b = le.AppendUint64(b, uint64(s.WallUs))
+	b = le.AppendUint64(b, s.DataTxKiB)
+	return le.AppendUint64(b, s.DataRxKiB)
+}
+
+// DecodeLinkSample reads one LinkSample from b (at least LinkSampleSize bytes).
+func DecodeLinkSample(b []byte) LinkSample {
+	le := binary.LittleEndian
+	_ = b[LinkSampleSize-1]
+	return LinkSample{
+		GPU:          le.Uint32(b[0:]),
+		Link:         le.Uint32(b[4:]),
+		Flags:        le.Uint32(b[8:]),
+		MonoBeforeNs: int64(le.Uint64(b[16:])),
+		MonoAfterNs:  int64(le.Uint64(b[24:])),
+		WallUs:       int64(le.Uint64(b[32:])),
+		DataTxKiB:    le.Uint64(b[40:]),
+		DataRxKiB:    le.Uint64(b[48:]),
+	}
+}
+
+// LinkSamples calls fn for each sample of a RecLinkSamples record.
+func (rec Record) LinkSamples(fn func(LinkSample)) error {
+	if len(rec.Payload)%LinkSampleSize != 0 {
+		return fmt.Errorf("%w: link samples record at offset %d has %d bytes", ErrCorrupt, rec.Offset, len(rec.Payload))
+	}
+	for b := rec.Payload; len(b) > 0; b = b[LinkSampleSize:] {
+		fn(DecodeLinkSample(b))
+	}
+	return nil
+}
+
+// GPMSample is one GPM NVLink reading (RecGPUSamples, JSON): the GPU's mean
+// NVLink throughput between two GPM samples IntervalNs apart, ending at MonoNs.
+type GPMSample struct {
+	GPU        int     `json:"gpu"`
+	MonoNs     int64   `json:"mono_ns"`
+	IntervalNs int64   `json:"interval_ns"`
+	TxMiBps    float64 `json:"tx_mib_per_s"`
+	RxMiBps    float64 `json:"rx_mib_per_s"`
+	OK         bool    `json:"ok"` // false: the GPM read failed (a gap)
 }

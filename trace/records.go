@@ -61,6 +61,8 @@ type Library struct {
 	Role    string   `json:"role"`    // nccl, loader, ...
 	Probed  []string `json:"probed"`  // symbols with a probe
 	Missing []string `json:"missing"` // wanted symbols it lacks
+	// AttachedNs is the monotonic time the probes were in place.
+	AttachedNs int64 `json:"attached_ns"`
 }
 
 // Comm is a communicator learned from a ncclCommInit*/Split return.

@@ -91,6 +91,9 @@ func (s *Sampler) discover() error {
 		g.info.Driver, g.info.NVMLVersion = driver, version
 		s.gpus = append(s.gpus, g)
 	}
+	if s.cfg.GPM {
+		s.setupGPM()
+	}
 	return nil
 }
 

@@ -1,0 +1,123 @@
+package nvlink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// Sink receives what the sampler records; *trace.Writer is one. It must be
+// safe for concurrent use (the per-GPU schedules write from several readers).
+type Sink interface {
+	WriteSamples(samples ...trace.Sample) error
+	WriteJSON(t trace.RecordType, v any) error
+	WriteRaw(t trace.RecordType, payload []byte) error
+}
+
+// Run writes the GPU records and a starting clock pair, then samples into
+// w until ctx is done, and ends with a closing clock pair. Failed reads are
+// recorded as gaps; only a failed write stops it early.
+func (s *Sampler) Run(ctx context.Context, w *trace.Writer) error {
+	return s.RunTo(ctx, w)
+}
+
+// RunTo is Run with any Sink (benchmarks count samples instead of writing).
+func (s *Sampler) RunTo(ctx context.Context, sink Sink) error {
+	if s.closed {
+		return errors.New("sampling NVLink: sampler is closed")
+	}
+	if err := s.writeHeader(sink); err != nil {
+		return err
+	}
+	s.start.Store(s.clock.MonoNs())
+	err := runReaders(ctx, s.readers(sink))
+	if cerr := sink.WriteJSON(trace.RecClock, readClocks(s.clock, "nvml-stop")); err == nil && cerr != nil {
+		err = fmt.Errorf("writing clock record: %w", cerr)
+	}
+	return err
+}
+
+func (s *Sampler) writeHeader(sink Sink) error {
+	for _, g := range s.gpus {
+		if err := sink.WriteJSON(trace.RecGPU, g.info); err != nil {
+			return fmt.Errorf("writing GPU record: %w", err)
+		}
+	}
+	now := s.clock.MonoNs()
+	for _, n := range s.notes {
+		if err := sink.WriteJSON(trace.RecNote, trace.Note{MonoNs: now, Level: "info", Text: n}); err != nil {
+			return fmt.Errorf("writing note: %w", err)
+		}
+	}
+	if err := sink.WriteJSON(trace.RecClock, readClocks(s.clock, "nvml-start")); err != nil {
+		return fmt.Errorf("writing clock record: %w", err)
+	}
+	return nil
+}
+
+// readers lays the tasks out by schedule: all on one reader (round-robin),
+// or one reader per GPU, sharing a lock or not.
+func (s *Sampler) readers(sink Sink) []*reader {
+	var lock locker = &s.callMu
+	if s.cfg.Schedule == SchedulePerGPUFree {
+		lock = noLock{}
+	}
+	clockTask := &task{period: s.cfg.ClockEvery.Nanoseconds(), due: s.clock.MonoNs() + s.cfg.ClockEvery.Nanoseconds()}
+	clockTask.run = func(context.Context) error {
+		if err := sink.WriteJSON(trace.RecClock, readClocks(s.clock, "periodic")); err != nil {
+			return fmt.Errorf("writing clock record: %w", err)
+		}
+		return nil
+	}
+	rs := []*reader{{clock: s.clock, tasks: []*task{clockTask}}}
+	for _, g := range s.gpus {
+		tasks := s.gpuTasks(g, sink, lock)
+		if len(tasks) == 0 {
+			continue
+		}
+		if s.cfg.Schedule == ScheduleRoundRobin {
+			rs[0].tasks = append(rs[0].tasks, tasks...)
+		} else {
+			rs = append(rs, &reader{clock: s.clock, tasks: tasks})
+		}
+	}
+	return rs
+}
+
+// gpuTasks are the reads of one GPU: aggregate counters, and per-link
+// counters and GPM when asked for.
+func (s *Sampler) gpuTasks(g *gpuState, sink Sink, lock locker) []*task {
+	if !g.sampled() {
+		return nil
+	}
+	var tasks []*task
+	agg := &task{period: hzPeriod(s.cfg.Hz)}
+	agg.run = func(context.Context) error {
+		smp := s.readAggregate(g, lock)
+		if err := sink.WriteSamples(smp); err != nil {
+			return fmt.Errorf("writing samples: %w", err)
+		}
+		return nil
+	}
+	tasks = append(tasks, agg)
+	if s.cfg.PerLink {
+		tasks = append(tasks, &task{period: hzPeriod(s.cfg.PerLinkHz), run: func(context.Context) error {
+			return s.readLinksTo(g, sink, lock)
+		}})
+	}
+	if s.cfg.GPM && g.gpm != nil {
+		tasks = append(tasks, &task{period: s.cfg.GPMInterval.Nanoseconds(), run: func(context.Context) error {
+			return s.readGPMTo(g, sink, lock)
+		}})
+	}
+	return tasks
+}
+
+func hzPeriod(hz float64) int64 {
+	if hz <= 0 {
+		return 0
+	}
+	return int64(1e9 / hz)
+}
