@@ -72,7 +72,7 @@ func (t *Trace) add(rec Record) error {
 		t.Stop = &Stop{}
 		return rec.JSON(t.Stop)
 	case RecProcess:
-		return appendJSON(rec, &t.Processes)
+		return t.addProcess(rec)
 	case RecLibrary:
 		return appendJSON(rec, &t.Libraries)
 	case RecComm:
@@ -106,5 +106,22 @@ func appendJSON[T any](rec Record, list *[]T) error {
 		return err
 	}
 	*list = append(*list, v)
+	return nil
+}
+
+// addProcess keeps one entry per pid: the recorder rewrites a process's
+// record when it learns more (its NCCL library), and the last one wins.
+func (t *Trace) addProcess(rec Record) error {
+	var p Process
+	if err := rec.JSON(&p); err != nil {
+		return err
+	}
+	for i := range t.Processes {
+		if t.Processes[i].Pid == p.Pid {
+			t.Processes[i] = p
+			return nil
+		}
+	}
+	t.Processes = append(t.Processes, p)
 	return nil
 }
