@@ -1,0 +1,136 @@
+// Package nvmlfake is an nvml.Interface for tests, benchmarks and the
+// simulated link: go-nvml's dgxh100 mock server with the NVLink functions
+// filled in, counters from a function, injectable errors, and NVML's
+// serialization (one global lock, a cost per call) on an injected clock.
+package nvmlfake
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/dgxh100"
+	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/gpus"
+	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/server"
+
+	"github.com/linkprof/linkprof/profiler/nvlink"
+)
+
+// CounterFunc gives a counter's raw value (KiB) for a GPU, field and scope
+// (a link id or 0xFFFFFFFF for all links) at a monotonic time.
+type CounterFunc func(gpu int, field, scope uint32, monoNs int64) (uint64, nvml.Return)
+
+// Options shape the fake host.
+type Options struct {
+	GPUs      int    // default 2
+	Links     int    // NVLinks per GPU, default 18
+	NoNVLink  []int  // GPUs that answer NOT_SUPPORTED for NVLink
+	LinkMBps  uint64 // per link and direction, default 25000
+	Name      string // device name; default the mock's H100 name
+	Counters  CounterFunc
+	ValueType nvml.ValueType // of counter fields; default unsigned long long
+	// NVML's serialization: every call holds one global lock for CallCost,
+	// plus ScopeCost per link scope beyond the first, plus ContentionCost
+	// when another call is already waiting (concurrent callers lower the
+	// total, as measured on the GPU box).
+	CallCost, ScopeCost, ContentionCost time.Duration
+	// Fail injects an error into a GPU's n-th counter read (n from 1).
+	Fail func(gpu, n int) nvml.Return
+	// FieldFail injects an error into one field of a GPU's n-th counter read.
+	FieldFail func(gpu, n int, field uint32) nvml.Return
+	Pids      map[int][]uint32 // compute processes per GPU
+	GPM       bool             // GPM supported
+	Clock     nvlink.Clock     // default nvlink.SystemClock
+}
+
+// Server is the fake host.
+type Server struct {
+	*server.Server
+	opts    Options
+	mu      sync.Mutex // NVML's global lock
+	waiting atomic.Int32
+	reads   []atomic.Int64 // counter reads per GPU
+	calls   atomic.Int64
+}
+
+// New builds a fake host.
+func New(o Options) *Server {
+	o.defaults()
+	cfgs := gpus.Multiple(o.GPUs, gpus.H100_SXM5_80GB)
+	s := &Server{Server: dgxh100.NewWithGPUs(cfgs...), opts: o, reads: make([]atomic.Int64, o.GPUs)}
+	for i, d := range s.Devices {
+		s.fillDevice(d.(*server.Device), i)
+	}
+	s.GpmSampleAllocFunc = func() (nvml.GpmSample, nvml.Return) { return &gpmSample{}, nvml.SUCCESS }
+	s.GpmMetricsGetFunc = s.gpmMetrics
+	return s
+}
+
+func (o *Options) defaults() {
+	if o.GPUs == 0 {
+		o.GPUs = 2
+	}
+	if o.Links == 0 {
+		o.Links = 18
+	}
+	if o.LinkMBps == 0 {
+		o.LinkMBps = 25000
+	}
+	if o.ValueType == 0 {
+		o.ValueType = nvml.VALUE_TYPE_UNSIGNED_LONG_LONG
+	}
+	if o.Clock == nil {
+		o.Clock = nvlink.SystemClock{}
+	}
+}
+
+// BusID is the PCI bus id of GPU i, as NVML writes it.
+func BusID(i int) string { return fmt.Sprintf("00000000:%02X:00.0", 0x18+0x10*i) }
+
+// shortBusID is the same id in the 4-digit-domain form, as some NVML calls
+// return it: the sampler must match the two.
+func shortBusID(i int) string { return fmt.Sprintf("0000:%02x:00.0", 0x18+0x10*i) }
+
+// Peer is the GPU link l of GPU i reaches: links spread over the others.
+func Peer(i, l, n int) int {
+	if n < 2 {
+		return -1
+	}
+	return (i + 1 + l%(n-1)) % n
+}
+
+// Calls is the number of NVML field and GPM calls served.
+func (s *Server) Calls() int64 { return s.calls.Load() }
+
+// Reads is the number of counter reads GPU i served.
+func (s *Server) Reads(i int) int64 { return s.reads[i].Load() }
+
+func (s *Server) hasNVLink(i int) bool {
+	for _, g := range s.opts.NoNVLink {
+		if g == i {
+			return false
+		}
+	}
+	return true
+}
+
+// serialize runs fn under NVML's global lock after paying the call's cost.
+func (s *Server) serialize(scopes int, fn func(monoNs int64)) {
+	s.waiting.Add(1)
+	s.mu.Lock()
+	s.waiting.Add(-1)
+	cost := s.opts.CallCost
+	if scopes > 1 {
+		cost += time.Duration(scopes-1) * s.opts.ScopeCost
+	}
+	if s.waiting.Load() > 0 {
+		cost += s.opts.ContentionCost
+	}
+	_ = s.opts.Clock.Sleep(context.Background(), cost)
+	s.calls.Add(1)
+	fn(s.opts.Clock.MonoNs())
+	s.mu.Unlock()
+}
