@@ -2,7 +2,6 @@ package nvlink
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
@@ -16,8 +15,8 @@ type Sampler struct {
 	cfg    Config
 	clock  Clock
 	gpus   []*gpuState
-	notes  []string // facts found at Open, written into the trace by Run
-	callMu sync.Mutex
+	notes  []string     // facts found at Open, written into the trace by Run
+	lock   fairLock     // NVML calls of the round-robin and per-gpu-locked schedules
 	start  atomic.Int64 // monotonic ns Run started; 0 before
 	closed bool
 }
@@ -51,7 +50,7 @@ func Open(lib nvml.Interface, cfg Config) (*Sampler, error) {
 	if err := nvmlError("initializing NVML", lib.Init()); err != nil {
 		return nil, err
 	}
-	s := &Sampler{lib: lib, cfg: cfg, clock: cfg.Clock}
+	s := &Sampler{lib: lib, cfg: cfg, clock: cfg.Clock, lock: newFairLock()}
 	if err := s.discover(); err != nil {
 		lib.Shutdown()
 		return nil, err

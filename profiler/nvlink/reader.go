@@ -27,6 +27,10 @@ func (r *reader) loop(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
+	start := r.clock.MonoNs()
+	for _, t := range r.tasks {
+		t.due = max(t.due, start)
+	}
 	for ctx.Err() == nil {
 		t := r.next()
 		if wait := t.due - r.clock.MonoNs(); wait > 0 {
@@ -71,6 +75,19 @@ type locker interface {
 	Lock()
 	Unlock()
 }
+
+// fairLock hands the lock to waiters in arrival order, so per-GPU readers
+// take turns. sync.Mutex lets the reader that just unlocked take it again,
+// which starves the other GPUs until its starvation mode kicks in after 1 ms.
+type fairLock chan struct{}
+
+func newFairLock() fairLock { return make(fairLock, 1) }
+
+// Lock queues for the lock: blocked senders on a channel are served FIFO.
+func (l fairLock) Lock() { l <- struct{}{} }
+
+// Unlock hands the lock to the longest waiter, if any.
+func (l fairLock) Unlock() { <-l }
 
 type noLock struct{}
 

@@ -58,32 +58,40 @@ func (s *Sampler) writeHeader(sink Sink) error {
 }
 
 // readers lays the tasks out by schedule: all on one reader (round-robin),
-// or one reader per GPU, sharing a lock or not.
+// or one reader per GPU, sharing a lock or not. The clock task rides on the
+// first reader so no reader only sleeps (a fake clock advances on sleeps).
 func (s *Sampler) readers(sink Sink) []*reader {
-	var lock locker = &s.callMu
+	var lock locker = s.lock
 	if s.cfg.Schedule == SchedulePerGPUFree {
 		lock = noLock{}
 	}
-	clockTask := &task{period: s.cfg.ClockEvery.Nanoseconds(), due: s.clock.MonoNs() + s.cfg.ClockEvery.Nanoseconds()}
-	clockTask.run = func(context.Context) error {
+	var rs []*reader
+	for _, g := range s.gpus {
+		tasks := s.gpuTasks(g, sink, lock)
+		switch {
+		case len(tasks) == 0:
+		case len(rs) == 0 || s.cfg.Schedule != ScheduleRoundRobin:
+			rs = append(rs, &reader{clock: s.clock, tasks: tasks})
+		default:
+			rs[0].tasks = append(rs[0].tasks, tasks...)
+		}
+	}
+	if len(rs) == 0 {
+		rs = append(rs, &reader{clock: s.clock})
+	}
+	rs[0].tasks = append(rs[0].tasks, s.clockTask(sink))
+	return rs
+}
+
+// clockTask records a wall/monotonic pair every ClockEvery.
+func (s *Sampler) clockTask(sink Sink) *task {
+	every := s.cfg.ClockEvery.Nanoseconds()
+	return &task{period: every, due: s.clock.MonoNs() + every, run: func(context.Context) error {
 		if err := sink.WriteJSON(trace.RecClock, readClocks(s.clock, "periodic")); err != nil {
 			return fmt.Errorf("writing clock record: %w", err)
 		}
 		return nil
-	}
-	rs := []*reader{{clock: s.clock, tasks: []*task{clockTask}}}
-	for _, g := range s.gpus {
-		tasks := s.gpuTasks(g, sink, lock)
-		if len(tasks) == 0 {
-			continue
-		}
-		if s.cfg.Schedule == ScheduleRoundRobin {
-			rs[0].tasks = append(rs[0].tasks, tasks...)
-		} else {
-			rs = append(rs, &reader{clock: s.clock, tasks: tasks})
-		}
-	}
-	return rs
+	}}
 }
 
 // gpuTasks are the reads of one GPU: aggregate counters, and per-link

@@ -2,6 +2,7 @@ package nvmlfake
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -63,5 +64,6 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 		return err
 	}
 	c.Advance(d)
+	runtime.Gosched() // a real sleep would let other readers run
 	return ctx.Err()
 }

@@ -1,0 +1,52 @@
+# linkprof. `make demo` and `make test` set everything up on a fresh Debian
+# or Ubuntu machine with root; see README.md.
+
+GO        ?= go
+BIN       := bin/linkprof
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# go-nvml needs cgo; its header trips gcc's deprecation warnings.
+export CGO_ENABLED := 1
+export CGO_CFLAGS  := -O2 -g -Wno-deprecated-declarations
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all deps generate build test demo bench lint fuzz clean
+
+all: build
+
+# A C compiler for cgo and the fake NCCL programs; nothing else is needed
+# at run time. (clang, llvm and libbpf-dev only for `make generate`.)
+deps:
+	@command -v cc >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev; }
+	@command -v python3 >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3; }
+	$(GO) mod download
+
+# Rebuilds the committed BPF objects (bpf/*_bpfel.{go,o}).
+generate:
+	@command -v clang >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang llvm libbpf-dev; }
+	$(GO) generate ./bpf/...
+
+build: deps
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/linkprof
+
+# The tests load BPF programs and attach uprobes: they run as root (CI
+# does, with CI=true, where a missing capability fails instead of skipping).
+test: build
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+demo: build
+	$(BIN) demo
+
+bench: build
+	scripts/bench.sh
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzReader -fuzztime 60s ./trace/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/linkprof/linkprof/profiler"
+	"github.com/linkprof/linkprof/profiler/fakenccl"
+	"github.com/linkprof/linkprof/trace"
+)
+
+const demoUsage = "demo [-o DIR] [--steps N]"
+
+// demoSchedule is the simulated link's ground truth inside the folder.
+const demoSchedule = "simulated-link.txt"
+
+func init() {
+	register(command{name: "demo", summary: "record the built-in demo workload (fake NCCL, simulated NVLink)", run: runDemo})
+}
+
+func runDemo(args []string) error {
+	fs := newFlags("demo")
+	dir := fs.StringP("output", "o", "", "write the recording to `DIR` (default: linkprof-demo-DATE-TIME)")
+	steps := fs.Int("steps", 400, "decode steps per rank")
+	force := fs.Bool("force", false, "write into a non-empty output folder, replacing files")
+	if err := parseFlags(fs, demoUsage, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("demo: unexpected argument %q", fs.Arg(0))
+	}
+	if *steps <= 0 {
+		return usagef("demo: --steps must be positive")
+	}
+	if err := profiler.CheckPrivileges(); err != nil {
+		return err
+	}
+	if *dir == "" {
+		*dir = "linkprof-demo-" + time.Now().Format("20060102-150405")
+	}
+	cfg, cleanup, err := demoConfig(*dir, *steps, *force)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	fmt.Fprintf(os.Stderr, "demo: 2-rank tensor-parallel decode loop on a fake NCCL, NVLink simulated\n")
+	if err := record(cfg, true); err != nil {
+		return err
+	}
+	return printReport(cfg.Dir)
+}
+
+// demoConfig builds the demo programs and a launch-mode recording of them.
+func demoConfig(dir string, steps int, force bool) (profiler.Config, func(), error) {
+	build, err := os.MkdirTemp("", "linkprof-demo-")
+	if err != nil {
+		return profiler.Config{}, nil, fmt.Errorf("creating build folder: %w", err)
+	}
+	cleanup := func() { os.RemoveAll(build) }
+	progs, err := fakenccl.Build(build)
+	if err != nil {
+		cleanup()
+		return profiler.Config{}, nil, err
+	}
+	schedule, err := filepath.Abs(filepath.Join(dir, demoSchedule))
+	if err != nil {
+		cleanup()
+		return profiler.Config{}, nil, err
+	}
+	sampler, err := simulatedSampler(schedule, 2)
+	if err != nil {
+		cleanup()
+		return profiler.Config{}, nil, err
+	}
+	cfg := profiler.Config{
+		Command: []string{progs.Demo},
+		CommandEnv: append(os.Environ(), "DEMO_NCCL="+progs.Lib, "DEMO_SCHEDULE="+schedule,
+			fmt.Sprintf("DEMO_STEPS=%d", steps)),
+		Children: true, Dir: dir, Force: force, Args: os.Args, Workload: "demo", Simulated: true,
+		Probe:  profiler.ProbeOptions{RingBytes: profiler.DefaultRingBytes},
+		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), Sampler: sampler,
+	}
+	return cfg, cleanup, nil
+}
+
+// printReport shows the text report written into the folder.
+func printReport(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, "report.txt"))
+	if err != nil {
+		return nil // analysis not available: the summary was printed already
+	}
+	_, err = os.Stdout.Write(data)
+	return err
+}
+
+var _ = trace.FileName
