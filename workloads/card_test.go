@@ -115,18 +115,18 @@ func TestBadCardsGiveLineNumbers(t *testing.T) {
 			`testdata/bad/many.yaml:1: name "Bad Name" must be lowercase letters, digits, '.', '_' or '-'`,
 			`testdata/bad/many.yaml:2: unknown family "nonsense" (known: scaling, bursty, moe, frameworks)`,
 			`testdata/bad/many.yaml:4: architecture must be dense | moe, not "sparse"`,
-			`testdata/bad/many.yaml:13: flags.custom_all_reduce is required (true or false): custom all-reduce bypasses NCCL`,
-			`testdata/bad/many.yaml:15: assumed: unknown field "colour" (known: tp, batch, dataset, arrival, prompt, input_len, output_len, requests, duration, burst, hardware, flags, flags.cuda_graphs, flags.custom_all_reduce, flags.args, flags.env, external.command)`,
 			`testdata/bad/many.yaml:7: batch (requests in flight) must be at least 1, not 0`,
+			`testdata/bad/many.yaml:9: burst (start, window, time_scale) is required for dataset burstgpt`,
 			`testdata/bad/many.yaml:10: arrival must be trace for dataset burstgpt, not "infinite"`,
 			`testdata/bad/many.yaml:11: input_len and output_len come from the BurstGPT file: remove them`,
-			`testdata/bad/many.yaml:1: burst (start, window, time_scale) is required for dataset burstgpt`,
+			`testdata/bad/many.yaml:13: flags.custom_all_reduce is required (true or false): custom all-reduce bypasses NCCL`,
+			`testdata/bad/many.yaml:15: assumed: unknown field "colour" (known: tp, batch, dataset, arrival, prompt, input_len, output_len, requests, duration, burst, hardware, flags, flags.cuda_graphs, flags.custom_all_reduce, flags.args, flags.env, external.command)`,
 		},
 		"unknown_field.yaml": {"testdata/bad/unknown_field.yaml:17: field cuda_graph not found in type workloads.FrameworkFlags"},
 		"type.yaml":          {"testdata/bad/type.yaml:5: cannot unmarshal !!str `two` into int"},
 		"external.yaml": {
 			"testdata/bad/external.yaml:5: driver external needs external.description (what drove the trace)",
-			"testdata/bad/external.yaml:6: requests is for driver loadgen; an external driver sets its own load",
+			"testdata/bad/external.yaml:6: requests is for driver loadgen: an external driver sets its own load",
 		},
 	}
 	for file, want := range cases {
@@ -135,7 +135,7 @@ func TestBadCardsGiveLineNumbers(t *testing.T) {
 			t.Errorf("%s: no error", file)
 			continue
 		}
-		if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+		if got := strings.Split(err.Error(), "; "); !slices.Equal(got, want) {
 			t.Errorf("%s:\n got %q\nwant %q", file, got, want)
 		}
 	}

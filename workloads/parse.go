@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 )
 
 // ValidationError lists every problem found in one card, each as
-// "file:line: message".
+// "file:line: message", in line order, joined by "; ".
 type ValidationError struct {
 	File   string
 	Issues []Issue
@@ -30,7 +31,7 @@ func (e *ValidationError) Error() string {
 	for i, is := range e.Issues {
 		lines[i] = fmt.Sprintf("%s:%d: %s", e.File, is.Line, is.Msg)
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(lines, "; ")
 }
 
 // Parse decodes and validates one card. file names it in errors.
@@ -51,6 +52,7 @@ func Parse(file string, data []byte) (*Card, error) {
 	v := validator{root: root.Content[0]}
 	v.card(&c)
 	if len(v.issues) > 0 {
+		slices.SortStableFunc(v.issues, func(a, b Issue) int { return a.Line - b.Line })
 		return nil, &ValidationError{file, v.issues}
 	}
 	return &c, nil

@@ -170,7 +170,7 @@ func (v *validator) burstgpt(c *Card) {
 	}
 	b := c.Burst
 	if b == nil {
-		v.errorf(p("burst"), "burst (start, window, time_scale) is required for dataset burstgpt")
+		v.errorf(p("dataset"), "burst (start, window, time_scale) is required for dataset burstgpt")
 		return
 	}
 	if b.Start < 0 || b.Window < 0 {
@@ -197,7 +197,7 @@ func (v *validator) external(c *Card) {
 	}
 	for _, k := range []string{"dataset", "arrival", "prompt", "input_len", "output_len", "requests", "duration", "burst", "batch"} {
 		if has(v.root, k) {
-			v.errorf(p(k), "%s is for driver loadgen; an external driver sets its own load", k)
+			v.errorf(p(k), "%s is for driver loadgen: an external driver sets its own load", k)
 		}
 	}
 }

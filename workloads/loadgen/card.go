@@ -51,7 +51,7 @@ func usage(format string, args ...any) error {
 func Check(c *workloads.Card, o *Options) error {
 	switch {
 	case c.IsExternal():
-		return usage("card %s is driven externally (%s): record that job with linkprof record instead", c.Name, c.External.Description)
+		return usage("card %s is a %s trace driven by its own job, not by the load generator: record that job with linkprof record (linkprof workload show %s)", c.Name, c.Framework, c.Name)
 	case o.URL == "" && o.Client == nil:
 		return usage("--url is required (the server's base URL, e.g. http://127.0.0.1:8000)")
 	case o.Requests < 0 || o.Duration < 0 || o.InputLen < 0 || o.OutputLen < 0 || o.Batch < 0:

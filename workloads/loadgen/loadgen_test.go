@@ -101,8 +101,8 @@ func TestReadBurstGPTWindow(t *testing.T) {
 func TestReadBurstGPTErrors(t *testing.T) {
 	cases := map[string]string{
 		"Timestamp,Model,Request tokens,Response tokens\n1,a,2,3\nx,a,2,3\n": `bad.csv:3: Timestamp "x" is not a number of seconds`,
-		"Timestamp,Model,Response tokens\n1,a,3\n":                         `bad.csv:1: no "Request tokens" column`,
-		"Timestamp,Request tokens,Response tokens\n1,2,-3\n":               `bad.csv:2: Response tokens "-3" is not a count`,
+		"Timestamp,Model,Response tokens\n1,a,3\n":                           `bad.csv:1: no "Request tokens" column`,
+		"Timestamp,Request tokens,Response tokens\n1,2,-3\n":                 `bad.csv:2: Response tokens "-3" is not a count`,
 	}
 	for in, want := range cases {
 		_, _, err := ReadBurstGPT(strings.NewReader(in), "bad.csv", Window{})
