@@ -34,6 +34,9 @@ type Config struct {
 	Credential *Credential
 	// CommandEnv is the launched command's environment (nil: linkprof's).
 	CommandEnv []string
+	// CommandOutput receives the launched command's stdout and stderr
+	// (nil: linkprof's own).
+	CommandOutput io.Writer
 	// Ready, when set, is called once the initial targets are attached.
 	Ready func()
 	// OnLibrary, when set, is called after probes are attached to a library.

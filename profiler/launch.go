@@ -25,6 +25,9 @@ func launch(cfg Config, ready func(pid uint32) error) (*launched, error) {
 	cmd := exec.Command(path, cfg.Command[1:]...)
 	cmd.Args[0] = cfg.Command[0]
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if cfg.CommandOutput != nil {
+		cmd.Stdout, cmd.Stderr = cfg.CommandOutput, cfg.CommandOutput
+	}
 	cmd.Env = cfg.CommandEnv
 	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	if c := cfg.Credential; c != nil {

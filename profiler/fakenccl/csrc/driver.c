@@ -5,6 +5,7 @@
  *   driver all            every op x every dtype, comm creation, groups, aliases
  *   driver loop N         N ncclAllReduce calls as fast as possible; prints ns/call
  *   driver spin           ncclAllReduce until SIGTERM/SIGINT; truth holds the count
+ *   driver rate R S       about R ncclAllReduce calls per second for S seconds
  *   driver children K N   fork K children that each make N calls, then reap them
  *
  * Environment:
@@ -169,6 +170,24 @@ static void pattern_spin(void)
 		fprintf(truth, "%d spin %ld %lu\n", getpid(), n, sum);
 }
 
+/* About rate calls per second for secs seconds, paced every millisecond. */
+static void pattern_rate(long rate, long secs)
+{
+	long per_ms = rate / 1000, n = 0;
+	uint64_t start = now_ns(), end = start + (uint64_t)secs * 1000000000ull;
+	for (uint64_t tick = start; tick < end && now_ns() < end; tick += 1000000) {
+		for (long i = 0; i < per_ms; i++, n++)
+			api.AllReduce(BUF(1), BUF(2), (size_t)n, ncclBfloat16, ncclSum, NULL, STREAM(1));
+		uint64_t next = tick + 1000000;
+		struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+	uint64_t dt = now_ns() - start;
+	printf("calls %ld seconds %.3f\n", n, (double)dt / 1e9);
+	if (truth)
+		fprintf(truth, "%d rate %ld %lu\n", getpid(), n, (unsigned long)dt);
+}
+
 static void pattern_children(int k, long n)
 {
 	for (int i = 0; i < k; i++) {
@@ -215,6 +234,8 @@ int main(int argc, char **argv)
 		pattern_loop(atol(argv[2]));
 	else if (strcmp(argv[1], "spin") == 0)
 		pattern_spin();
+	else if (strcmp(argv[1], "rate") == 0 && argc > 3)
+		pattern_rate(atol(argv[2]), atol(argv[3]));
 	else if (strcmp(argv[1], "children") == 0 && argc > 3)
 		pattern_children(atoi(argv[2]), atol(argv[3]));
 	else {
