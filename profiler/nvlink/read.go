@@ -30,8 +30,8 @@ func (s *Sampler) readAggregate(g *gpuState, lock locker) trace.Sample {
 			return smp
 		}
 		vals[g.slots[i]], bits[g.slots[i]] = v, b
-		smp.WallUs = g.buf[i].Timestamp
 	}
+	smp.WallUs = g.buf[0].Timestamp
 	maxDelta := plausibleKiB(g.info.PeakLinkBps, g.lastOK, after)
 	out := [4]*uint64{&smp.DataTxKiB, &smp.DataRxKiB, &smp.RawTxKiB, &smp.RawRxKiB}
 	for _, slot := range g.slots {

@@ -99,12 +99,16 @@ func (noLock) Unlock() {}
 func runReaders(ctx context.Context, readers []*reader) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
+	var wg, ready sync.WaitGroup
 	errs := make([]error, len(readers))
+	ready.Add(len(readers))
 	for i, r := range readers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Start together, so no reader has the first few turns alone.
+			ready.Done()
+			ready.Wait()
 			if errs[i] = r.loop(ctx); errs[i] != nil {
 				cancel()
 			}

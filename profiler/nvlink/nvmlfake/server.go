@@ -7,7 +7,6 @@ package nvmlfake
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,7 +49,7 @@ type Options struct {
 type Server struct {
 	*server.Server
 	opts    Options
-	mu      sync.Mutex // NVML's global lock
+	mu      chan struct{} // NVML's global lock, FIFO so no caller starves
 	waiting atomic.Int32
 	reads   []atomic.Int64 // counter reads per GPU
 	calls   atomic.Int64
@@ -60,7 +59,7 @@ type Server struct {
 func New(o Options) *Server {
 	o.defaults()
 	cfgs := gpus.Multiple(o.GPUs, gpus.H100_SXM5_80GB)
-	s := &Server{Server: dgxh100.NewWithGPUs(cfgs...), opts: o, reads: make([]atomic.Int64, o.GPUs)}
+	s := &Server{Server: dgxh100.NewWithGPUs(cfgs...), opts: o, mu: make(chan struct{}, 1), reads: make([]atomic.Int64, o.GPUs)}
 	for i, d := range s.Devices {
 		s.fillDevice(d.(*server.Device), i)
 	}
@@ -120,7 +119,7 @@ func (s *Server) hasNVLink(i int) bool {
 // serialize runs fn under NVML's global lock after paying the call's cost.
 func (s *Server) serialize(scopes int, fn func(monoNs int64)) {
 	s.waiting.Add(1)
-	s.mu.Lock()
+	s.mu <- struct{}{}
 	s.waiting.Add(-1)
 	cost := s.opts.CallCost
 	if scopes > 1 {
@@ -132,5 +131,5 @@ func (s *Server) serialize(scopes int, fn func(monoNs int64)) {
 	_ = s.opts.Clock.Sleep(context.Background(), cost)
 	s.calls.Add(1)
 	fn(s.opts.Clock.MonoNs())
-	s.mu.Unlock()
+	<-s.mu
 }
