@@ -1,0 +1,202 @@
+package correlate
+
+import (
+	"math"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// Engine is one streaming analysis. Feed it a trace's records in file order
+// (Add* methods), then call Finish. Memory is bounded by the work in flight
+// and Options.ReorderNs of events and samples, not by the trace's length.
+type Engine struct {
+	opts    Options
+	sink    Sink
+	align   Aligner
+	calib   *calibrator
+	procs   map[uint32]*procInfo
+	comms   map[commKey]trace.Comm
+	gpus    map[int]*gpuState
+	gpuList []*gpuState
+	streams map[streamKey]*stream
+	groups  map[groupKey][]*Call
+	order   reorder
+	stats   Stats
+}
+
+type commKey struct {
+	pid    uint32
+	handle uint64
+}
+
+type streamKey struct {
+	pid    uint32
+	stream uint64
+}
+
+type groupKey struct{ pid, tid uint32 }
+
+type procInfo struct {
+	p   trace.Process
+	gpu int // resolved GPU index, -1 none
+}
+
+// Stats counts what the analysis did with its input.
+type Stats struct {
+	Events        uint64
+	Calls         uint64
+	UnmappedCalls uint64 // of processes on no sampled GPU: counted, no bytes
+	LateItems     uint64 // arrived later than Options.ReorderNs
+	FirstNs       int64
+	LastNs        int64
+}
+
+// New starts an analysis that reports to sink.
+func New(opts Options, sink Sink) *Engine {
+	opts = opts.withDefaults()
+	e := &Engine{
+		opts: opts, sink: sink, calib: newCalibrator(opts.NoCalibrate),
+		procs: map[uint32]*procInfo{}, comms: map[commKey]trace.Comm{},
+		gpus: map[int]*gpuState{}, streams: map[streamKey]*stream{}, groups: map[groupKey][]*Call{},
+	}
+	e.order.window = opts.ReorderNs
+	e.stats.FirstNs = math.MaxInt64
+	return e
+}
+
+// AddProcess records a process; its GPU comes from NVML, else LOCAL_RANK.
+func (e *Engine) AddProcess(p trace.Process) {
+	gpu := p.GPU
+	if gpu < 0 {
+		gpu = p.LocalRank
+	}
+	e.procs[p.Pid] = &procInfo{p: p, gpu: gpu}
+}
+
+// AddComm records a communicator's rank and size in one process.
+func (e *Engine) AddComm(c trace.Comm) {
+	if old, ok := e.comms[commKey{c.Pid, c.Handle}]; ok && c.NRanks < 0 {
+		c.Rank, c.NRanks = old.Rank, old.NRanks
+	}
+	e.comms[commKey{c.Pid, c.Handle}] = c
+}
+
+// AddGPU records a sampled GPU.
+func (e *Engine) AddGPU(g trace.GPU) {
+	st := e.gpu(g.Index)
+	if g.PeakLinkBps > 0 {
+		st.peakBps = g.PeakLinkBps
+	}
+}
+
+// AddClock records a monotonic/wall clock pair.
+func (e *Engine) AddClock(c trace.Clock) { e.align.Add(c) }
+
+func (e *Engine) gpu(i int) *gpuState {
+	g := e.gpus[i]
+	if g == nil {
+		g = &gpuState{index: i, peakBps: e.opts.DefaultPeakBps}
+		g.sum.Index = i
+		e.gpus[i] = g
+		e.gpuList = append(e.gpuList, g)
+		for key, s := range e.streams {
+			if e.gpuOf(key.pid) == i {
+				g.streams = append(g.streams, s)
+			}
+		}
+	}
+	return g
+}
+
+// AddEvent queues a probe event.
+func (e *Engine) AddEvent(ev trace.Event) {
+	e.stats.Events++
+	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 && ev.Kind != trace.CommSplit {
+		e.AddComm(trace.Comm{Pid: ev.Pid, Handle: ev.Comm, Rank: ev.Rank, NRanks: ev.NRanks, TsNs: ev.TsNs})
+		return
+	}
+	if !ev.Kind.IsCollective() && ev.Kind != trace.GroupEnd {
+		return
+	}
+	e.order.addEvent(e, ev)
+}
+
+// AddSample queues an NVML sample.
+func (e *Engine) AddSample(s trace.Sample) {
+	t, fromNVML := e.align.SampleTime(&s)
+	e.order.addSample(e, timedSample{t: t, nvml: fromNVML, s: s})
+}
+
+// Finish processes everything still queued, ends open bursts and emits
+// every call, finished or not. It returns the analysis's counters.
+func (e *Engine) Finish() Stats {
+	e.order.release(e, math.MaxInt64)
+	for key, calls := range e.groups {
+		e.launch(calls, calls[len(calls)-1].EnqueueNs)
+		delete(e.groups, key)
+	}
+	for _, g := range e.gpuList {
+		if c := g.bursts.cur; c != nil {
+			g.bursts.cur = nil
+			e.closeBurst(g, c)
+		}
+		e.emitTail(g, math.MaxInt64)
+		for _, s := range g.streams {
+			for l := s.front(); l != nil; l = s.front() {
+				s.drop()
+				e.emit(l)
+			}
+		}
+	}
+	if e.stats.FirstNs == math.MaxInt64 {
+		e.stats.FirstNs = 0
+	}
+	return e.stats
+}
+
+// GPUs summarizes each sampled GPU, by index order of first appearance.
+func (e *Engine) GPUs() []GPUSummary {
+	out := make([]GPUSummary, 0, len(e.gpuList))
+	for _, g := range e.gpuList {
+		out = append(out, g.sum)
+	}
+	return out
+}
+
+// Fit reports the wire-factor calibration.
+func (e *Engine) Fit() []FitRow { return e.calib.Fit() }
+
+// Aligner is the clock alignment in use.
+func (e *Engine) Aligner() *Aligner { return &e.align }
+
+func (e *Engine) seen(t int64) {
+	e.stats.FirstNs = min(e.stats.FirstNs, t)
+	e.stats.LastNs = max(e.stats.LastNs, t)
+}
+
+func (e *Engine) emit(l *launch) {
+	for _, c := range l.calls {
+		e.sink.Call(c)
+	}
+}
+
+// closeBurst ends a burst: launches it started that the link stopped
+// serving are finished (the link went idle under them), and a burst one
+// class explains alone becomes a calibration observation.
+func (e *Engine) closeBurst(g *gpuState, a *burstAcc) {
+	for _, s := range g.streams {
+		l := s.front()
+		if l == nil || l.burstSeq != a.seq || l.got[tx]+l.got[rx] < (l.exp[tx]+l.exp[rx])/2 {
+			continue
+		}
+		s.drop()
+		a.launchDone(l)
+		g.tail, g.doneAt = append(g.tail, l), append(g.doneAt, a.b.EndNs)
+	}
+	if k, ratio, ok := a.fitRatio(); ok {
+		e.calib.observe(k, ratio, ProtocolFor(uint64(1)<<k.class).Factor())
+	}
+	g.sum.Bursts++
+	g.sum.BusyNs += a.b.EndNs - a.b.StartNs
+	e.sink.Burst(&a.b)
+}

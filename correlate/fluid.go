@@ -1,0 +1,130 @@
+package correlate
+
+// Directions of link traffic, indexes of launch.exp and friends.
+const (
+	tx = 0
+	rx = 1
+)
+
+// launch is one unit of GPU work on a stream: a call, or the calls of one
+// NCCL group, which NCCL launches together at ncclGroupEnd.
+type launch struct {
+	calls      []*Call
+	readyNs    int64      // host launch time: no bytes before it
+	exp        [2]float64 // expected wire bytes per direction
+	got        [2]float64 // attributed so far
+	extra      [2]float64 // absorbed beyond exp under Options.Tolerance
+	left       int        // directions with expected bytes not yet seen
+	endNs      int64      // when its last direction finished
+	base       float64    // wire bytes before the protocol factor (calibration)
+	burstSeq   uint64     // burst its first bytes landed in
+	class      classKey
+	mixedClass bool
+}
+
+func (l *launch) remaining(d int) float64 { return l.exp[d] - l.got[d] }
+
+// stream is one (process, stream) queue: work runs in launch order. Each
+// direction has its own cursor, so a send-only launch does not hold up
+// the receive traffic of the one behind it.
+type stream struct {
+	q    []*launch
+	head int    // first launch not yet finished in both directions
+	cur  [2]int // first launch not yet finished in each direction
+}
+
+// at is the launch direction d is working on, skipping launches that move
+// nothing in that direction once they are launched.
+func (s *stream) at(d int, t1 int64) *launch {
+	for s.cur[d] < len(s.q) {
+		l := s.q[s.cur[d]]
+		if l.exp[d] > 0 || l.readyNs >= t1 {
+			return l
+		}
+		s.cur[d]++
+	}
+	return nil
+}
+
+// front is the oldest unfinished launch.
+func (s *stream) front() *launch {
+	if s.head < len(s.q) {
+		return s.q[s.head]
+	}
+	return nil
+}
+
+// drop finishes the front launch in both directions.
+func (s *stream) drop() {
+	for d := range s.cur {
+		s.cur[d] = max(s.cur[d], s.head+1)
+	}
+	s.compact()
+}
+
+// compact forgets launches both cursors have passed.
+func (s *stream) compact() {
+	for s.head < min(s.cur[tx], s.cur[rx]) {
+		s.q[s.head] = nil
+		s.head++
+	}
+	if s.head == len(s.q) {
+		s.q, s.head, s.cur = s.q[:0], 0, [2]int{}
+	} else if s.head > 64 && s.head*2 > len(s.q) {
+		n := copy(s.q, s.q[s.head:])
+		clear(s.q[n:])
+		s.q = s.q[:n]
+		s.cur[tx], s.cur[rx] = s.cur[tx]-s.head, s.cur[rx]-s.head
+		s.head = 0
+	}
+}
+
+// share is what one launch received in one direction of an interval.
+type share struct {
+	l    *launch
+	dir  int
+	amt  float64
+	pos  float64 // bytes of the interval consumed before its round began; -1: tolerance
+	end  float64 // bytes consumed when it finished (done only)
+	done bool    // direction dir finished
+}
+
+// fill runs the fluid model over one direction of an interval: the GPU
+// works through the heads of its streams, bytes split among concurrently
+// running heads in proportion to their outstanding expected bytes. A head
+// finishes when it has absorbed its expected bytes; the next launch on its
+// stream starts if it was launched before the interval ended. It returns
+// what is left over.
+func fill(streams []*stream, d int, t1 int64, total float64, out []share) ([]share, float64) {
+	rem := total
+	for rem > 0 {
+		var capSum float64
+		n0 := len(out)
+		for _, s := range streams {
+			if l := s.at(d, t1); l != nil && l.readyNs < t1 {
+				out = append(out, share{l: l, dir: d, pos: total - rem})
+				capSum += l.remaining(d)
+			}
+		}
+		if len(out) == n0 {
+			break
+		}
+		if rem < capSum {
+			for i := n0; i < len(out); i++ {
+				out[i].amt = rem * out[i].l.remaining(d) / capSum
+			}
+			return out, 0
+		}
+		for i := n0; i < len(out); i++ {
+			out[i].amt, out[i].done = out[i].l.remaining(d), true
+			out[i].end = total - rem + capSum
+		}
+		rem -= capSum
+		for _, s := range streams {
+			if l := s.at(d, t1); l != nil && l.readyNs < t1 {
+				s.cur[d]++
+			}
+		}
+	}
+	return out, rem
+}

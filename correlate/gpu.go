@@ -1,0 +1,196 @@
+package correlate
+
+import "github.com/linkprof/linkprof/trace"
+
+// GPUSummary is what the analysis saw of one GPU.
+type GPUSummary struct {
+	Index      int
+	Samples    uint64 // every read, failed ones included
+	Failed     uint64 // reads without SampleOK: gaps, never zeros
+	Resets     uint64 // counter wraps or resets: that interval is unknown
+	NVMLTimes  uint64 // samples timed by NVML's own timestamp
+	FirstNs    int64  // first and last successful sample
+	LastNs     int64
+	TxBytes    float64
+	RxBytes    float64
+	UnTx, UnRx float64
+	Bursts     uint64
+	BusyNs     int64 // sum of burst durations
+}
+
+// gpuState is the model of one sampled GPU.
+type gpuState struct {
+	index    int
+	peakBps  float64
+	streams  []*stream
+	haveLast bool
+	lastT    int64
+	lastTx   uint64
+	lastRx   uint64
+	tail     []*launch // finished; may absorb tolerance bytes for one more interval
+	doneAt   []int64
+	shares   []share
+	bursts   burstTracker
+	sum      GPUSummary
+}
+
+// sample turns a read of the cumulative counters into an interval.
+func (e *Engine) sample(g *gpuState, t int64, s *trace.Sample, fromNVML bool) {
+	g.sum.Samples++
+	if !s.OK() {
+		g.sum.Failed++
+		return
+	}
+	if fromNVML {
+		g.sum.NVMLTimes++
+	}
+	if g.haveLast && t <= g.lastT {
+		return // out of order in time: the next interval spans it
+	}
+	reset := s.Flags&trace.SampleWrapped != 0 || s.DataTxKiB < g.lastTx || s.DataRxKiB < g.lastRx
+	if g.haveLast && reset {
+		g.sum.Resets++
+	}
+	if g.haveLast && !reset {
+		tx := float64(s.DataTxKiB-g.lastTx) * 1024
+		rx := float64(s.DataRxKiB-g.lastRx) * 1024
+		e.interval(g, Interval{GPU: g.index, StartNs: g.lastT, EndNs: t, TxBytes: tx, RxBytes: rx})
+	}
+	if !g.haveLast {
+		g.sum.FirstNs = t
+	}
+	g.haveLast, g.lastT, g.lastTx, g.lastRx = true, t, s.DataTxKiB, s.DataRxKiB
+	g.sum.LastNs = t
+}
+
+// interval attributes one interval's bytes and feeds the burst tracker.
+func (e *Engine) interval(g *gpuState, iv Interval) {
+	dt := float64(iv.EndNs - iv.StartNs)
+	rate := max(iv.TxBytes, iv.RxBytes) / dt * 1e9
+	busy := rate >= e.opts.BurstThreshold*g.peakBps
+	if closed := g.bursts.observe(&iv, busy, e.opts.BurstGapNs, rate); closed != nil {
+		e.closeBurst(g, closed)
+	}
+	e.emitTail(g, iv.StartNs)
+	shares := g.shares[:0]
+	var left [2]float64
+	for d, total := range [2]float64{iv.TxBytes, iv.RxBytes} {
+		shares, left[d] = fill(g.streams, d, iv.EndNs, total, shares)
+	}
+	for _, s := range g.streams {
+		s.compact()
+	}
+	e.split(g, &iv, shares)
+	for d := range left {
+		if left[d] > 0 {
+			shares, left[d] = e.absorbExtra(g, d, shares, left[d])
+		}
+	}
+	g.shares = shares[:0]
+	iv.UnTx, iv.UnRx = left[tx], left[rx]
+	g.sum.TxBytes += iv.TxBytes
+	g.sum.RxBytes += iv.RxBytes
+	g.sum.UnTx += iv.UnTx
+	g.sum.UnRx += iv.UnRx
+	if b := g.bursts.cur; b != nil {
+		b.b.UnTx += iv.UnTx
+		b.b.UnRx += iv.UnRx
+	}
+	e.sink.Interval(iv)
+}
+
+// absorbExtra gives bytes nothing pending explains to launches that just
+// finished, up to the tolerance: counters lag and round to KiB.
+func (e *Engine) absorbExtra(g *gpuState, d int, shares []share, rem float64) ([]share, float64) {
+	var capSum float64
+	for _, l := range g.tail {
+		capSum += max(0, e.opts.Tolerance*l.exp[d]-l.extra[d])
+	}
+	if capSum <= 0 {
+		return shares, rem
+	}
+	give := min(rem, capSum)
+	for _, l := range g.tail {
+		c := max(0, e.opts.Tolerance*l.exp[d]-l.extra[d])
+		if c <= 0 {
+			continue
+		}
+		amt := give * c / capSum
+		l.extra[d] += amt
+		for _, call := range l.calls {
+			b := part(amt, call.exp(d), l.exp[d])
+			call.addBytes(d, b)
+			if a := g.bursts.cur; a != nil {
+				a.addCall(call, d, b, false)
+			}
+		}
+	}
+	return shares, rem - give
+}
+
+// split hands each share to the launch's calls, sets modelled start and end
+// times, and moves finished launches to the tail.
+func (e *Engine) split(g *gpuState, iv *Interval, shares []share) {
+	cur := g.bursts.cur
+	at := func(d int, pos float64) int64 {
+		total := [2]float64{iv.TxBytes, iv.RxBytes}[d]
+		return iv.StartNs + int64(float64(iv.EndNs-iv.StartNs)*pos/total)
+	}
+	for _, sh := range shares {
+		l := sh.l
+		first := l.got[tx]+l.got[rx] == 0 && sh.amt > 0
+		l.got[sh.dir] += sh.amt
+		if first && cur != nil {
+			cur.launchStarted(l)
+		}
+		complete := false
+		if sh.done {
+			l.left--
+			l.endNs = max(l.endNs, at(sh.dir, sh.end))
+			complete = l.left == 0
+		}
+		for _, c := range l.calls {
+			b := part(sh.amt, c.exp(sh.dir), l.exp[sh.dir])
+			c.addBytes(sh.dir, b)
+			if first {
+				c.StartNs = max(at(sh.dir, sh.pos), l.readyNs)
+			}
+			c.EndNs = iv.EndNs
+			if complete {
+				c.EndNs, c.Complete = max(l.endNs, c.StartNs), true
+			}
+			if cur != nil {
+				cur.addCall(c, sh.dir, b, first)
+			}
+		}
+		if complete {
+			if cur != nil {
+				cur.launchDone(l)
+			}
+			g.tail, g.doneAt = append(g.tail, l), append(g.doneAt, iv.EndNs)
+		}
+	}
+}
+
+func part(v, w, sum float64) float64 {
+	if sum <= 0 {
+		return 0
+	}
+	return v * w / sum
+}
+
+// emitTail hands finished launches to the sink once they can no longer
+// absorb tolerance bytes (finished before the interval starting at t0).
+func (e *Engine) emitTail(g *gpuState, t0 int64) {
+	n := 0
+	for i, l := range g.tail {
+		if g.doneAt[i] >= t0 {
+			g.tail[n], g.doneAt[n] = l, g.doneAt[i]
+			n++
+			continue
+		}
+		e.emit(l)
+	}
+	clear(g.tail[n:])
+	g.tail, g.doneAt = g.tail[:n], g.doneAt[:n]
+}

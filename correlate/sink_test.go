@@ -1,0 +1,70 @@
+package correlate_test
+
+import (
+	"testing"
+
+	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/correlate/sim"
+)
+
+// collect keeps what an analysis emits, summed per op.
+type collect struct {
+	calls      map[string]uint64
+	tx, rx     map[string]float64
+	unTx       float64
+	unRx       float64
+	intervals  int
+	bursts     []correlate.Burst
+	incomplete int
+	lastEnd    map[uint64]int64
+	outOfOrder int
+}
+
+func newCollect() *collect {
+	return &collect{calls: map[string]uint64{}, tx: map[string]float64{}, rx: map[string]float64{}, lastEnd: map[uint64]int64{}}
+}
+
+func (c *collect) Call(call *correlate.Call) {
+	op := call.Kind.Op()
+	c.calls[op]++
+	c.tx[op] += call.TxBytes
+	c.rx[op] += call.RxBytes
+	if !call.Complete && call.ExpTx+call.ExpRx > 0 {
+		c.incomplete++
+	}
+}
+
+func (c *collect) Interval(iv correlate.Interval) {
+	c.intervals++
+	c.unTx += iv.UnTx
+	c.unRx += iv.UnRx
+}
+
+func (c *collect) Burst(b *correlate.Burst) { c.bursts = append(c.bursts, *b) }
+
+// run records cfg and analyzes it.
+func run(t *testing.T, cfg sim.Config, opts correlate.Options) (*sim.Truth, *collect, *correlate.Result) {
+	t.Helper()
+	dir := t.TempDir() + "/rec"
+	truth, err := sim.Write(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCollect()
+	res, err := correlate.Analyze(dir, opts, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return truth, c, res
+}
+
+// rightShare is the fraction of true link bytes (both directions) that
+// landed on the op that caused them.
+func rightShare(truth *sim.Truth, c *collect) float64 {
+	var right, all float64
+	for op, v := range truth.OpTx {
+		all += v + truth.OpRx[op]
+		right += min(v, c.tx[op]) + min(truth.OpRx[op], c.rx[op])
+	}
+	return right / all
+}

@@ -1,0 +1,138 @@
+package correlate
+
+import "github.com/linkprof/linkprof/trace"
+
+// Options tune the analysis. Zero fields take the defaults.
+type Options struct {
+	// BurstThreshold is the fraction of the GPU's peak link bandwidth (per
+	// direction) above which a sample interval counts as busy.
+	BurstThreshold float64
+	// BurstGapNs merges bursts separated by less idle time than this.
+	BurstGapNs int64
+	// ReorderNs is how late an event or sample may arrive in the file
+	// relative to the newest time seen (ring-buffer and flush delay).
+	ReorderNs int64
+	// Tolerance lets a collective absorb this fraction above its expected
+	// wire bytes when nothing else is pending (counter and timing noise).
+	Tolerance float64
+	// NoCalibrate keeps the protocol factors of FACTS.md fixed.
+	NoCalibrate bool
+	// DefaultPeakBps is used for GPUs whose peak link bandwidth is unknown.
+	DefaultPeakBps float64
+}
+
+// Defaults for Options.
+const (
+	DefaultBurstThreshold = 0.05
+	DefaultBurstGapNs     = 2_000_000
+	DefaultReorderNs      = 3_000_000_000
+	DefaultTolerance      = 0.03
+	DefaultPeakBps        = 450e9 // H100/H200 NVLink 4, 18 links, per direction
+)
+
+func (o Options) withDefaults() Options {
+	if o.BurstThreshold <= 0 {
+		o.BurstThreshold = DefaultBurstThreshold
+	}
+	if o.BurstGapNs <= 0 {
+		o.BurstGapNs = DefaultBurstGapNs
+	}
+	if o.ReorderNs <= 0 {
+		o.ReorderNs = DefaultReorderNs
+	}
+	if o.Tolerance <= 0 {
+		o.Tolerance = DefaultTolerance
+	}
+	if o.DefaultPeakBps <= 0 {
+		o.DefaultPeakBps = DefaultPeakBps
+	}
+	return o
+}
+
+// Call is one executed collective with its modelled GPU execution and the
+// link bytes attributed to it. Sinks must not keep the pointer.
+type Call struct {
+	Pid       uint32
+	Tid       uint32
+	Kind      trace.Kind
+	DataType  trace.DataType
+	Count     uint64
+	Payload   uint64 // count x dtype size, as passed
+	Comm      uint64
+	Stream    uint64
+	StackID   int32
+	Rank      int // in its communicator, -1 unknown
+	NRanks    int
+	GPU       int // -1: not on a sampled GPU
+	Grouped   bool
+	EnqueueNs int64 // host time of the call
+	LaunchNs  int64 // host time its work was launched (GroupEnd for grouped calls)
+	Msg       uint64
+	Protocol  Protocol
+	ExpTx     float64 // expected wire bytes with the (calibrated) factor
+	ExpRx     float64
+	StartNs   int64 // modelled GPU execution; 0 when no bytes were seen
+	EndNs     int64
+	TxBytes   float64 // attributed
+	RxBytes   float64
+	Complete  bool // its expected bytes were all seen
+}
+
+func (c *Call) exp(d int) float64 {
+	if d == tx {
+		return c.ExpTx
+	}
+	return c.ExpRx
+}
+
+func (c *Call) addBytes(d int, b float64) {
+	if d == tx {
+		c.TxBytes += b
+	} else {
+		c.RxBytes += b
+	}
+}
+
+// GPUTimeNs is the modelled GPU execution time.
+func (c *Call) GPUTimeNs() int64 {
+	if c.EndNs > c.StartNs {
+		return c.EndNs - c.StartNs
+	}
+	return 0
+}
+
+// Interval is the traffic of one GPU between two successful samples.
+type Interval struct {
+	GPU              int
+	StartNs, EndNs   int64
+	TxBytes, RxBytes float64
+	UnTx, UnRx       float64 // the part no collective explains
+}
+
+// OpBytes is what one op contributed to a burst.
+type OpBytes struct {
+	Calls   int
+	TxBytes float64
+	RxBytes float64
+}
+
+// Burst is a run of busy intervals on one GPU, merged across short gaps.
+type Burst struct {
+	GPU              int
+	StartNs, EndNs   int64
+	TxBytes, RxBytes float64
+	UnTx, UnRx       float64
+	PeakBps          float64 // highest interval rate, max of both directions
+	Ops              map[string]*OpBytes
+}
+
+// Label names what caused the burst: its ops by bytes, or "unattributed"
+// when collectives explain less than half of it.
+func (b *Burst) Label() string { return burstLabel(b) }
+
+// Sink receives the analysis as it streams out, in time order per GPU.
+type Sink interface {
+	Call(c *Call)
+	Interval(iv Interval)
+	Burst(b *Burst)
+}

@@ -1,0 +1,118 @@
+// Package correlate attributes NVLink bytes sampled by NVML to the NCCL
+// collectives recorded by the probes. It reads a trace in one streaming
+// pass: clock alignment, a per (process, stream) GPU execution model,
+// attribution of each sample interval's bytes, burst detection and an
+// online calibration of wire factors. docs/attribution.md explains the model.
+package correlate
+
+import (
+	"math/bits"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// Protocol is the NCCL protocol a message size most likely uses.
+type Protocol uint8
+
+const (
+	Simple Protocol = iota
+	LL128
+	LL
+)
+
+func (p Protocol) String() string { return [...]string{"Simple", "LL128", "LL"}[p] }
+
+// Factor is the bytes on the wire per payload byte (FACTS.md: LL sends
+// data and flags, LL128 one flag word per 120 bytes).
+func (p Protocol) Factor() float64 { return [...]float64{1.0, 128.0 / 120.0, 2.0}[p] }
+
+// Size limits of the protocol guess. NCCL's real choice depends on its
+// tuning tables; calibration corrects the factor per op and size class.
+const (
+	llMaxBytes    = 64 << 10
+	ll128MaxBytes = 2 << 20
+)
+
+// ProtocolFor guesses the protocol of a message of the given buffer size.
+func ProtocolFor(msgBytes uint64) Protocol {
+	switch {
+	case msgBytes <= llMaxBytes:
+		return LL
+	case msgBytes <= ll128MaxBytes:
+		return LL128
+	}
+	return Simple
+}
+
+// Wire is what one rank sends and receives for a collective under the ring
+// algorithm, before the protocol factor.
+type Wire struct {
+	Msg    uint64  // the buffer the protocol choice depends on
+	Tx, Rx float64 // payload bytes leaving and entering this rank's GPU
+}
+
+// RingWire computes a rank's ring-algorithm bytes (FACTS.md) for a call of
+// the given kind and payload (count x dtype size, exactly as passed).
+func RingWire(k trace.Kind, payload uint64, rank, nranks, root int) Wire {
+	if nranks < 2 && k != trace.Send && k != trace.Recv {
+		return Wire{Msg: payload}
+	}
+	n := float64(nranks)
+	s := float64(payload)
+	switch k {
+	case trace.AllReduce:
+		v := 2 * (n - 1) / n * s
+		return Wire{Msg: payload, Tx: v, Rx: v}
+	case trace.AllGather, trace.ReduceScatter, trace.AlltoAll:
+		// payload is per rank (sendcount, recvcount, per-peer count): the
+		// full buffer is n times that and (n-1)/n of it crosses the link.
+		v := (n - 1) * s
+		return Wire{Msg: payload * uint64(nranks), Tx: v, Rx: v}
+	case trace.Broadcast, trace.Bcast, trace.Reduce:
+		// A pipelined ring: every rank but one forwards the whole buffer.
+		v := (n - 1) / n * s
+		return Wire{Msg: payload, Tx: v, Rx: v}
+	case trace.Gather:
+		if rank == root {
+			return Wire{Msg: payload * uint64(nranks), Rx: (n - 1) * s}
+		}
+		return Wire{Msg: payload * uint64(nranks), Tx: s}
+	case trace.Scatter:
+		if rank == root {
+			return Wire{Msg: payload * uint64(nranks), Tx: (n - 1) * s}
+		}
+		return Wire{Msg: payload * uint64(nranks), Rx: s}
+	case trace.Send:
+		return Wire{Msg: payload, Tx: s}
+	case trace.Recv:
+		return Wire{Msg: payload, Rx: s}
+	}
+	return Wire{Msg: payload}
+}
+
+// SizeClass is the power-of-two bucket of a message: class c holds sizes
+// in (2^(c-1), 2^c]. Calibration keeps one factor per (op, class).
+func SizeClass(msg uint64) int {
+	if msg <= 1 {
+		return 0
+	}
+	return bits.Len64(msg - 1)
+}
+
+// SizeBucket names a class by its upper bound: "32KiB", "4MiB".
+func SizeBucket(msg uint64) string { return FormatBytes(uint64(1) << SizeClass(msg)) }
+
+// FormatBytes writes a power-of-two-friendly size: 512B, 32KiB, 1.5GiB.
+func FormatBytes(b uint64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v := float64(b)
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if v == float64(int64(v)) {
+		return itoa(int64(v)) + units[i]
+	}
+	return ftoa1(v) + units[i]
+}
