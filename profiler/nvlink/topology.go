@@ -11,7 +11,7 @@ import (
 
 // describe reads a GPU's identity, links and supported counters.
 func (s *Sampler) describe(d nvml.Device, index int, busIndex map[string]int) (*gpuState, error) {
-	g := &gpuState{dev: d, info: trace.GPU{Index: index, CounterUnitKB: true}}
+	g := &gpuState{dev: d, info: trace.GPU{Index: index, CounterUnitKB: true, Simulated: s.Simulated()}}
 	var ret nvml.Return
 	if g.info.UUID, ret = d.GetUUID(); ret != nvml.SUCCESS {
 		return nil, nvmlError("reading UUID", ret)
@@ -34,6 +34,16 @@ func (s *Sampler) describe(d nvml.Device, index int, busIndex map[string]int) (*
 	}
 	s.probeFields(g)
 	return g, nil
+}
+
+// simulator is an nvml.Interface that is not real hardware (simlink).
+type simulator interface{ Simulated() bool }
+
+// Simulated reports whether the NVML behind the sampler is a simulation:
+// record marks the trace (trace.Start.Simulated) when it is.
+func (s *Sampler) Simulated() bool {
+	sim, ok := s.lib.(simulator)
+	return ok && sim.Simulated()
 }
 
 func pciBusID(d nvml.Device) (string, error) {
