@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/linkprof/linkprof/workloads"
+	"github.com/linkprof/linkprof/workloads/collect"
+	"github.com/linkprof/linkprof/workloads/loadgen"
+)
+
+func init() {
+	register(command{
+		name:    "collect",
+		summary: "start a card's server, record it under load, write the trace folder",
+		run:     runCollect,
+	})
+}
+
+const collectUsage = "collect NAME|FILE [-o DIR] [--standin] [load flags]"
+
+func runCollect(args []string) error {
+	fs := newFlags("collect")
+	var lf loadFlags
+	dir := fs.StringP("output", "o", "", "trace folder (default: ./CARD-NAME); must not hold files")
+	standin := fs.Bool("standin", false, "serve with scripts/standin/server.py instead of the card's framework")
+	script := fs.String("standin-script", "scripts/standin/server.py", "path of the stand-in server")
+	python := fs.String("python", "python3", "Python interpreter for SGLang, the stand-in and version probes")
+	vllm := fs.String("vllm", "vllm", "vllm executable")
+	port := fs.Int("port", 0, "server port (default: a free one)")
+	serverArgs := fs.StringArray("server-arg", nil, "extra argument for the server command (repeat)")
+	ready := fs.Duration("ready-timeout", 30*time.Minute, "how long the server may take to answer /health")
+	settle := fs.Duration("settle", 5*time.Second, "wait between starting the recorder and the load")
+	noRecord := fs.Bool("no-record", false, "drive the server without recording (checks a setup)")
+	lf.add(fs)
+	if err := parseFlags(fs, collectUsage, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("collect: give one card name or file (linkprof workload list)")
+	}
+	card, _, err := workloads.Load(fs.Arg(0))
+	if err != nil {
+		return cardError(err)
+	}
+	if card.IsExternal() {
+		return usagef("card %s is driven by its own %s job, not a server: run that job and record it with linkprof record", card.Name, card.Framework)
+	}
+	if *dir == "" {
+		*dir = card.Name
+	}
+	if *port == 0 {
+		if *port, err = freePort(); err != nil {
+			return err
+		}
+	}
+	spec := collect.ServerSpec{Framework: card.Framework, Python: *python, Vllm: *vllm,
+		StandinScript: *script, Host: "127.0.0.1", Port: *port, Extra: *serverArgs}
+	if *standin {
+		spec.Framework = "standin"
+	}
+	o := lf.options(fs)
+	o.URL = fmt.Sprintf("http://127.0.0.1:%d", *port)
+	if err := loadgen.Check(card, &o); err != nil {
+		return loadResult(nil, err, "")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := collect.Collect(ctx, collect.Config{
+		Card: card, Dir: *dir, Server: spec, ReadyTimeout: *ready, Settle: *settle,
+		NoRecord: *noRecord, Load: o, LoadArgs: args, Log: os.Stderr, Version: version,
+	})
+	if res == nil || res.Report == nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "collect: trace folder %s\n", res.Dir)
+	if err != nil {
+		return err
+	}
+	return loadResult(res.Report, nil, res.Dir+"/load.json")
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

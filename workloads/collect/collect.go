@@ -1,0 +1,264 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/linkprof/linkprof/workloads"
+	"github.com/linkprof/linkprof/workloads/loadgen"
+)
+
+// RecorderFunc builds the command that records pid's process tree into dir.
+type RecorderFunc func(pid int, dir string) (*exec.Cmd, error)
+
+// LinkprofRecorder runs this executable's record subcommand.
+func LinkprofRecorder(pid int, dir string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding the linkprof executable: %w", err)
+	}
+	return exec.Command(exe, "record", "-p", strconv.Itoa(pid), "--children", "-o", dir), nil
+}
+
+// Config is one collection.
+type Config struct {
+	Card   *workloads.Card
+	Dir    string // the trace folder; must not exist or be empty
+	Server ServerSpec
+	// ServerArgv replaces the computed server command (tests, odd installs).
+	ServerArgv   []string
+	ReadyTimeout time.Duration // waiting for /health
+	Settle       time.Duration // between starting the recorder and the load
+	Grace        time.Duration // per signal when stopping a process
+	NoRecord     bool
+	Recorder     RecorderFunc // nil: LinkprofRecorder
+	Probe        Prober       // nil: ExecProbe
+	Load         loadgen.Options
+	LoadArgs     []string  // the load flags as given, for card.yaml
+	Log          io.Writer // progress lines; nil: discarded
+	Version      string    // linkprof's, for card.yaml
+}
+
+// Result is what Collect wrote.
+type Result struct {
+	Dir    string
+	Report *loadgen.Report
+}
+
+// Collect runs the card end to end. Whatever happens after the server
+// started, the server is stopped and the folder gets server.log, and
+// card.yaml once the load ran; errors of each step are joined.
+func Collect(ctx context.Context, cfg Config) (res *Result, err error) {
+	cfg.defaults()
+	if err := checkDir(cfg.Dir); err != nil {
+		return nil, err
+	}
+	argv, env, err := cfg.serverCommand()
+	if err != nil {
+		return nil, err
+	}
+	logFile, err := os.CreateTemp("", "linkprof-server-*.log")
+	if err != nil {
+		return nil, fmt.Errorf("creating server log: %w", err)
+	}
+	defer func() { err = errors.Join(err, moveInto(logFile, cfg.Dir, "server.log")) }()
+	cfg.logf("starting server: %v (log: %s/server.log)", argv, cfg.Dir)
+	srv, err := startProc("server", exec.Command(argv[0], argv[1:]...), env, logFile)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		cfg.logf("stopping server")
+		err = errors.Join(err, srv.stop(cfg.Grace))
+	}()
+	url := cfg.Load.URL
+	if err := waitReady(ctx, url, srv, cfg.ReadyTimeout); err != nil {
+		return nil, err
+	}
+	cfg.logf("server ready at %s", url)
+	return cfg.recordLoad(ctx, srv, argv, env)
+}
+
+func (cfg *Config) defaults() {
+	if cfg.Recorder == nil {
+		cfg.Recorder = LinkprofRecorder
+	}
+	if cfg.Probe == nil {
+		cfg.Probe = ExecProbe
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.Grace == 0 {
+		cfg.Grace = 30 * time.Second
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 30 * time.Minute
+	}
+}
+
+func (cfg *Config) logf(format string, args ...any) {
+	fmt.Fprintf(cfg.Log, "collect: "+format+"\n", args...)
+}
+
+func (cfg *Config) serverCommand() ([]string, map[string]string, error) {
+	if len(cfg.ServerArgv) > 0 {
+		return cfg.ServerArgv, cfg.Card.Flags.Env, nil
+	}
+	return ServerCommand(cfg.Card, cfg.Server)
+}
+
+// recordLoad records the server's process tree while the load runs, then
+// writes the folder's card.yaml and load.json.
+func (cfg *Config) recordLoad(ctx context.Context, srv *proc, argv []string, env map[string]string) (*Result, error) {
+	var rec *proc
+	var recArgv []string
+	var errs []error
+	if cfg.NoRecord {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating trace folder: %w", err)
+		}
+	} else {
+		var err error
+		rec, recArgv, err = cfg.startRecorder(ctx, srv.pid())
+		if err != nil {
+			return nil, err
+		}
+	}
+	cfg.logf("driving load")
+	rep, loadErr := loadgen.RunCard(ctx, cfg.Card, cfg.Load)
+	errs = append(errs, loadErr)
+	if rec != nil {
+		cfg.logf("stopping recorder")
+		errs = append(errs, rec.stop(cfg.Grace))
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, errors.Join(append(errs, fmt.Errorf("creating trace folder: %w", err))...)
+	}
+	col := gatherFacts(context.WithoutCancel(ctx), cfg.Probe, cfg.Server.Python, cfg.Server.Framework, time.Now())
+	col.Server, col.ServerEnv, col.Recorder, col.Linkprof = argv, env, recArgv, cfg.Version
+	if rep != nil {
+		col.Load = loadFacts(rep, cfg.LoadArgs)
+		errs = append(errs, rep.WriteJSON(filepath.Join(cfg.Dir, "load.json")))
+	}
+	errs = append(errs, writeCard(cfg.Dir, cfg.Card, col))
+	return &Result{Dir: cfg.Dir, Report: rep}, errors.Join(errs...)
+}
+
+func (cfg *Config) startRecorder(ctx context.Context, pid int) (*proc, []string, error) {
+	cmd, err := cfg.Recorder(pid, cfg.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.logf("recording: %v", cmd.Args)
+	// The recorder's own messages go to the terminal, not the server log.
+	cmd.Stdout, cmd.Stderr = cfg.Log, cfg.Log
+	rec, err := startProc("recorder", cmd, nil, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	select {
+	case <-rec.done:
+		return nil, nil, fmt.Errorf("recorder exited before the load started (%v): see its messages above", rec.err)
+	case <-time.After(cfg.Settle):
+	case <-ctx.Done():
+		_ = rec.stop(cfg.Grace)
+		return nil, nil, ctx.Err()
+	}
+	return rec, cmd.Args, nil
+}
+
+func loadFacts(rep *loadgen.Report, args []string) *workloads.LoadFacts {
+	s := rep.Summary
+	return &workloads.LoadFacts{
+		Args: args, Sent: s.Completed + s.Failed + s.Cancelled, Completed: s.Completed,
+		Failed: s.Failed, DurationS: s.Duration, Results: "load.json",
+	}
+}
+
+func writeCard(dir string, c *workloads.Card, col *workloads.Collection) error {
+	out := *c
+	out.Collection = col
+	data, err := workloads.Marshal(&out)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "card.yaml"), data, 0o644); err != nil {
+		return fmt.Errorf("writing card.yaml: %w", err)
+	}
+	return nil
+}
+
+// waitReady polls /health (falling back to /v1/models) until the server
+// answers 200, fails fast when the server exits.
+func waitReady(ctx context.Context, url string, srv *proc, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := &http.Client{Timeout: 5 * time.Second}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, path := range []string{"/health", "/v1/models"} {
+			resp, err := client.Get(url + path)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-srv.done:
+			return fmt.Errorf("server exited (%v) before it answered %s/health: see server.log", srv.err, url)
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s/health: %w (see server.log; raise --ready-timeout)", url, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// checkDir refuses a folder that already holds files, before a long
+// server start is spent on it.
+func checkDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checking trace folder: %w", err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("trace folder %s already holds files: pick another -o", dir)
+	}
+	return nil
+}
+
+// moveInto moves the temporary log into dir/name (copying across file
+// systems).
+func moveInto(f *os.File, dir, name string) error {
+	f.Close()
+	defer os.Remove(f.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating trace folder: %w", err)
+	}
+	dst := filepath.Join(dir, name)
+	if os.Rename(f.Name(), dst) == nil {
+		return nil
+	}
+	data, err := os.ReadFile(f.Name())
+	if err != nil {
+		return fmt.Errorf("reading server log: %w", err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		return fmt.Errorf("saving server log: %w", err)
+	}
+	return nil
+}
