@@ -40,6 +40,7 @@ type recordFlags struct {
 	nvmlOnly  bool
 	noAnalyze bool
 	user      string
+	readyFile string
 	link      linkFlags
 }
 
@@ -57,6 +58,7 @@ func (f *recordFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.nvmlOnly, "nvml-only", false, "sample NVLink counters only; attach to no process")
 	fs.BoolVar(&f.noAnalyze, "no-analyze", false, "do not write the profile, timeline and report when done")
 	fs.StringVar(&f.user, "user", "", "run the launched command as `USER` (default: sudo's caller, else root)")
+	fs.StringVar(&f.readyFile, "ready-file", "", "create `FILE` once the probes are attached (for scripts)")
 	f.link.register(fs)
 }
 
@@ -114,7 +116,20 @@ func (f *recordFlags) config(fs *pflag.FlagSet) (profiler.Config, error) {
 		Duration: f.duration, Dir: dir, Force: f.force, Args: os.Args, NoTargetsOK: f.nvmlOnly,
 		Probe:  profiler.ProbeOptions{RingBytes: f.ringMiB << 20, Stacks: f.stacks},
 		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), Credential: cred,
+		Ready: readyFileCreator(f.readyFile),
 	}, nil
+}
+
+// readyFileCreator tells a script that recording has begun.
+func readyFileCreator(path string) func() {
+	if path == "" {
+		return nil
+	}
+	return func() {
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			slog.Warn("creating ready file", "err", err)
+		}
+	}
 }
 
 func commandAfterDash(fs *pflag.FlagSet) []string {

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"os"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+const dumpUsage = "dump DIR"
+
+func init() {
+	register(command{name: "dump", summary: "print a recording's events as JSON lines (for scripts)", run: runDump})
+}
+
+// dumpedEvent is one event as scripts see it.
+type dumpedEvent struct {
+	TsNs       uint64 `json:"ts_ns"`
+	Pid        uint32 `json:"pid"`
+	Tid        uint32 `json:"tid"`
+	Kind       string `json:"kind"`
+	Op         string `json:"op,omitempty"`
+	Count      uint64 `json:"count"`
+	DataType   string `json:"dtype"`
+	Bytes      uint64 `json:"payload_bytes"`
+	RedOp      string `json:"redop"`
+	Peer       int32  `json:"peer"`
+	Comm       uint64 `json:"comm"`
+	Stream     uint64 `json:"stream"`
+	GroupDepth int32  `json:"group_depth"`
+	Rank       int32  `json:"rank"`
+	NRanks     int32  `json:"nranks"`
+	Return     bool   `json:"return,omitempty"`
+}
+
+func runDump(args []string) error {
+	fs := newFlags("dump")
+	if err := parseFlags(fs, dumpUsage, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("dump: give one recording folder")
+	}
+	f, err := trace.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	for {
+		rec, err := f.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if rec.Type != trace.RecEvents {
+			continue
+		}
+		if err := rec.Events(func(e trace.Event) { enc.Encode(dumped(e)) }); err != nil {
+			return err
+		}
+	}
+}
+
+func dumped(e trace.Event) dumpedEvent {
+	d := dumpedEvent{TsNs: e.TsNs, Pid: e.Pid, Tid: e.Tid, Kind: e.Kind.String(), Count: e.Count,
+		DataType: e.DataType.String(), Bytes: e.PayloadBytes(), RedOp: e.RedOp.String(), Peer: e.Peer,
+		Comm: e.Comm, Stream: e.Stream, GroupDepth: e.GroupDepth, Rank: e.Rank, NRanks: e.NRanks,
+		Return: e.Flags&trace.FlagReturn != 0}
+	if e.Kind.IsCollective() {
+		d.Op = e.Kind.Op()
+	}
+	return d
+}
