@@ -132,3 +132,20 @@ func fakeHost(o nvmlfake.Options) (*nvmlfake.Server, *nvmlfake.Clock) {
 	}
 	return nvmlfake.New(o), clk
 }
+
+// countingSink stops the run after n samples.
+type countingSink struct {
+	memSink
+	n    int
+	seen int
+	done context.CancelFunc
+}
+
+func (c *countingSink) WriteSamples(s ...trace.Sample) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen += len(s); c.seen >= c.n {
+		c.done()
+	}
+	return nil
+}
