@@ -10,7 +10,7 @@ import (
 
 	"github.com/linkprof/linkprof/profiler"
 	"github.com/linkprof/linkprof/profiler/fakenccl"
-	"github.com/linkprof/linkprof/trace"
+	"github.com/linkprof/linkprof/profiler/nvlink"
 )
 
 const demoUsage = "demo [-o DIR] [--steps N]"
@@ -61,6 +61,7 @@ func demoConfig(dir string, steps int, force bool) (profiler.Config, func(), err
 		return profiler.Config{}, nil, fmt.Errorf("creating build folder: %w", err)
 	}
 	cleanup := func() { os.RemoveAll(build) }
+	var sampler *nvlink.Sampler
 	progs, err := fakenccl.Build(build)
 	if err != nil {
 		cleanup()
@@ -71,11 +72,11 @@ func demoConfig(dir string, steps int, force bool) (profiler.Config, func(), err
 		cleanup()
 		return profiler.Config{}, nil, err
 	}
-	sampler, err := simulatedSampler(schedule, 2)
-	if err != nil {
+	if sampler, err = simulatedSampler(schedule, 2); err != nil {
 		cleanup()
 		return profiler.Config{}, nil, err
 	}
+	closeAll := func() { sampler.Close(); cleanup() }
 	cfg := profiler.Config{
 		Command: []string{progs.Demo},
 		CommandEnv: append(os.Environ(), "DEMO_NCCL="+progs.Lib, "DEMO_SCHEDULE="+schedule,
@@ -84,7 +85,7 @@ func demoConfig(dir string, steps int, force bool) (profiler.Config, func(), err
 		Probe:  profiler.ProbeOptions{RingBytes: profiler.DefaultRingBytes},
 		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), Sampler: sampler,
 	}
-	return cfg, cleanup, nil
+	return cfg, closeAll, nil
 }
 
 // printReport shows the text report written into the folder.
@@ -96,5 +97,3 @@ func printReport(dir string) error {
 	_, err = os.Stdout.Write(data)
 	return err
 }
-
-var _ = trace.FileName

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -193,6 +192,3 @@ func printSummary(s *profiler.Summary) {
 	}
 	fmt.Fprintf(w, "  folder: %s (linkprof report %s)\n", s.Dir, s.Dir)
 }
-
-// errNoSampler marks a recording without NVLink samples.
-var errNoSampler = errors.New("no NVLink sampler")
