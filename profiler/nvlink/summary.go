@@ -109,10 +109,11 @@ func summarizeGPU(g trace.GPU, samples []trace.Sample) GPUSummary {
 	return sum
 }
 
-// WriteText prints the summaries as the text report's NVLink table.
+// WriteText prints the summaries as the text report's NVLink table
+// (rates in GB/s; a simulated GPU is starred).
 func WriteText(w io.Writer, sums []GPUSummary) error {
 	if _, err := fmt.Fprintf(w, "%-4s %-8s %6s %9s %12s %12s %9s %9s %9s %9s %5s\n",
-		"GPU", "samples", "gaps", "Hz", "TX GB", "RX GB", "peak TX", "peak RX", "mean TX", "mean RX", "busy"); err != nil {
+		"GPU", "samples", "gaps", "Hz", "TX GB", "RX GB", "peak TX/s", "peak RX/s", "mean TX/s", "mean RX/s", "busy"); err != nil {
 		return err
 	}
 	for _, s := range sums {
@@ -123,6 +124,12 @@ func WriteText(w io.Writer, sums []GPUSummary) error {
 		if _, err := fmt.Fprintf(w, "%-4s %-8d %6d %9.1f %12.3f %12.3f %9.1f %9.1f %9.2f %9.2f %4.0f%%\n",
 			name, s.Samples, s.Gaps, s.SampleHz, float64(s.TxBytes)/1e9, float64(s.RxBytes)/1e9,
 			s.PeakTxBps/1e9, s.PeakRxBps/1e9, s.MeanTxBps/1e9, s.MeanRxBps/1e9, 100*s.BusyFraction); err != nil {
+			return err
+		}
+	}
+	for _, s := range sums {
+		if s.Simulated {
+			_, err := fmt.Fprintln(w, "* simulated link (linkprof demo), not hardware")
 			return err
 		}
 	}
