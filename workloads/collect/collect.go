@@ -145,6 +145,9 @@ func (cfg *Config) recordLoad(ctx context.Context, srv *proc, argv []string, env
 	}
 	col := gatherFacts(context.WithoutCancel(ctx), cfg.Probe, cfg.Server.Python, cfg.Server.Framework, time.Now())
 	col.Server, col.ServerEnv, col.Recorder, col.Linkprof = argv, env, recArgv, cfg.Version
+	if cfg.Server.Framework != cfg.Card.Framework {
+		col.Notes = append(col.Notes, fmt.Sprintf("served by %s in place of the card's %s", cfg.Server.Framework, cfg.Card.Framework))
+	}
 	if rep != nil {
 		col.Load = loadFacts(rep, cfg.LoadArgs)
 		errs = append(errs, rep.WriteJSON(filepath.Join(cfg.Dir, "load.json")))

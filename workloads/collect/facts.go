@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,6 +20,11 @@ func ExecProbe(ctx context.Context, argv ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+		lines := strings.Split(strings.TrimSpace(string(ee.Stderr)), "\n")
+		err = fmt.Errorf("%w: %s", err, lines[len(lines)-1])
+	}
 	return string(out), err
 }
 
