@@ -47,6 +47,7 @@ type Stats struct {
 	Calls         uint64
 	UnmappedCalls uint64 // of processes on no sampled GPU: counted, no bytes
 	LateItems     uint64 // arrived later than Options.ReorderNs
+	ClockPairs    int    // monotonic/wall pairs used for NVML timestamps
 	FirstNs       int64
 	LastNs        int64
 }
@@ -148,6 +149,7 @@ func (e *Engine) Finish() Stats {
 			}
 		}
 	}
+	e.stats.ClockPairs = e.align.Pairs()
 	if e.stats.FirstNs == math.MaxInt64 {
 		e.stats.FirstNs = 0
 	}

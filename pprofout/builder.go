@@ -1,0 +1,84 @@
+// Package pprofout writes the pprof profile of DESIGN.md: one sample per
+// distinct (stack, labels), the collective as leaf, the caller's native
+// frames symbolized offline, synthetic roots naming rank and process,
+// and unattributed samples for link bytes no collective explains.
+package pprofout
+
+import (
+	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/trace"
+)
+
+// Sample value indexes, in DESIGN.md's order.
+const (
+	vCalls = iota
+	vPayload
+	vTx
+	vRx
+	vGPUTime
+	nValues
+)
+
+// key is what makes two calls one pprof sample.
+type key struct {
+	pid     uint32
+	stack   int32
+	kind    trace.Kind
+	dtype   trace.DataType
+	size    int // payload size class
+	comm    uint64
+	rank    int
+	gpu     int
+	grouped bool
+}
+
+type values [nValues]float64
+
+// Builder is a correlate.Sink that aggregates calls into pprof samples.
+// Memory is bounded by the distinct keys, not by the number of calls.
+type Builder struct {
+	samples map[key]*values
+	order   []key // first-seen order, so output is deterministic
+	unattr  map[int]*values
+	gpus    []int
+}
+
+// NewBuilder starts an empty profile.
+func NewBuilder() *Builder {
+	return &Builder{samples: map[key]*values{}, unattr: map[int]*values{}}
+}
+
+// Call implements correlate.Sink.
+func (b *Builder) Call(c *correlate.Call) {
+	k := key{pid: c.Pid, stack: c.StackID, kind: c.Kind, dtype: c.DataType, size: correlate.SizeClass(c.Payload),
+		comm: c.Comm, rank: c.Rank, gpu: c.GPU, grouped: c.Grouped}
+	v := b.samples[k]
+	if v == nil {
+		v = &values{}
+		b.samples[k] = v
+		b.order = append(b.order, k)
+	}
+	v[vCalls]++
+	v[vPayload] += float64(c.Payload)
+	v[vTx] += c.TxBytes
+	v[vRx] += c.RxBytes
+	v[vGPUTime] += float64(c.GPUTimeNs())
+}
+
+// Interval implements correlate.Sink.
+func (b *Builder) Interval(iv correlate.Interval) {
+	if iv.UnTx == 0 && iv.UnRx == 0 {
+		return
+	}
+	v := b.unattr[iv.GPU]
+	if v == nil {
+		v = &values{}
+		b.unattr[iv.GPU] = v
+		b.gpus = append(b.gpus, iv.GPU)
+	}
+	v[vTx] += iv.UnTx
+	v[vRx] += iv.UnRx
+}
+
+// Burst implements correlate.Sink.
+func (b *Builder) Burst(*correlate.Burst) {}

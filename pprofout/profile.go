@@ -1,0 +1,200 @@
+package pprofout
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/trace"
+)
+
+// SampleTypes are the profile's values, in DESIGN.md's order.
+var SampleTypes = []*profile.ValueType{
+	{Type: "calls", Unit: "count"},
+	{Type: "payload", Unit: "bytes"},
+	{Type: "nvlink_tx", Unit: "bytes"},
+	{Type: "nvlink_rx", Unit: "bytes"},
+	{Type: "gpu_time", Unit: "nanoseconds"},
+}
+
+// Profile builds the pprof profile of the calls the builder saw, using the
+// analysis's metadata for stacks, mappings and process names.
+func (b *Builder) Profile(res *correlate.Result, sym *Symbolizer) (*profile.Profile, error) {
+	p := &profile.Profile{
+		SampleType: SampleTypes, DefaultSampleType: "nvlink_tx",
+		PeriodType: &profile.ValueType{Type: "nvlink_tx", Unit: "bytes"}, Period: 1,
+		TimeNanos: res.Meta.Start.Clock.WallNs, DurationNanos: res.DurationNs(),
+		Comments: []string{"linkprof: NVLink bytes attributed to NCCL collectives (gpu_time is modelled)"},
+	}
+	if res.Meta.Start.Simulated {
+		p.Comments = append(p.Comments, "simulated link")
+	}
+	t := newTables(p, res, sym)
+	for _, k := range b.order {
+		p.Sample = append(p.Sample, &profile.Sample{
+			Location: t.stack(k), Value: ints(b.samples[k]), Label: labels(k), NumLabel: map[string][]int64{"pid": {int64(k.pid)}},
+		})
+	}
+	for _, g := range b.gpus {
+		p.Sample = append(p.Sample, &profile.Sample{
+			Location: []*profile.Location{t.synthetic("unattributed"), t.synthetic(fmt.Sprintf("GPU %d", g))},
+			Value:    ints(b.unattr[g]),
+			Label:    map[string][]string{"op": {"unattributed"}, "gpu": {strconv.Itoa(g)}},
+		})
+	}
+	if err := p.CheckValid(); err != nil {
+		return nil, fmt.Errorf("building profile: %w", err)
+	}
+	return p, nil
+}
+
+func ints(v *values) []int64 {
+	out := make([]int64, nValues)
+	for i, x := range v {
+		out[i] = int64(math.Round(x))
+	}
+	return out
+}
+
+func labels(k key) map[string][]string {
+	return map[string][]string{
+		"op": {k.kind.Op()}, "dtype": {k.dtype.String()}, "size_bucket": {correlate.FormatBytes(uint64(1) << k.size)},
+		"comm": {fmt.Sprintf("%#x", k.comm)}, "rank": {strconv.Itoa(k.rank)}, "gpu": {strconv.Itoa(k.gpu)},
+		"phase": {"eager"},
+	}
+}
+
+// tables deduplicates functions, locations and mappings while samples
+// are added (IDs are len+1, as pprof wants).
+type tables struct {
+	p      *profile.Profile
+	res    *correlate.Result
+	sym    *Symbolizer
+	procs  map[uint32]trace.Process
+	funcs  map[[2]string]*profile.Function
+	synth  map[string]*profile.Location
+	native map[[2]uint64]*profile.Location
+	maps   map[[2]uint64]*profile.Mapping
+}
+
+func newTables(p *profile.Profile, res *correlate.Result, sym *Symbolizer) *tables {
+	t := &tables{p: p, res: res, sym: sym, procs: map[uint32]trace.Process{},
+		funcs: map[[2]string]*profile.Function{}, synth: map[string]*profile.Location{},
+		native: map[[2]uint64]*profile.Location{}, maps: map[[2]uint64]*profile.Mapping{}}
+	for _, pr := range res.Meta.Processes {
+		t.procs[pr.Pid] = pr
+	}
+	return t
+}
+
+func (t *tables) function(name, file string) *profile.Function {
+	if f := t.funcs[[2]string{name, file}]; f != nil {
+		return f
+	}
+	f := &profile.Function{ID: uint64(len(t.p.Function) + 1), Name: name, SystemName: name, Filename: file}
+	t.p.Function = append(t.p.Function, f)
+	t.funcs[[2]string{name, file}] = f
+	return f
+}
+
+func (t *tables) synthetic(name string) *profile.Location {
+	if l := t.synth[name]; l != nil {
+		return l
+	}
+	l := &profile.Location{ID: uint64(len(t.p.Location) + 1), Line: []profile.Line{{Function: t.function(name, "")}}}
+	t.p.Location = append(t.p.Location, l)
+	t.synth[name] = l
+	return l
+}
+
+// stack is leaf first: the collective, the caller's frames, then the
+// process and rank as roots.
+func (t *tables) stack(k key) []*profile.Location {
+	name := "nccl" + k.kind.String()
+	locs := []*profile.Location{t.synthetic(name)}
+	locs = append(locs, t.natives(k.pid, k.stack)...)
+	pr := t.procs[k.pid]
+	comm := pr.Comm
+	if comm == "" {
+		comm = "process"
+	}
+	locs = append(locs, t.synthetic(fmt.Sprintf("%s (pid %d)", comm, k.pid)), t.synthetic(rankName(k.rank)))
+	return locs
+}
+
+func rankName(r int) string {
+	if r < 0 {
+		return "rank ?"
+	}
+	return "rank " + strconv.Itoa(r)
+}
+
+// natives symbolizes a captured stack. Frames inside NCCL (the probed
+// entry) are dropped, as the synthetic leaf names the call; the stack is
+// cut at the first address outside every mapping, where unwinding went
+// astray, so no garbage frame appears.
+func (t *tables) natives(pid uint32, id int32) []*profile.Location {
+	st, ok := t.res.Meta.Stacks[id]
+	if id < 0 || !ok {
+		return nil
+	}
+	maps := t.res.Meta.Mappings[pid]
+	if len(maps) == 0 {
+		maps = t.res.Meta.Mappings[st.Pid]
+	}
+	var out []*profile.Location
+	inNCCL := true
+	for _, addr := range st.Addrs {
+		m, ok := findMapping(maps, addr)
+		if addr == 0 || !ok {
+			break
+		}
+		if inNCCL && t.isNCCL(pid, m.Path) {
+			continue
+		}
+		inNCCL = false
+		out = append(out, t.location(pid, m, addr))
+	}
+	return out
+}
+
+func (t *tables) isNCCL(pid uint32, path string) bool {
+	if p := t.procs[pid].NCCLPath; p != "" {
+		return path == p
+	}
+	return strings.Contains(path, "libnccl")
+}
+
+func (t *tables) location(pid uint32, m trace.Mapping, addr uint64) *profile.Location {
+	if l := t.native[[2]uint64{uint64(pid), addr}]; l != nil {
+		return l
+	}
+	pm := t.mapping(pid, m)
+	// A return address points after the call: look up the call itself.
+	off := addr - 1 - m.Start + m.Offset
+	name, ok := t.sym.Func(m.Path, off)
+	if !ok {
+		name = fallbackName(m.Path, off+1)
+	}
+	l := &profile.Location{ID: uint64(len(t.p.Location) + 1), Mapping: pm, Address: addr,
+		Line: []profile.Line{{Function: t.function(name, m.Path)}}}
+	t.p.Location = append(t.p.Location, l)
+	t.native[[2]uint64{uint64(pid), addr}] = l
+	return l
+}
+
+func (t *tables) mapping(pid uint32, m trace.Mapping) *profile.Mapping {
+	k := [2]uint64{uint64(pid), m.Start}
+	if pm := t.maps[k]; pm != nil {
+		return pm
+	}
+	pm := &profile.Mapping{ID: uint64(len(t.p.Mapping) + 1), Start: m.Start, Limit: m.End, Offset: m.Offset,
+		File: m.Path, BuildID: m.BuildID, HasFunctions: true}
+	t.p.Mapping = append(t.p.Mapping, pm)
+	t.maps[k] = pm
+	return pm
+}

@@ -1,0 +1,143 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/trace"
+)
+
+// topN is how many signatures top_collectives lists.
+const topN = 10
+
+// opOrder is DESIGN.md's op list; report.json has one entry for each.
+var opOrder = []trace.Kind{trace.AllReduce, trace.AllGather, trace.ReduceScatter, trace.Broadcast,
+	trace.Reduce, trace.AlltoAll, trace.Gather, trace.Scatter, trace.Send, trace.Recv}
+
+// Build assembles report.json from an analysis and its aggregator.
+func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report {
+	r := &Report{
+		Version: Version, DurationNs: res.DurationNs(), LostEvents: res.Meta.Lost,
+		Truncated: res.Meta.Truncated, Simulated: res.Meta.Start.Simulated,
+		Unattributed: Link{TxBytes: round(a.unTx), RxBytes: round(a.unRx)},
+		Calibration:  res.Fit, Graphs: []any{},
+		Analysis: Analysis{Events: res.Stats.Events, UnmappedCalls: res.Stats.UnmappedCalls,
+			LateItems: res.Stats.LateItems},
+	}
+	if r.Calibration == nil {
+		r.Calibration = []correlate.FitRow{}
+	}
+	for _, k := range opOrder {
+		op := Op{Op: k.Op(), Incomplete: a.incomplete[k.Op()]}
+		if t := a.ops[k.Op()]; t != nil {
+			op.Traffic = t.traffic()
+		}
+		r.Ops = append(r.Ops, op)
+	}
+	r.Processes = processes(res, a)
+	r.GPUs = gpus(res)
+	r.Bursts = bursts(a, r.GPUs, opts)
+	r.Comms = comms(a)
+	r.MessageSizes = sizes(a)
+	r.TopCollectives = top(a)
+	return r
+}
+
+func processes(res *correlate.Result, a *Aggregator) []Process {
+	seen := map[uint32]bool{}
+	var out []Process
+	for _, p := range res.Meta.Processes {
+		if seen[p.Pid] {
+			continue
+		}
+		seen[p.Pid] = true
+		rank := p.Rank
+		if r, ok := a.procRank[p.Pid]; ok && r >= 0 {
+			rank = r
+		}
+		pr := Process{Pid: p.Pid, Comm: p.Comm, Rank: rank, GPU: p.GPU}
+		if t := a.procs[p.Pid]; t != nil {
+			pr.Traffic = t.traffic()
+		}
+		out = append(out, pr)
+	}
+	for pid, t := range a.procs {
+		if !seen[pid] {
+			out = append(out, Process{Pid: pid, Rank: a.procRank[pid], GPU: -1, Traffic: t.traffic()})
+		}
+	}
+	slices.SortFunc(out, func(x, y Process) int { return cmp.Or(cmp.Compare(x.Rank, y.Rank), cmp.Compare(x.Pid, y.Pid)) })
+	return out
+}
+
+func gpus(res *correlate.Result) []GPU {
+	ident := map[int]trace.GPU{}
+	for _, g := range res.Meta.GPUs {
+		ident[g.Index] = g
+	}
+	var out []GPU
+	for _, s := range res.GPUs {
+		id := ident[s.Index]
+		g := GPU{Index: s.Index, UUID: id.UUID, Name: id.Name, Simulated: id.Simulated,
+			Samples: s.Samples - s.Failed, FailedSamples: s.Failed,
+			TxBytes: round(s.TxBytes), RxBytes: round(s.RxBytes),
+			Unattributed: Link{TxBytes: round(s.UnTx), RxBytes: round(s.UnRx)}, Bursts: s.Bursts}
+		if span := s.LastNs - s.FirstNs; span > 0 {
+			g.SampleHz = float64(g.Samples-1) / (float64(span) / 1e9)
+			g.DutyCycle = float64(s.BusyNs) / float64(span)
+		}
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(x, y GPU) int { return cmp.Compare(x.Index, y.Index) })
+	return out
+}
+
+func bursts(a *Aggregator, gs []GPU, opts correlate.Options) Bursts {
+	s := &a.bursts
+	b := Bursts{Count: s.count, DurationP50Ns: int64(s.durations.at(0.5)), DurationP99Ns: int64(s.durations.at(0.99)),
+		PeakBytesPerS: s.peak, IdleGapP50Ns: int64(s.gaps.at(0.5)), IdleGapP99Ns: int64(s.gaps.at(0.99)),
+		Labels: s.labels, UnattributedTx: round(s.unTx),
+		ThresholdFrac: cmp.Or(opts.BurstThreshold, correlate.DefaultBurstThreshold),
+		MergeGapNs:    cmp.Or(opts.BurstGapNs, correlate.DefaultBurstGapNs)}
+	for _, g := range gs {
+		b.DutyCycle += g.DutyCycle / float64(len(gs))
+	}
+	return b
+}
+
+func comms(a *Aggregator) []Comm {
+	out := make([]Comm, 0, len(a.comms))
+	for k, t := range a.comms {
+		rr := a.commRank[k]
+		out = append(out, Comm{Pid: k.pid, Handle: fmt.Sprintf("%#x", k.handle), Rank: rr[0], NRanks: rr[1], Traffic: t.traffic()})
+	}
+	slices.SortFunc(out, func(x, y Comm) int {
+		return cmp.Or(cmp.Compare(x.Pid, y.Pid), cmp.Compare(x.Handle, y.Handle))
+	})
+	return out
+}
+
+func sizes(a *Aggregator) []SizeBin {
+	out := make([]SizeBin, 0, len(a.sizes))
+	for c, t := range a.sizes {
+		out = append(out, SizeBin{UpperBytes: uint64(1) << c, Traffic: t.traffic()})
+	}
+	slices.SortFunc(out, func(x, y SizeBin) int { return cmp.Compare(x.UpperBytes, y.UpperBytes) })
+	return out
+}
+
+func top(a *Aggregator) []Top {
+	out := make([]Top, 0, len(a.top))
+	for k, t := range a.top {
+		w := correlate.RingWire(k.kind, k.count*k.dtype.Size(), 0, k.nranks, 0)
+		out = append(out, Top{Op: k.kind.Op(), DataType: k.dtype.String(), Count: k.count, NRanks: k.nranks,
+			Protocol: correlate.ProtocolFor(w.Msg).String(), Traffic: t.traffic()})
+	}
+	slices.SortFunc(out, func(x, y Top) int {
+		return cmp.Or(cmp.Compare(y.TxBytes+y.RxBytes, x.TxBytes+x.RxBytes), cmp.Compare(y.Calls, x.Calls),
+			cmp.Compare(x.Op, y.Op), cmp.Compare(x.Count, y.Count), cmp.Compare(x.DataType, y.DataType))
+	})
+	return out[:min(len(out), topN)]
+}

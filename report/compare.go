@@ -1,0 +1,76 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/linkprof/linkprof/correlate"
+)
+
+// ForDir returns a folder's report: its report.json when present and
+// readable by this version, else a fresh analysis of its trace.
+func ForDir(dir string) (*Report, error) {
+	if r, err := Load(filepath.Join(dir, JSONFile)); err == nil {
+		return r, nil
+	} else if _, serr := os.Stat(filepath.Join(dir, JSONFile)); serr == nil {
+		return nil, err
+	}
+	out, err := Run(dir, correlate.Options{}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return out.Report, nil
+}
+
+// WriteCompare writes a side-by-side table of two reports: per op calls,
+// payload and link bytes, the unattributed share, and bursts.
+func WriteCompare(w io.Writer, nameA, nameB string, a, b *Report) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
+	p("A: %s (%s)\nB: %s (%s)\n\n", nameA, dur(a.DurationNs), nameB, dur(b.DurationNs))
+	p("op\tcalls A\tcalls B\tpayload A\tpayload B\ttx A\ttx B\ttx B/A\t\n")
+	for i, oa := range a.Ops {
+		ob := opNamed(b, oa.Op, i)
+		if oa.Calls == 0 && ob.Calls == 0 {
+			continue
+		}
+		p("%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\n", oa.Op, oa.Calls, ob.Calls, bytesStr(oa.PayloadBytes), bytesStr(ob.PayloadBytes),
+			bytesStr(oa.TxBytes), bytesStr(ob.TxBytes), ratio(ob.TxBytes, oa.TxBytes))
+	}
+	p("unattributed\t\t\t\t\t%s\t%s\t%s\t\n\n", bytesStr(a.Unattributed.TxBytes), bytesStr(b.Unattributed.TxBytes), ratio(b.Unattributed.TxBytes, a.Unattributed.TxBytes))
+	ba, bb := a.Bursts, b.Bursts
+	p("bursts\tA\tB\t\n")
+	p("count\t%d\t%d\t\n", ba.Count, bb.Count)
+	p("duration p50\t%s\t%s\t\n", dur(ba.DurationP50Ns), dur(bb.DurationP50Ns))
+	p("duration p99\t%s\t%s\t\n", dur(ba.DurationP99Ns), dur(bb.DurationP99Ns))
+	p("peak\t%s/s\t%s/s\t\n", bytesStr(uint64(ba.PeakBytesPerS)), bytesStr(uint64(bb.PeakBytesPerS)))
+	p("idle gap p50\t%s\t%s\t\n", dur(ba.IdleGapP50Ns), dur(bb.IdleGapP50Ns))
+	p("idle gap p99\t%s\t%s\t\n", dur(ba.IdleGapP99Ns), dur(bb.IdleGapP99Ns))
+	p("duty cycle\t%.1f%%\t%.1f%%\t\n", 100*ba.DutyCycle, 100*bb.DutyCycle)
+	return tw.Flush()
+}
+
+func opNamed(r *Report, op string, hint int) Op {
+	if hint < len(r.Ops) && r.Ops[hint].Op == op {
+		return r.Ops[hint]
+	}
+	for _, o := range r.Ops {
+		if o.Op == op {
+			return o
+		}
+	}
+	return Op{Op: op}
+}
+
+func ratio(b, a uint64) string {
+	if a == 0 {
+		if b == 0 {
+			return "-"
+		}
+		return "new"
+	}
+	return fmt.Sprintf("%.2fx", float64(b)/float64(a))
+}

@@ -1,0 +1,138 @@
+package report_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/linkprof/linkprof/correlate/sim"
+	"github.com/linkprof/linkprof/report"
+	"github.com/linkprof/linkprof/timeline"
+	"github.com/linkprof/linkprof/trace"
+)
+
+const bf16 = trace.DataType(9)
+
+func simDir(t *testing.T) (string, *sim.Truth) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rec")
+	truth, err := sim.Write(dir, sim.Config{Ranks: 2, Steps: 50, Seed: 9, StepGapNs: 20_000_000, Stacks: true,
+		Ops: []sim.Op{
+			{Kind: trace.AllReduce, Count: 32 << 20, DType: bf16},
+			{Kind: trace.AllReduce, Count: 16 << 10, DType: bf16},
+			{Kind: trace.AllGather, Count: 4 << 20, DType: bf16},
+		},
+		Blobs: []sim.Blob{{AtNs: 116_000_000, GPU: 1, Bytes: 1.5e9}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, truth
+}
+
+func TestWriteAllReportJSON(t *testing.T) {
+	dir, truth := simDir(t)
+	if err := report.WriteAll(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	var r report.Report
+	b, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Version != 1 || len(r.Ops) != 10 || len(r.GPUs) != 2 || len(r.Processes) != 2 {
+		t.Fatalf("version %d, %d ops, %d gpus, %d processes", r.Version, len(r.Ops), len(r.GPUs), len(r.Processes))
+	}
+	ar, ag := r.Ops[0], r.Ops[1]
+	// 50 steps x 2 ranks x 2 all-reduces; payload per rank as passed.
+	if ar.Op != "AllReduce" || ar.Calls != 200 || ar.PayloadBytes != 100*(64<<20+32<<10) {
+		t.Errorf("AllReduce %+v", ar)
+	}
+	if ag.Op != "AllGather" || ag.Calls != 100 || ag.PayloadBytes != 100*(8<<20) {
+		t.Errorf("AllGather %+v", ag)
+	}
+	for _, o := range r.Ops[2:] {
+		if o.Calls != 0 || o.TxBytes != 0 {
+			t.Errorf("%s: %+v, want nothing", o.Op, o)
+		}
+	}
+	for _, o := range r.Ops[:2] {
+		want := truth.OpTx[o.Op]
+		if d := float64(o.TxBytes)/want - 1; d > 0.02 || d < -0.02 {
+			t.Errorf("%s attributed tx %d, truth %.0f", o.Op, o.TxBytes, want)
+		}
+	}
+	if u := float64(r.Unattributed.TxBytes); u < 0.95*truth.UnexplTx || u > 1.05*truth.UnexplTx {
+		t.Errorf("unattributed tx %.0f, want about %.0f", u, truth.UnexplTx)
+	}
+	if r.Bursts.Labels["unattributed"] != 1 {
+		t.Errorf("burst labels %v, want one unattributed burst", r.Bursts.Labels)
+	}
+	if r.Bursts.Count != 101 || r.Bursts.DurationP50Ns <= 0 || r.Bursts.IdleGapP50Ns < 15_000_000 {
+		t.Errorf("bursts %+v", r.Bursts)
+	}
+	for _, p := range r.Processes {
+		if p.Calls != 150 || p.Rank != int(p.Pid-4000) || p.GPU != p.Rank {
+			t.Errorf("process %+v", p)
+		}
+	}
+	if len(r.Comms) != 2 || r.Comms[0].NRanks != 2 || r.Comms[0].Calls != 150 {
+		t.Errorf("comms %+v", r.Comms)
+	}
+	wantSizes := map[uint64]uint64{32 << 10: 100, 8 << 20: 100, 64 << 20: 100}
+	for _, s := range r.MessageSizes {
+		if s.Calls != wantSizes[s.UpperBytes] {
+			t.Errorf("size bin %d: %d calls, want %d", s.UpperBytes, s.Calls, wantSizes[s.UpperBytes])
+		}
+	}
+	if r.TopCollectives[0].Op != "AllReduce" || r.TopCollectives[0].Count != 32<<20 || r.TopCollectives[0].Protocol != "Simple" {
+		t.Errorf("top %+v", r.TopCollectives[0])
+	}
+	for _, g := range r.GPUs {
+		if g.SampleHz < 990 || g.SampleHz > 1010 || g.FailedSamples != 0 || g.UUID == "" {
+			t.Errorf("gpu %+v", g)
+		}
+	}
+}
+
+func TestWriteAllFiles(t *testing.T) {
+	dir, _ := simDir(t)
+	if err := report.WriteAll(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteAll(dir, false); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("second WriteAll without force: %v, want a refusal naming --force", err)
+	}
+	if err := report.WriteAll(dir, true); err != nil {
+		t.Fatalf("with force: %v", err)
+	}
+	f, err := os.Open(filepath.Join(dir, report.ProfileFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.DefaultSampleType != "nvlink_tx" || len(p.SampleType) != 5 {
+		t.Errorf("profile types %v default %s", p.SampleType, p.DefaultSampleType)
+	}
+	var tl timeline.File
+	b, _ := os.ReadFile(filepath.Join(dir, report.TimelineFile))
+	if err := json.Unmarshal(b, &tl); err != nil {
+		t.Fatalf("timeline: %v", err)
+	}
+	txt, _ := os.ReadFile(filepath.Join(dir, report.TextFile))
+	for _, want := range []string{"AllReduce", "AllGather", "unattributed", "bursts: 101", "top collectives"} {
+		if !strings.Contains(string(txt), want) {
+			t.Errorf("report.txt lacks %q:\n%s", want, txt)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/linkprof/linkprof/correlate"
+)
+
+// WriteText writes the human report.
+func WriteText(w io.Writer, r *Report) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	p := func(format string, a ...any) { fmt.Fprintf(tw, format, a...) }
+	p("linkprof report: %s recorded, %d events, %d lost", time.Duration(r.DurationNs).Round(time.Millisecond), r.Analysis.Events, r.LostEvents)
+	if r.Simulated {
+		p(" (simulated link)")
+	}
+	if r.Truncated {
+		p(" (trace cut short: the recorder did not finish)")
+	}
+	p("\n\n")
+	linkTx, attrTx := r.Unattributed.TxBytes, uint64(0)
+	for _, o := range r.Ops {
+		linkTx += o.TxBytes
+		attrTx += o.TxBytes
+	}
+	p("NVLink TX %s, attributed %s (%s), unattributed %s\n\n", bytesStr(linkTx), bytesStr(attrTx), pct(attrTx, linkTx), bytesStr(r.Unattributed.TxBytes))
+	p("op\tcalls\tpayload\tnvlink tx\tnvlink rx\tshare of tx\tgpu time\t\n")
+	for _, o := range r.Ops {
+		if o.Calls > 0 {
+			p("%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", o.Op, o.Calls, bytesStr(o.PayloadBytes), bytesStr(o.TxBytes), bytesStr(o.RxBytes), pct(o.TxBytes, linkTx), dur(o.GPUTimeNs))
+		}
+	}
+	p("unattributed\t\t\t%s\t%s\t%s\t\t\n\n", bytesStr(r.Unattributed.TxBytes), bytesStr(r.Unattributed.RxBytes), pct(r.Unattributed.TxBytes, linkTx))
+	b := r.Bursts
+	p("bursts: %d, duration p50 %s p99 %s, peak %s/s, idle gap p50 %s p99 %s, duty cycle %.1f%%\n",
+		b.Count, dur(b.DurationP50Ns), dur(b.DurationP99Ns), bytesStr(uint64(b.PeakBytesPerS)), dur(b.IdleGapP50Ns), dur(b.IdleGapP99Ns), 100*b.DutyCycle)
+	p("  (busy: above %.0f%% of peak link bandwidth; gaps under %s merged)\n", 100*b.ThresholdFrac, dur(b.MergeGapNs))
+	labels := make([]string, 0, len(b.Labels))
+	for l := range b.Labels {
+		labels = append(labels, l)
+	}
+	slices.SortFunc(labels, func(x, y string) int { return int(b.Labels[y]) - int(b.Labels[x]) })
+	for _, l := range labels {
+		p("  %s\t%d\t\n", l, b.Labels[l])
+	}
+	p("\ngpu\tsamples\tHz\ttx\trx\tunattributed tx\tbursts\tduty\t\n")
+	for _, g := range r.GPUs {
+		p("%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%.1f%%\t\n", g.Index, g.Samples, g.SampleHz, bytesStr(g.TxBytes), bytesStr(g.RxBytes), bytesStr(g.Unattributed.TxBytes), g.Bursts, 100*g.DutyCycle)
+	}
+	p("\nrank\tpid\tprocess\tgpu\tcalls\tpayload\tnvlink tx\t\n")
+	for _, pr := range r.Processes {
+		p("%d\t%d\t%s\t%d\t%d\t%s\t%s\t\n", pr.Rank, pr.Pid, pr.Comm, pr.GPU, pr.Calls, bytesStr(pr.PayloadBytes), bytesStr(pr.TxBytes))
+	}
+	p("\ntop collectives by link bytes\t\t\t\t\t\t\t\n")
+	p("op\tdtype\tcount\tranks\tprotocol\tcalls\tnvlink tx+rx\t\n")
+	for _, t := range r.TopCollectives {
+		p("%s\t%s\t%d\t%d\t%s\t%d\t%s\t\n", t.Op, t.DataType, t.Count, t.NRanks, t.Protocol, t.Calls, bytesStr(t.TxBytes+t.RxBytes))
+	}
+	p("\nmessage size\tcalls\tpayload\tnvlink tx\t\n")
+	for _, s := range r.MessageSizes {
+		p("<= %s\t%d\t%s\t%s\t\n", correlate.FormatBytes(s.UpperBytes), s.Calls, bytesStr(s.PayloadBytes), bytesStr(s.TxBytes))
+	}
+	writeFit(p, r.Calibration)
+	return tw.Flush()
+}
+
+func writeFit(p func(string, ...any), fit []correlate.FitRow) {
+	if len(fit) == 0 {
+		p("\nwire factors: no burst that one op and size alone explains; defaults used\n")
+		return
+	}
+	p("\nwire factors (link bytes per ring-algorithm byte, from bursts one class explains)\t\t\t\t\t\t\n")
+	p("op\tsize\tprotocol\tdefault\tfitted\trange\tbursts\t\n")
+	for _, f := range fit {
+		applied := ""
+		if !f.Applied {
+			applied = " (not applied)"
+		}
+		p("%s\t%s\t%s\t%.3f\t%.3f%s\t%.3f-%.3f\t%d\t\n", f.Op, f.SizeBucket, f.Protocol, f.Default, f.Fitted, applied, f.Min, f.Max, f.Observations)
+	}
+}
+
+func bytesStr(b uint64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v, i := float64(b), 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d B", b)
+	}
+	return fmt.Sprintf("%.2f %s", v, units[i])
+}
+
+func pct(part, whole uint64) string {
+	if whole == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(whole))
+}
+
+func dur(ns int64) string {
+	d := time.Duration(ns)
+	switch {
+	case d == 0:
+		return "0"
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	}
+	return d.Round(10 * time.Microsecond).String()
+}

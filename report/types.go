@@ -1,0 +1,123 @@
+// Package report turns an analysis into report.json (the contract of
+// DESIGN.md), report.txt, and the side-by-side comparison of two
+// recordings; WriteAll also writes the pprof profile and the timeline.
+package report
+
+import "github.com/linkprof/linkprof/correlate"
+
+// Version of report.json.
+const Version = 1
+
+// Report is report.json. Sizes in bytes, times in ns.
+type Report struct {
+	Version        int                `json:"version"`
+	DurationNs     int64              `json:"duration_ns"`
+	LostEvents     uint64             `json:"lost_events"`
+	Truncated      bool               `json:"truncated,omitempty"`
+	Simulated      bool               `json:"simulated,omitempty"`
+	Processes      []Process          `json:"processes"`
+	GPUs           []GPU              `json:"gpus"`
+	Ops            []Op               `json:"ops"`
+	Unattributed   Link               `json:"unattributed"`
+	Bursts         Bursts             `json:"bursts"`
+	Comms          []Comm             `json:"comms"`
+	MessageSizes   []SizeBin          `json:"message_sizes"`
+	TopCollectives []Top              `json:"top_collectives"`
+	Calibration    []correlate.FitRow `json:"calibration"`
+	Graphs         []any              `json:"graphs"`
+	Analysis       Analysis           `json:"analysis"`
+}
+
+// Link is a pair of attributed (or unattributed) byte counts.
+type Link struct {
+	TxBytes uint64 `json:"nvlink_tx_bytes"`
+	RxBytes uint64 `json:"nvlink_rx_bytes"`
+}
+
+// Traffic is what a group of calls did.
+type Traffic struct {
+	Calls        uint64 `json:"calls"`
+	PayloadBytes uint64 `json:"payload_bytes"`
+	Link
+	GPUTimeNs int64 `json:"gpu_time_ns"` // modelled
+}
+
+// Op is one op kind. Calls counts collectives executed.
+type Op struct {
+	Op string `json:"op"`
+	Traffic
+	Incomplete uint64 `json:"incomplete"` // calls whose expected bytes were not all seen
+}
+
+// Process is a recorded process and its traffic.
+type Process struct {
+	Pid  uint32 `json:"pid"`
+	Comm string `json:"comm"`
+	Rank int    `json:"rank"` // -1 unknown
+	GPU  int    `json:"gpu"`  // -1 unknown
+	Traffic
+}
+
+// GPU is one sampled GPU (counted here, from the streaming analysis).
+type GPU struct {
+	Index         int     `json:"index"`
+	UUID          string  `json:"uuid"`
+	Name          string  `json:"name,omitempty"`
+	Simulated     bool    `json:"simulated,omitempty"`
+	Samples       uint64  `json:"samples"` // successful reads
+	FailedSamples uint64  `json:"failed_samples"`
+	SampleHz      float64 `json:"sample_hz"`
+	TxBytes       uint64  `json:"tx_bytes"`
+	RxBytes       uint64  `json:"rx_bytes"`
+	Unattributed  Link    `json:"unattributed"`
+	Bursts        uint64  `json:"bursts"`
+	DutyCycle     float64 `json:"duty_cycle"` // burst time over sampled time
+}
+
+// Bursts summarizes link bursts over all GPUs.
+type Bursts struct {
+	Count          uint64            `json:"count"`
+	DurationP50Ns  int64             `json:"duration_p50_ns"`
+	DurationP99Ns  int64             `json:"duration_p99_ns"`
+	PeakBytesPerS  float64           `json:"peak_bytes_per_s"`
+	IdleGapP50Ns   int64             `json:"idle_gap_p50_ns"`
+	IdleGapP99Ns   int64             `json:"idle_gap_p99_ns"`
+	DutyCycle      float64           `json:"duty_cycle"` // mean over GPUs
+	Labels         map[string]uint64 `json:"labels"`     // bursts per label
+	UnattributedTx uint64            `json:"unattributed_tx_bytes"`
+	ThresholdFrac  float64           `json:"threshold_fraction_of_peak"`
+	MergeGapNs     int64             `json:"merge_gap_ns"`
+}
+
+// Comm is one communicator in one process.
+type Comm struct {
+	Pid    uint32 `json:"pid"`
+	Handle string `json:"handle"`
+	Rank   int    `json:"rank"`
+	NRanks int    `json:"nranks"`
+	Traffic
+}
+
+// SizeBin is one power-of-two payload class: sizes in (upper/2, upper].
+type SizeBin struct {
+	UpperBytes uint64 `json:"upper_bytes"`
+	Traffic
+}
+
+// Top is one collective signature among the heaviest by link bytes.
+type Top struct {
+	Op       string `json:"op"`
+	DataType string `json:"dtype"`
+	Count    uint64 `json:"count"`
+	NRanks   int    `json:"nranks"`
+	Protocol string `json:"protocol"`
+	Traffic
+}
+
+// Analysis says how the analysis went.
+type Analysis struct {
+	Events        uint64 `json:"events"`
+	UnmappedCalls uint64 `json:"unmapped_calls"` // on no sampled GPU
+	LateItems     uint64 `json:"late_items"`
+	ClockPairs    int    `json:"clock_pairs"`
+}

@@ -1,0 +1,178 @@
+// Package timeline writes a Chrome trace-event JSON file (opens in
+// ui.perfetto.dev and chrome://tracing): a track per rank with host calls
+// and the modelled GPU execution, NVLink TX/RX counter tracks per GPU,
+// and burst markers. It streams: nothing is held per event.
+package timeline
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/linkprof/linkprof/correlate"
+)
+
+// DefaultMaxEvents bounds the file (about 150 bytes an event); a longer
+// recording keeps its first events and says how many it dropped.
+const DefaultMaxEvents = 4_000_000
+
+// Thread ids inside a rank's track.
+const (
+	tidHost = 1
+	tidGPU  = 2
+)
+
+// gpuPidBase keeps GPU tracks apart from process ids.
+const gpuPidBase = 1 << 30
+
+// Event is one Chrome trace event.
+type Event struct {
+	Name string         `json:"name"`
+	Cat  string         `json:"cat,omitempty"`
+	Ph   string         `json:"ph"`
+	Ts   float64        `json:"ts"` // microseconds from the recording's start
+	Dur  *float64       `json:"dur,omitempty"`
+	Pid  uint64         `json:"pid"`
+	Tid  uint64         `json:"tid"`
+	S    string         `json:"s,omitempty"`
+	Args map[string]any `json:"args,omitempty"`
+}
+
+// File is the whole JSON document, as read back.
+type File struct {
+	TraceEvents     []Event        `json:"traceEvents"`
+	DisplayTimeUnit string         `json:"displayTimeUnit"`
+	Metadata        map[string]any `json:"metadata"`
+}
+
+// Writer is a correlate.Sink that writes the timeline as the analysis runs.
+type Writer struct {
+	w        *bufio.Writer
+	originNs int64
+	max      int
+	n        int // events written
+	data     int // of them, not metadata
+	dropped  int
+	named    map[uint64]bool
+	err      error
+}
+
+// NewWriter starts a timeline on w. Times are shown relative to originNs
+// (the recording's start on the monotonic clock).
+func NewWriter(w io.Writer, originNs int64, maxEvents int) *Writer {
+	if maxEvents <= 0 {
+		maxEvents = DefaultMaxEvents
+	}
+	tw := &Writer{w: bufio.NewWriterSize(w, 1<<20), originNs: originNs, max: maxEvents,
+		named: map[uint64]bool{}}
+	_, tw.err = tw.w.WriteString(`{"displayTimeUnit":"ns","traceEvents":[`)
+	return tw
+}
+
+func (w *Writer) us(ns int64) float64 { return float64(ns-w.originNs) / 1e3 }
+
+func (w *Writer) put(e *Event) {
+	if w.err != nil {
+		return
+	}
+	if e.Ph != "M" {
+		if w.data >= w.max {
+			w.dropped++
+			return
+		}
+		w.data++
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		w.err = fmt.Errorf("encoding timeline event: %w", err)
+		return
+	}
+	if w.n > 0 {
+		w.w.WriteByte(',')
+	}
+	w.n++
+	if _, err := w.w.Write(b); err != nil {
+		w.err = fmt.Errorf("writing timeline: %w", err)
+	}
+}
+
+func (w *Writer) name(pid, tid uint64, process, thread string, sort int) {
+	if !w.named[pid] {
+		w.named[pid] = true
+		w.put(&Event{Name: "process_name", Ph: "M", Pid: pid, Args: map[string]any{"name": process}})
+		w.put(&Event{Name: "process_sort_index", Ph: "M", Pid: pid, Args: map[string]any{"sort_index": sort}})
+	}
+	key := pid<<8 | tid | 1<<62
+	if !w.named[key] {
+		w.named[key] = true
+		w.put(&Event{Name: "thread_name", Ph: "M", Pid: pid, Tid: tid, Args: map[string]any{"name": thread}})
+	}
+}
+
+// Call implements correlate.Sink: the host call as an instant-width slice
+// on the rank's host thread, the modelled GPU execution on its GPU thread.
+func (w *Writer) Call(c *correlate.Call) {
+	pid := uint64(c.Pid)
+	proc := fmt.Sprintf("rank %s (pid %d)", rankStr(c.Rank), c.Pid)
+	w.name(pid, tidHost, proc, "host: NCCL calls", c.Rank)
+	name := c.Kind.Op()
+	args := map[string]any{"count": c.Count, "dtype": c.DataType.String(), "payload_bytes": c.Payload,
+		"comm": fmt.Sprintf("%#x", c.Comm), "stream": fmt.Sprintf("%#x", c.Stream)}
+	zero := 0.0
+	w.put(&Event{Name: name, Cat: "host", Ph: "X", Ts: w.us(c.EnqueueNs), Dur: &zero, Pid: pid, Tid: tidHost, Args: args})
+	if c.EndNs <= c.StartNs || c.StartNs == 0 {
+		return
+	}
+	w.name(pid, tidGPU, proc, "GPU (modelled)", c.Rank)
+	d := float64(c.EndNs-c.StartNs) / 1e3
+	w.put(&Event{Name: name, Cat: "gpu", Ph: "X", Ts: w.us(c.StartNs), Dur: &d, Pid: pid, Tid: tidGPU,
+		Args: map[string]any{"nvlink_tx_bytes": int64(c.TxBytes), "nvlink_rx_bytes": int64(c.RxBytes),
+			"enqueue_lag_us": float64(c.StartNs-c.LaunchNs) / 1e3, "protocol": c.Protocol.String()}})
+}
+
+// Interval implements correlate.Sink: link rates as counters.
+func (w *Writer) Interval(iv correlate.Interval) {
+	pid := uint64(gpuPidBase + iv.GPU)
+	w.name(pid, 0, "GPU "+strconv.Itoa(iv.GPU)+" NVLink", "bursts", 1000+iv.GPU)
+	dt := float64(iv.EndNs-iv.StartNs) / 1e9
+	gbps := func(b float64) float64 { return b / dt / 1e9 }
+	w.put(&Event{Name: "NVLink GB/s", Ph: "C", Ts: w.us(iv.StartNs), Pid: pid,
+		Args: map[string]any{"tx": gbps(iv.TxBytes), "rx": gbps(iv.RxBytes)}})
+	w.put(&Event{Name: "unattributed GB/s", Ph: "C", Ts: w.us(iv.StartNs), Pid: pid,
+		Args: map[string]any{"tx": gbps(iv.UnTx), "rx": gbps(iv.UnRx)}})
+}
+
+// Burst implements correlate.Sink: a slice on the GPU track, named by
+// what caused it.
+func (w *Writer) Burst(b *correlate.Burst) {
+	pid := uint64(gpuPidBase + b.GPU)
+	d := float64(b.EndNs-b.StartNs) / 1e3
+	w.put(&Event{Name: "burst: " + b.Label(), Cat: "burst", Ph: "X", Ts: w.us(b.StartNs), Dur: &d, Pid: pid, Tid: 0,
+		Args: map[string]any{"tx_bytes": int64(b.TxBytes), "rx_bytes": int64(b.RxBytes),
+			"unattributed_tx_bytes": int64(b.UnTx), "peak_GBps": b.PeakBps / 1e9}})
+}
+
+// Close ends the document; it does not close the underlying writer.
+func (w *Writer) Close() error {
+	if w.err != nil {
+		return w.err
+	}
+	meta, _ := json.Marshal(map[string]any{"tool": "linkprof", "dropped_events": w.dropped, "max_events": w.max})
+	fmt.Fprintf(w.w, `],"metadata":%s}`, meta)
+	if err := w.w.Flush(); err != nil {
+		return fmt.Errorf("writing timeline: %w", err)
+	}
+	return nil
+}
+
+// Dropped is how many events the size bound left out.
+func (w *Writer) Dropped() int { return w.dropped }
+
+func rankStr(r int) string {
+	if r < 0 {
+		return "?"
+	}
+	return strconv.Itoa(r)
+}
