@@ -67,12 +67,14 @@ static void sleep_us(long us)
 }
 
 /* Bytes one rank puts on the wire, FACTS.md: ring algorithm on n ranks
- * times the protocol factor NCCL picks by message size. */
+ * times the protocol factor NCCL picks by message size. Thresholds as
+ * measured on H200 with NCCL 2.28 (docs/validation.md): 64 KiB and 1 MiB
+ * all-reduces ran LL (DATA_TX 2.0x), 32 MiB ran Simple (1.0x). */
 static double protocol_factor(double msg)
 {
-	if (msg <= 64 * 1024)
+	if (msg <= 1024 * 1024)
 		return 2.0; /* LL: data + flags */
-	if (msg <= 4 * 1024 * 1024)
+	if (msg <= 8 * 1024 * 1024)
 		return 128.0 / 120.0; /* LL128 */
 	return 1.0; /* Simple */
 }
