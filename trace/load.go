@@ -15,6 +15,10 @@ type Trace struct {
 	Comms     []Comm
 	Events    []Event
 	Samples   []Sample
+	// LinkSamples are per-link counters (record --per-link).
+	LinkSamples []LinkSample
+	// GPM holds GPM NVLink throughput samples (record --gpm).
+	GPM       []GPMSample
 	GPUs      []GPU
 	Clocks    []Clock
 	Stacks    []Stack
@@ -66,6 +70,10 @@ func (t *Trace) add(rec Record) error {
 		return rec.Events(func(e Event) { t.Events = append(t.Events, e) })
 	case RecSamples:
 		return rec.Samples(func(s Sample) { t.Samples = append(t.Samples, s) })
+	case RecLinkSamples:
+		return rec.LinkSamples(func(s LinkSample) { t.LinkSamples = append(t.LinkSamples, s) })
+	case RecGPUSamples:
+		return appendJSON(rec, &t.GPM)
 	case RecStart:
 		return rec.JSON(&t.Start)
 	case RecStop:
