@@ -105,7 +105,7 @@ type LoadFacts struct {
 	Results   string   `yaml:"results,omitempty"`
 }
 
-// External reports whether the card's load is not driven by linkprof.
+// IsExternal reports whether the card's load is not driven by linkprof.
 func (c *Card) IsExternal() bool { return c.Driver == DriverExternal }
 
 // Driver and enum values.
