@@ -1,5 +1,18 @@
 package main
 
+import (
+	"fmt"
+	"os"
+
+	"github.com/linkprof/linkprof/report"
+)
+
 // analyzeRecording writes the profile, timeline and report of a finished
-// recording.
-func analyzeRecording(dir string) error { return nil }
+// recording into its folder.
+func analyzeRecording(dir string) error {
+	fmt.Fprintf(os.Stderr, "analyzing: writing profile.pb.gz, timeline.json, report.txt, report.json\n")
+	if err := report.WriteAll(dir, true); err != nil {
+		return fmt.Errorf("analyzing %s: %w (the trace is intact: retry with linkprof report %s)", dir, err, dir)
+	}
+	return chownToCaller(dir)
+}
