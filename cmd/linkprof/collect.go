@@ -35,7 +35,7 @@ func runCollect(args []string) error {
 	port := fs.Int("port", 0, "server port (default: a free one)")
 	serverArgs := fs.StringArray("server-arg", nil, "extra argument for the server command (repeat)")
 	ready := fs.Duration("ready-timeout", 30*time.Minute, "how long the server may take to answer /health")
-	settle := fs.Duration("settle", 5*time.Second, "wait between starting the recorder and the load")
+	settle := fs.Duration("settle", 2*time.Second, "wait between the recorder attaching and the load")
 	noRecord := fs.Bool("no-record", false, "drive the server without recording (checks a setup)")
 	lf.add(fs)
 	if err := parseFlags(fs, collectUsage, args); err != nil {

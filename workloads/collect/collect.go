@@ -16,16 +16,18 @@ import (
 	"github.com/linkprof/linkprof/workloads/loadgen"
 )
 
-// RecorderFunc builds the command that records pid's process tree into dir.
-type RecorderFunc func(pid int, dir string) (*exec.Cmd, error)
+// RecorderFunc builds the command that records pid's process tree into dir
+// and creates readyFile once its probes are attached.
+type RecorderFunc func(pid int, dir, readyFile string) (*exec.Cmd, error)
 
 // LinkprofRecorder runs this executable's record subcommand.
-func LinkprofRecorder(pid int, dir string) (*exec.Cmd, error) {
+func LinkprofRecorder(pid int, dir, readyFile string) (*exec.Cmd, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding the linkprof executable: %w", err)
 	}
-	return exec.Command(exe, "record", "-p", strconv.Itoa(pid), "--children", "-o", dir), nil
+	return exec.Command(exe, "record", "-p", strconv.Itoa(pid), "--children", "-o", dir,
+		"--ready-file", readyFile), nil
 }
 
 // Config is one collection.
@@ -35,8 +37,8 @@ type Config struct {
 	Server ServerSpec
 	// ServerArgv replaces the computed server command (tests, odd installs).
 	ServerArgv   []string
-	ReadyTimeout time.Duration // waiting for /health
-	Settle       time.Duration // between starting the recorder and the load
+	ReadyTimeout time.Duration // waiting for /health, and for the recorder to attach
+	Settle       time.Duration // between the recorder attaching and the load
 	Grace        time.Duration // per signal when stopping a process
 	NoRecord     bool
 	Recorder     RecorderFunc // nil: LinkprofRecorder
@@ -157,7 +159,13 @@ func (cfg *Config) recordLoad(ctx context.Context, srv *proc, argv []string, env
 }
 
 func (cfg *Config) startRecorder(ctx context.Context, pid int) (*proc, []string, error) {
-	cmd, err := cfg.Recorder(pid, cfg.Dir)
+	tmp, err := os.MkdirTemp("", "linkprof-collect-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating recorder ready file folder: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	ready := filepath.Join(tmp, "attached")
+	cmd, err := cfg.Recorder(pid, cfg.Dir, ready)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,15 +176,38 @@ func (cfg *Config) startRecorder(ctx context.Context, pid int) (*proc, []string,
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := waitFile(ctx, ready, rec, cfg.ReadyTimeout); err != nil {
+		_ = rec.stop(cfg.Grace)
+		return nil, nil, err
+	}
 	select {
-	case <-rec.done:
-		return nil, nil, fmt.Errorf("recorder exited before the load started (%v): see its messages above", rec.err)
 	case <-time.After(cfg.Settle):
 	case <-ctx.Done():
 		_ = rec.stop(cfg.Grace)
 		return nil, nil, ctx.Err()
 	}
 	return rec, cmd.Args, nil
+}
+
+// waitFile waits for the recorder's ready file; the recorder exiting first
+// is an error.
+func waitFile(ctx context.Context, path string, rec *proc, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		select {
+		case <-rec.done:
+			return fmt.Errorf("recorder exited before it attached (%v): see its messages above", rec.err)
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the recorder to attach: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 func loadFacts(rep *loadgen.Report, args []string) *workloads.LoadFacts {

@@ -68,10 +68,15 @@ func fakeServer(port string) {
 // SIGINT stopped it.
 func fakeRecorder() {
 	dir := os.Getenv("FAKE_DIR")
-	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, "trace.started"), []byte(os.Getenv("FAKE_PID")), 0o644)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
+	if os.Getenv("FAKE_FAIL") != "" {
+		fmt.Println("fake recorder: cannot attach")
+		os.Exit(1)
+	}
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "trace.started"), []byte(os.Getenv("FAKE_PID")), 0o644)
+	os.WriteFile(os.Args[len(os.Args)-1], nil, 0o644) // --ready-file FILE
 	<-sig
 	os.WriteFile(filepath.Join(dir, "trace.stopped"), nil, 0o644)
 	os.Exit(0)
@@ -86,8 +91,8 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func fakeRecorderFunc(pid int, dir string) (*exec.Cmd, error) {
-	cmd := exec.Command(os.Args[0], "record", "-p", strconv.Itoa(pid), "--children", "-o", dir)
+func fakeRecorderFunc(pid int, dir, ready string) (*exec.Cmd, error) {
+	cmd := exec.Command(os.Args[0], "record", "-p", strconv.Itoa(pid), "--children", "-o", dir, "--ready-file", ready)
 	cmd.Env = append(os.Environ(), "FAKE_ROLE=recorder", "FAKE_DIR="+dir, "FAKE_PID="+strconv.Itoa(pid))
 	return cmd, nil
 }
@@ -171,6 +176,19 @@ func TestCollectServerCrash(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cfg.Dir, "trace.started")); err == nil {
 		t.Error("recorder started for a server that never came up")
+	}
+}
+
+func TestCollectRecorderFailsToAttach(t *testing.T) {
+	cfg := testConfig(t, "server")
+	t.Setenv("FAKE_FAIL", "1")
+	_, err := Collect(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "recorder exited before it attached (exit status 1)") {
+		t.Fatalf("err = %v", err)
+	}
+	log, _ := os.ReadFile(filepath.Join(cfg.Dir, "server.log"))
+	if !strings.Contains(string(log), "stopped by SIGINT") {
+		t.Errorf("server not stopped in order:\n%s", log)
 	}
 }
 
