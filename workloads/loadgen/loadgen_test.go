@@ -112,11 +112,12 @@ func TestReadBurstGPTErrors(t *testing.T) {
 	}
 }
 
-// The replay runs 14 s of schedule 20 times faster than real time; every
-// request must leave within 300 ms (of the scaled clock) of its slot.
+// The replay runs 14 s of schedule 10 times faster than real time; every
+// request must leave within 1 s of the scaled clock (100 ms of real time,
+// room for a loaded CI machine) after its slot, and never before it.
 func TestReplayTimingOnScaledClock(t *testing.T) {
 	f := newFakeServer(t)
-	clock := NewScaledClock(20)
+	clock := NewScaledClock(10)
 	file, _ := os.Open("testdata/burstgpt_small.csv")
 	defer file.Close()
 	w := Window{Start: 5, Length: 30, TimeScale: 0.5}
@@ -132,14 +133,22 @@ func TestReplayTimingOnScaledClock(t *testing.T) {
 	}
 	for _, res := range run.Results {
 		late := res.Sent - reqs[res.ID].At
-		if late < 0 || late > 300*time.Millisecond {
+		if late < 0 || late > time.Second {
 			t.Errorf("request %d scheduled %v sent %v", res.ID, reqs[res.ID].At, res.Sent)
 		}
 	}
-	got := f.requests()
-	for i, req := range got {
-		if len(req.Prompt) != rows[i].Request || req.MaxTokens != rows[i].Response {
-			t.Errorf("request %d sent %d/%d tokens, row %+v", i, len(req.Prompt), req.MaxTokens, rows[i])
+	// Requests due together may reach the server in any order: compare
+	// the token counts sent with the rows' as multisets.
+	sent := map[[2]int]int{}
+	for _, req := range f.requests() {
+		sent[[2]int{len(req.Prompt), req.MaxTokens}]++
+	}
+	for _, row := range rows {
+		sent[[2]int{row.Request, row.Response}]--
+	}
+	for k, n := range sent {
+		if n != 0 {
+			t.Errorf("prompt/output tokens %v sent %+d times more than the file asks", k, n)
 		}
 	}
 	if d := run.End.Sub(run.Start); d < 14*time.Second {
