@@ -33,6 +33,7 @@ build: deps
 test: build
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	cd scripts/standin && python3 -m unittest discover -s . -q
 
 demo: build
 	$(BIN) demo
