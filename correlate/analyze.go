@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/linkprof/linkprof/trace"
 )
@@ -53,16 +52,19 @@ func Analyze(dir string, opts Options, sink Sink) (*Result, error) {
 func AnalyzeReader(r *trace.Reader, opts Options, sink Sink) (*Result, error) {
 	e := New(opts, sink)
 	res := &Result{Meta: Meta{Stacks: map[int32]trace.Stack{}, Mappings: map[uint32][]trace.Mapping{}}}
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
+	done := make(chan struct{})
+	defer close(done)
+	recs, free := readAhead(r, done)
+	for p := range recs {
+		if p.err != nil {
+			return nil, fmt.Errorf("reading trace: %w", p.err)
 		}
-		if err != nil {
+		if err := res.add(e, p.rec); err != nil {
 			return nil, fmt.Errorf("reading trace: %w", err)
 		}
-		if err := res.add(e, rec); err != nil {
-			return nil, fmt.Errorf("reading trace: %w", err)
+		select {
+		case free <- p.buf:
+		default:
 		}
 	}
 	res.Meta.Truncated = r.Truncated

@@ -3,6 +3,8 @@ package correlate
 import (
 	"slices"
 	"strings"
+
+	"github.com/linkprof/linkprof/trace"
 )
 
 // burstAcc is an open burst and what calibration needs to know about it.
@@ -14,15 +16,63 @@ type burstAcc struct {
 	calBase     float64 // ring-algorithm bytes of launches wholly inside it
 	class       classKey
 	classes     int
-	dirty       bool // a launch crossed its edge or mixed classes: no fit
+	dirty       bool              // a launch crossed its edge or mixed classes: no fit
+	ops         [maxKinds]opCount // by kind; Burst.Ops is filled at close
+}
+
+type opCount struct {
+	calls  int
+	tx, rx float64
+}
+
+// maxKinds bounds trace.Kind values that carry calls.
+const maxKinds = 32
+
+// finish fills Burst.Ops from the per-kind counts, most bytes first.
+func (a *burstAcc) finish() {
+	for k, c := range a.ops {
+		if c == (opCount{}) {
+			continue
+		}
+		ob := OpBytes{Op: trace.Kind(k).Op(), Calls: c.calls, TxBytes: c.tx, RxBytes: c.rx}
+		if i := slices.IndexFunc(a.b.Ops, func(o OpBytes) bool { return o.Op == ob.Op }); i >= 0 {
+			a.b.Ops[i].Calls += ob.Calls
+			a.b.Ops[i].TxBytes += ob.TxBytes
+			a.b.Ops[i].RxBytes += ob.RxBytes
+			continue
+		}
+		a.b.Ops = append(a.b.Ops, ob)
+	}
+	bytes := func(o OpBytes) float64 { return o.TxBytes + o.RxBytes }
+	slices.SortFunc(a.b.Ops, func(x, y OpBytes) int {
+		if bx, by := bytes(x), bytes(y); bx != by {
+			if bx > by {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x.Op, y.Op)
+	})
 }
 
 // burstTracker finds runs of busy intervals on one GPU. Idle intervals
 // inside a gap shorter than the merge limit stay part of the burst (their
 // bytes count; its end is the last busy interval's).
 type burstTracker struct {
-	cur *burstAcc
-	seq uint64
+	cur   *burstAcc
+	seq   uint64
+	spare *burstAcc // the last closed burst, reused: sinks never keep a Burst
+}
+
+func (t *burstTracker) open(gpu int, start int64) *burstAcc {
+	a := t.spare
+	t.spare = nil
+	if a == nil {
+		a = &burstAcc{}
+	}
+	ops := a.b.Ops[:0]
+	*a = burstAcc{seq: t.seq, b: Burst{GPU: gpu, StartNs: start, Ops: ops}}
+	return a
 }
 
 // observe places one interval. It returns the burst that the interval
@@ -35,7 +85,7 @@ func (t *burstTracker) observe(iv *Interval, busy bool, gapNs int64, rate float6
 	}
 	if busy && t.cur == nil {
 		t.seq++
-		t.cur = &burstAcc{seq: t.seq, b: Burst{GPU: iv.GPU, StartNs: iv.StartNs, Ops: map[string]*OpBytes{}}}
+		t.cur = t.open(iv.GPU, iv.StartNs)
 	}
 	if c := t.cur; c != nil {
 		c.b.TxBytes += iv.TxBytes
@@ -50,19 +100,14 @@ func (t *burstTracker) observe(iv *Interval, busy bool, gapNs int64, rate float6
 
 // addCall counts a call's bytes of one interval in the burst.
 func (a *burstAcc) addCall(c *Call, d int, b float64, first bool) {
-	op := c.Kind.Op()
-	ob := a.b.Ops[op]
-	if ob == nil {
-		ob = &OpBytes{}
-		a.b.Ops[op] = ob
-	}
+	oc := &a.ops[int(c.Kind)%maxKinds]
 	if first {
-		ob.Calls++
+		oc.calls++
 	}
 	if d == tx {
-		ob.TxBytes += b
+		oc.tx += b
 	} else {
-		ob.RxBytes += b
+		oc.rx += b
 	}
 }
 
@@ -100,23 +145,18 @@ func (a *burstAcc) fitRatio() (classKey, float64, bool) {
 
 func burstLabel(b *Burst) string {
 	var attributed float64
-	ops := make([]string, 0, len(b.Ops))
-	for op, ob := range b.Ops {
-		attributed += ob.TxBytes + ob.RxBytes
-		ops = append(ops, op)
+	for _, o := range b.Ops {
+		attributed += o.TxBytes + o.RxBytes
 	}
-	if len(ops) == 0 || attributed < b.UnTx+b.UnRx {
+	if len(b.Ops) == 0 || attributed < b.UnTx+b.UnRx {
 		return "unattributed"
 	}
-	bytes := func(op string) float64 { return b.Ops[op].TxBytes + b.Ops[op].RxBytes }
-	slices.SortFunc(ops, func(x, y string) int {
-		if bx, by := bytes(x), bytes(y); bx != by {
-			if bx > by {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(x, y)
-	})
-	return strings.Join(ops, "+")
+	if len(b.Ops) == 1 {
+		return b.Ops[0].Op
+	}
+	names := make([]string, len(b.Ops))
+	for i, o := range b.Ops {
+		names[i] = o.Op
+	}
+	return strings.Join(names, "+")
 }

@@ -22,6 +22,10 @@ type Engine struct {
 	groups  map[groupKey][]*Call
 	order   reorder
 	stats   Stats
+	// Finished calls and launches are reused: sinks never keep them, and
+	// millions of short-lived objects would keep the collector busy.
+	freeCalls    []*Call
+	freeLaunches []*launch
 }
 
 type commKey struct {
@@ -39,6 +43,13 @@ type groupKey struct{ pid, tid uint32 }
 type procInfo struct {
 	p   trace.Process
 	gpu int // resolved GPU index, -1 none
+	// The last communicator and stream it used: calls repeat them, and
+	// this saves a map lookup per call.
+	lastComm   uint64
+	lastRank   [2]int
+	haveComm   bool
+	lastStream uint64
+	stream     *stream
 }
 
 // Stats counts what the analysis did with its input.
@@ -80,6 +91,9 @@ func (e *Engine) AddComm(c trace.Comm) {
 		c.Rank, c.NRanks = old.Rank, old.NRanks
 	}
 	e.comms[commKey{c.Pid, c.Handle}] = c
+	if p := e.procs[c.Pid]; p != nil {
+		p.haveComm = false
+	}
 }
 
 // AddGPU records a sampled GPU.
@@ -179,7 +193,31 @@ func (e *Engine) seen(t int64) {
 func (e *Engine) emit(l *launch) {
 	for _, c := range l.calls {
 		e.sink.Call(c)
+		*c = Call{}
+		e.freeCalls = append(e.freeCalls, c)
 	}
+	calls := l.calls[:0]
+	clear(l.calls)
+	*l = launch{calls: calls}
+	e.freeLaunches = append(e.freeLaunches, l)
+}
+
+func (e *Engine) allocCall() *Call {
+	if n := len(e.freeCalls); n > 0 {
+		c := e.freeCalls[n-1]
+		e.freeCalls = e.freeCalls[:n-1]
+		return c
+	}
+	return &Call{}
+}
+
+func (e *Engine) allocLaunch() *launch {
+	if n := len(e.freeLaunches); n > 0 {
+		l := e.freeLaunches[n-1]
+		e.freeLaunches = e.freeLaunches[:n-1]
+		return l
+	}
+	return &launch{}
 }
 
 // closeBurst ends a burst: launches it started that the link stopped
@@ -198,7 +236,9 @@ func (e *Engine) closeBurst(g *gpuState, a *burstAcc) {
 	if k, ratio, ok := a.fitRatio(); ok {
 		e.calib.observe(k, ratio, ProtocolFor(uint64(1)<<k.class).Factor())
 	}
+	a.finish()
 	g.sum.Bursts++
 	g.sum.BusyNs += a.b.EndNs - a.b.StartNs
 	e.sink.Burst(&a.b)
+	g.bursts.spare = a
 }

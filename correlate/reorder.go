@@ -12,17 +12,25 @@ type timedSample struct {
 	s    trace.Sample
 }
 
+// sampleQueue holds one GPU's samples waiting for release.
+type sampleQueue struct {
+	g    *gpuState
+	q    []timedSample
+	head int
+}
+
 // reorder holds events and samples until nothing earlier can still arrive:
 // the recorder writes ring-buffer batches and sampler batches as they come,
 // so the file is in time order only within Options.ReorderNs.
 type reorder struct {
-	window   int64
-	newest   int64
-	cut      int64 // everything at or before it has been processed
-	events   []trace.Event
-	sorted   bool
-	samples  map[int][]timedSample
-	gpuOrder []int
+	window int64
+	newest int64
+	cut    int64 // everything at or before it has been processed
+	events []trace.Event
+	evHead int
+	sorted bool
+	byGPU  []*sampleQueue // indexed by GPU index
+	queues []*sampleQueue // in order of first appearance
 }
 
 func (r *reorder) addEvent(e *Engine, ev trace.Event) {
@@ -32,33 +40,37 @@ func (r *reorder) addEvent(e *Engine, ev trace.Event) {
 		e.event(&ev)
 		return
 	}
-	if n := len(r.events); n > 0 && r.events[n-1].TsNs > ev.TsNs {
+	if n := len(r.events); n > r.evHead && r.events[n-1].TsNs > ev.TsNs {
 		r.sorted = false
 	}
 	r.events = append(r.events, ev)
 	r.advance(e, t)
 }
 
-func (r *reorder) addSample(e *Engine, ts timedSample) {
-	if r.samples == nil {
-		r.samples = map[int][]timedSample{}
+func (r *reorder) queue(e *Engine, i int) *sampleQueue {
+	if i < len(r.byGPU) && r.byGPU[i] != nil {
+		return r.byGPU[i]
 	}
-	i := int(ts.s.GPU)
+	if i >= len(r.byGPU) {
+		r.byGPU = append(r.byGPU, make([]*sampleQueue, i+1-len(r.byGPU))...)
+	}
+	q := &sampleQueue{g: e.gpu(i)}
+	r.byGPU[i] = q
+	r.queues = append(r.queues, q)
+	return q
+}
+
+func (r *reorder) addSample(e *Engine, ts timedSample) {
+	q := r.queue(e, int(ts.s.GPU))
 	if ts.t <= r.cut {
 		e.stats.LateItems++
-		e.sample(e.gpu(i), ts.t, &ts.s, ts.nvml)
+		e.sample(q.g, ts.t, &ts.s, ts.nvml)
 		return
 	}
-	q, ok := r.samples[i]
-	if !ok {
-		r.gpuOrder = append(r.gpuOrder, i)
-		e.gpu(i)
+	q.q = append(q.q, ts)
+	for j := len(q.q) - 1; j > q.head && q.q[j-1].t > q.q[j].t; j-- {
+		q.q[j-1], q.q[j] = q.q[j], q.q[j-1]
 	}
-	q = append(q, ts)
-	for j := len(q) - 1; j > 0 && q[j-1].t > q[j].t; j-- {
-		q[j-1], q[j] = q[j], q[j-1]
-	}
-	r.samples[i] = q
 	r.advance(e, ts.t)
 }
 
@@ -76,42 +88,47 @@ func (r *reorder) advance(e *Engine, t int64) {
 // it ends.
 func (r *reorder) release(e *Engine, cut int64) {
 	if !r.sorted {
-		slices.SortStableFunc(r.events, func(a, b trace.Event) int { return cmp64(a.TsNs, b.TsNs) })
+		pending := r.events[r.evHead:]
+		slices.SortStableFunc(pending, func(a, b trace.Event) int { return cmp64(a.TsNs, b.TsNs) })
 		r.sorted = true
 	}
-	heads := make([]int, len(r.gpuOrder))
-	ei := 0
 	for {
-		best, bt := -1, int64(0)
-		if ei < len(r.events) && int64(r.events[ei].TsNs) <= cut {
-			best, bt = len(heads), int64(r.events[ei].TsNs)
-		}
-		for k, i := range r.gpuOrder {
-			q := r.samples[i]
-			if h := heads[k]; h < len(q) && q[h].t <= cut && (best < 0 || q[h].t < bt) {
-				best, bt = k, q[h].t
+		var best *sampleQueue
+		bt := cut
+		for _, q := range r.queues {
+			if q.head < len(q.q) && q.q[q.head].t <= cut && (best == nil || q.q[q.head].t < bt) {
+				best, bt = q, q.q[q.head].t
 			}
 		}
-		if best < 0 {
+		for r.evHead < len(r.events) && int64(r.events[r.evHead].TsNs) <= bt {
+			e.event(&r.events[r.evHead])
+			r.evHead++
+		}
+		if best == nil {
 			break
 		}
-		if best == len(heads) {
-			e.event(&r.events[ei])
-			ei++
-			continue
-		}
-		i := r.gpuOrder[best]
-		ts := &r.samples[i][heads[best]]
-		heads[best]++
+		ts := &best.q[best.head]
+		best.head++
 		e.seen(ts.t)
-		e.sample(e.gpus[i], ts.t, &ts.s, ts.nvml)
+		e.sample(best.g, ts.t, &ts.s, ts.nvml)
 	}
-	r.events = r.events[:copy(r.events, r.events[ei:])]
-	for k, i := range r.gpuOrder {
-		q := r.samples[i]
-		r.samples[i] = q[:copy(q, q[heads[k]:])]
+	r.events, r.evHead = compact(r.events, r.evHead)
+	for _, q := range r.queues {
+		q.q, q.head = compact(q.q, q.head)
 	}
 	r.cut = max(r.cut, cut)
+}
+
+// compact drops a queue's released prefix once it is most of the slice,
+// so the copying stays proportional to what was released.
+func compact[T any](s []T, head int) ([]T, int) {
+	if head == len(s) {
+		return s[:0], 0
+	}
+	if head*2 < len(s) {
+		return s, head
+	}
+	return s[:copy(s, s[head:])], 0
 }
 
 func cmp64(a, b uint64) int {

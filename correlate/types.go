@@ -76,6 +76,7 @@ type Call struct {
 	TxBytes   float64 // attributed
 	RxBytes   float64
 	Complete  bool // its expected bytes were all seen
+	factor    float64
 }
 
 func (c *Call) exp(d int) float64 {
@@ -111,6 +112,7 @@ type Interval struct {
 
 // OpBytes is what one op contributed to a burst.
 type OpBytes struct {
+	Op      string
 	Calls   int
 	TxBytes float64
 	RxBytes float64
@@ -122,13 +124,19 @@ type Burst struct {
 	StartNs, EndNs   int64
 	TxBytes, RxBytes float64
 	UnTx, UnRx       float64
-	PeakBps          float64 // highest interval rate, max of both directions
-	Ops              map[string]*OpBytes
+	PeakBps          float64   // highest interval rate, max of both directions
+	Ops              []OpBytes // by bytes, most first
+	label            string
 }
 
 // Label names what caused the burst: its ops by bytes, or "unattributed"
 // when collectives explain less than half of it.
-func (b *Burst) Label() string { return burstLabel(b) }
+func (b *Burst) Label() string {
+	if b.label == "" {
+		b.label = burstLabel(b)
+	}
+	return b.label
+}
 
 // Sink receives the analysis as it streams out, in time order per GPU.
 type Sink interface {

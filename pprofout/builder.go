@@ -41,6 +41,8 @@ type Builder struct {
 	order   []key // first-seen order, so output is deterministic
 	unattr  map[int]*values
 	gpus    []int
+	last    *values // the previous call's sample: runs of one kind are common
+	lastKey key
 }
 
 // NewBuilder starts an empty profile.
@@ -52,11 +54,15 @@ func NewBuilder() *Builder {
 func (b *Builder) Call(c *correlate.Call) {
 	k := key{pid: c.Pid, stack: c.StackID, kind: c.Kind, dtype: c.DataType, size: correlate.SizeClass(c.Payload),
 		comm: c.Comm, rank: c.Rank, gpu: c.GPU, grouped: c.Grouped}
-	v := b.samples[k]
-	if v == nil {
-		v = &values{}
-		b.samples[k] = v
-		b.order = append(b.order, k)
+	v := b.last
+	if v == nil || k != b.lastKey {
+		v = b.samples[k]
+		if v == nil {
+			v = &values{}
+			b.samples[k] = v
+			b.order = append(b.order, k)
+		}
+		b.last, b.lastKey = v, k
 	}
 	v[vCalls]++
 	v[vPayload] += float64(c.Payload)

@@ -51,7 +51,7 @@ func TestSymbolizeSharedLibrary(t *testing.T) {
 		t.Fatalf("strip: %v\n%s", err, out)
 	}
 	want := map[string]string{
-		"_ZN8linkprof5serve5layerEi":        "linkprof::serve::layer",
+		"_ZN8linkprof5serve5layerEi":       "linkprof::serve::layer",
 		"_ZN8linkprof5serve6Engine4stepEi": "linkprof::serve::Engine::step",
 	}
 	for _, path := range []string{so, stripped} {

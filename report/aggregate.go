@@ -5,6 +5,19 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
+// sigKey is a collective signature in one process: every per-process,
+// per-comm, per-size and top-list figure folds from these at the end, so a
+// call costs one map lookup.
+type sigKey struct {
+	pid    uint32
+	comm   uint64
+	kind   trace.Kind
+	dtype  trace.DataType
+	count  uint64
+	rank   int
+	nranks int
+}
+
 // topKey is a collective signature for the top list.
 type topKey struct {
 	kind   trace.Kind
@@ -17,6 +30,9 @@ type commKey struct {
 	pid    uint32
 	handle uint64
 }
+
+// maxKinds bounds trace.Kind values that carry calls.
+const maxKinds = 32
 
 // tally accumulates bytes as floats (attribution splits bytes) and
 // rounds once at the end.
@@ -34,6 +50,14 @@ func (t *tally) add(c *correlate.Call) {
 	t.gpuNs += c.GPUTimeNs()
 }
 
+func (t *tally) merge(o *tally) {
+	t.calls += o.calls
+	t.payload += o.payload
+	t.tx += o.tx
+	t.rx += o.rx
+	t.gpuNs += o.gpuNs
+}
+
 func (t *tally) traffic() Traffic {
 	return Traffic{Calls: t.calls, PayloadBytes: t.payload, GPUTimeNs: t.gpuNs,
 		Link: Link{TxBytes: round(t.tx), RxBytes: round(t.rx)}}
@@ -49,23 +73,18 @@ func round(v float64) uint64 {
 // Aggregator is the correlate.Sink behind report.json. Its memory is
 // bounded by the number of distinct processes, comms, sizes and signatures.
 type Aggregator struct {
-	ops        map[string]*tally
-	incomplete map[string]uint64
-	procs      map[uint32]*tally
-	procRank   map[uint32]int
-	comms      map[commKey]*tally
-	commRank   map[commKey][2]int
-	sizes      map[int]*tally
-	top        map[topKey]*tally
+	ops        [maxKinds]tally // by trace.Kind; Bcast merges into Broadcast in Build
+	incomplete [maxKinds]uint64
+	sigs       map[sigKey]*tally
+	last       *tally // the previous call's signature: runs of one kind are common
+	lastKey    sigKey
 	unTx, unRx float64
 	bursts     burstStats
 }
 
 // NewAggregator starts an empty report.
 func NewAggregator() *Aggregator {
-	return &Aggregator{ops: map[string]*tally{}, incomplete: map[string]uint64{}, procs: map[uint32]*tally{},
-		procRank: map[uint32]int{}, comms: map[commKey]*tally{}, commRank: map[commKey][2]int{},
-		sizes: map[int]*tally{}, top: map[topKey]*tally{}, bursts: newBurstStats()}
+	return &Aggregator{sigs: map[sigKey]*tally{}, bursts: newBurstStats()}
 }
 
 func get[K comparable](m map[K]*tally, k K) *tally {
@@ -79,18 +98,16 @@ func get[K comparable](m map[K]*tally, k K) *tally {
 
 // Call implements correlate.Sink.
 func (a *Aggregator) Call(c *correlate.Call) {
-	op := c.Kind.Op()
-	get(a.ops, op).add(c)
+	k := int(c.Kind) % maxKinds
+	a.ops[k].add(c)
 	if !c.Complete && c.ExpTx+c.ExpRx > 0 {
-		a.incomplete[op]++
+		a.incomplete[k]++
 	}
-	get(a.procs, c.Pid).add(c)
-	a.procRank[c.Pid] = c.Rank
-	ck := commKey{c.Pid, c.Comm}
-	get(a.comms, ck).add(c)
-	a.commRank[ck] = [2]int{c.Rank, c.NRanks}
-	get(a.sizes, correlate.SizeClass(c.Payload)).add(c)
-	get(a.top, topKey{c.Kind, c.DataType, c.Count, c.NRanks}).add(c)
+	key := sigKey{c.Pid, c.Comm, c.Kind, c.DataType, c.Count, c.Rank, c.NRanks}
+	if a.last == nil || key != a.lastKey {
+		a.last, a.lastKey = get(a.sigs, key), key
+	}
+	a.last.add(c)
 }
 
 // Interval implements correlate.Sink.

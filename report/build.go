@@ -30,22 +30,49 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 		r.Calibration = []correlate.FitRow{}
 	}
 	for _, k := range opOrder {
-		op := Op{Op: k.Op(), Incomplete: a.incomplete[k.Op()]}
-		if t := a.ops[k.Op()]; t != nil {
-			op.Traffic = t.traffic()
+		t, inc := a.ops[k], a.incomplete[k]
+		if k == trace.Broadcast {
+			t.merge(&a.ops[trace.Bcast])
+			inc += a.incomplete[trace.Bcast]
 		}
-		r.Ops = append(r.Ops, op)
+		r.Ops = append(r.Ops, Op{Op: k.Op(), Traffic: t.traffic(), Incomplete: inc})
 	}
-	r.Processes = processes(res, a)
+	f := a.fold()
+	r.Processes = processes(res, f)
 	r.GPUs = gpus(res)
 	r.Bursts = bursts(a, r.GPUs, opts)
-	r.Comms = comms(a)
-	r.MessageSizes = sizes(a)
-	r.TopCollectives = top(a)
+	r.Comms = comms(f)
+	r.MessageSizes = sizes(f)
+	r.TopCollectives = top(f)
 	return r
 }
 
-func processes(res *correlate.Result, a *Aggregator) []Process {
+// folded is the signatures summed per process, comm, size and signature.
+type folded struct {
+	procs    map[uint32]*tally
+	procRank map[uint32]int
+	comms    map[commKey]*tally
+	commRank map[commKey][2]int
+	sizes    map[int]*tally
+	top      map[topKey]*tally
+}
+
+func (a *Aggregator) fold() *folded {
+	f := &folded{procs: map[uint32]*tally{}, procRank: map[uint32]int{}, comms: map[commKey]*tally{},
+		commRank: map[commKey][2]int{}, sizes: map[int]*tally{}, top: map[topKey]*tally{}}
+	for k, t := range a.sigs {
+		get(f.procs, k.pid).merge(t)
+		f.procRank[k.pid] = k.rank
+		ck := commKey{k.pid, k.comm}
+		get(f.comms, ck).merge(t)
+		f.commRank[ck] = [2]int{k.rank, k.nranks}
+		get(f.sizes, correlate.SizeClass(k.count*k.dtype.Size())).merge(t)
+		get(f.top, topKey{k.kind, k.dtype, k.count, k.nranks}).merge(t)
+	}
+	return f
+}
+
+func processes(res *correlate.Result, a *folded) []Process {
 	seen := map[uint32]bool{}
 	var out []Process
 	for _, p := range res.Meta.Processes {
@@ -107,7 +134,7 @@ func bursts(a *Aggregator, gs []GPU, opts correlate.Options) Bursts {
 	return b
 }
 
-func comms(a *Aggregator) []Comm {
+func comms(a *folded) []Comm {
 	out := make([]Comm, 0, len(a.comms))
 	for k, t := range a.comms {
 		rr := a.commRank[k]
@@ -119,7 +146,7 @@ func comms(a *Aggregator) []Comm {
 	return out
 }
 
-func sizes(a *Aggregator) []SizeBin {
+func sizes(a *folded) []SizeBin {
 	out := make([]SizeBin, 0, len(a.sizes))
 	for c, t := range a.sizes {
 		out = append(out, SizeBin{UpperBytes: uint64(1) << c, Traffic: t.traffic()})
@@ -128,7 +155,7 @@ func sizes(a *Aggregator) []SizeBin {
 	return out
 }
 
-func top(a *Aggregator) []Top {
+func top(a *folded) []Top {
 	out := make([]Top, 0, len(a.top))
 	for k, t := range a.top {
 		w := correlate.RingWire(k.kind, k.count*k.dtype.Size(), 0, k.nranks, 0)

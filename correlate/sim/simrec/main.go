@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -25,7 +26,19 @@ func main() {
 	out := flag.String("o", "", "write a simulated recording into this new folder")
 	preset := flag.String("preset", "tp", "tp (4 ranks, 200 steps) or hour (8 GPUs, 1 kHz, 1 h, 10M events)")
 	analyze := flag.String("analyze", "", "analyze this folder to profile + report and print time and peak RSS")
+	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of -analyze here")
 	flag.Parse()
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "simrec:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var err error
 	switch {
 	case *out != "":
@@ -36,6 +49,7 @@ func main() {
 		err = fmt.Errorf("give -o DIR or -analyze DIR")
 	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "simrec:", err)
 		os.Exit(1)
 	}
