@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/linkprof/linkprof/trace"
 )
@@ -124,14 +125,20 @@ func (d *discoverer) library(pid uint32, key libKey, path string) *libState {
 		return lib
 	}
 	lib := &libState{}
-	d.libs[key] = lib
-	host := HostPath(pid, path)
+	host := openPath(pid, key, path)
 	switch {
 	case isLoaderName(path):
 		d.attachLoader(pid, key, host, path, lib)
 	case mayHoldNCCL(host):
 		d.attachNCCL(pid, key, host, path, lib)
 	}
+	// A process that exits while it is scanned (a short-lived child) takes
+	// its /proc/PID/root view of the file with it: a failure then says
+	// nothing about the file, so the next process that maps it tries again.
+	if (lib.info == nil || lib.err != nil) && !Alive(pid) {
+		return lib
+	}
+	d.libs[key] = lib
 	return lib
 }
 
@@ -211,6 +218,17 @@ func (d *discoverer) ncclProcesses() int {
 		}
 	}
 	return n
+}
+
+// openPath picks how to open a mapped file: by its own path when that names
+// the same file in linkprof's mount namespace, which stays valid when the
+// process exits mid-attach; else through the process's root (containers).
+func openPath(pid uint32, key libKey, path string) string {
+	var st syscall.Stat_t
+	if syscall.Stat(path, &st) == nil && uint64(st.Dev) == key.dev && st.Ino == key.inode {
+		return path
+	}
+	return HostPath(pid, path)
 }
 
 func isLoaderName(path string) bool {

@@ -34,7 +34,12 @@ func (r *recorder) loop(ctx context.Context) string {
 			return "duration"
 		case <-launchDone:
 			return "command-exited"
+		case <-r.pumpDone:
+			return "error" // events can no longer be read or written
 		case now := <-tick.C:
+			if r.w.Err() != nil {
+				return "error" // e.g. the disk is full: recording on loses everything
+			}
 			r.followNewTargets()
 			if r.reapExited() {
 				return "targets-exited"
@@ -63,7 +68,8 @@ func (r *recorder) periodic(now time.Time, s *schedule) {
 	if due(&s.flush, now, flushEvery) {
 		r.writeLost()
 		if err := r.w.Flush(); err != nil {
-			slog.Error("flushing trace", "err", err)
+			// The loop stops on the next tick; Record returns the error.
+			slog.Debug("flushing trace", "err", err)
 		}
 	}
 	if due(&s.rescan, now, rescanEvery) {

@@ -36,6 +36,7 @@ type recorder struct {
 	status *statusLine
 
 	rescan   chan uint32
+	pumpDone chan struct{} // closed when the pump stops, by error or request
 	launched *launched
 	allFiles ncclFiles
 
@@ -129,7 +130,11 @@ func (r *recorder) run(ctx context.Context) (*Summary, error) {
 	r.pump = pm
 	stopPump := make(chan struct{})
 	pumpErr := make(chan error, 1)
-	go func() { pumpErr <- pm.run(stopPump) }()
+	r.pumpDone = make(chan struct{})
+	go func() {
+		pumpErr <- pm.run(stopPump)
+		close(r.pumpDone)
+	}()
 
 	if err := r.addInitialTargets(); err != nil {
 		close(stopPump)

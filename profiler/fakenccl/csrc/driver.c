@@ -7,12 +7,18 @@
  *   driver spin           ncclAllReduce until SIGTERM/SIGINT; truth holds the count
  *   driver rate R S       about R ncclAllReduce calls per second for S seconds
  *   driver children K N   fork K children that each make N calls, then reap them
+ *   driver forkspin M     until SIGTERM/SIGINT: M calls, then a child that makes
+ *                         M calls and exits, reaped before the next round
+ *   driver reload K N     K times: copy $DRIVER_NCCL to $DRIVER_RELOAD (a new
+ *                         inode), dlopen it, wait for $DRIVER_GATES<k>, make N
+ *                         calls, dlclose it and check it is really unloaded
  *
  * Environment:
  *   DRIVER_TRUTH=FILE  where to write the truth (default: none)
  *   DRIVER_WAIT=FILE   wait until FILE exists before the first call
  *   DRIVER_NCCL=PATH   dlopen PATH instead of using the linked NCCL (driver-dl)
  *   DRIVER_HOLD=FILE   after the pattern, wait until FILE exists before exiting
+ *   DRIVER_RELOAD=PATH, DRIVER_GATES=PREFIX   for reload
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -20,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,20 +162,120 @@ static void pattern_loop(long n)
 		fprintf(truth, "%d loop %ld %lu\n", getpid(), n, (unsigned long)dt);
 }
 
-/* Calls until told to stop, then reports how many calls it made. The
- * checksum lets a soak test see that probing never changed results. */
+/* One spin call: the count argument numbers the calls, and the checksum
+ * folds in what the library returned, so a soak test sees that probing never
+ * changed results (sum of n * 2654435761 over n < calls, mod 2^64). */
+static unsigned long spin_call(long n)
+{
+	ncclResult_t r = api.AllReduce(BUF(1), BUF(2), (size_t)n, ncclBfloat16, ncclSum, NULL, STREAM(1));
+	return (unsigned long)n * 2654435761u + (unsigned long)r;
+}
+
+/* Calls until told to stop, then reports how many calls it made, the
+ * checksum, and how long it ran (so tests can compute its call rate). */
 static void pattern_spin(void)
 {
 	long n = 0;
 	unsigned long sum = 0;
+	uint64_t t0 = now_ns();
 	while (!stop) {
-		api.AllReduce(BUF(1), BUF(2), (size_t)n, ncclBfloat16, ncclSum, NULL, STREAM(1));
-		sum += (unsigned long)n * 2654435761u;
+		sum += spin_call(n);
 		n++;
 	}
-	printf("calls %ld checksum %lu\n", n, sum);
+	printf("calls %ld checksum %lu ns %lu\n", n, sum, (unsigned long)(now_ns() - t0));
 	if (truth)
 		fprintf(truth, "%d spin %ld %lu\n", getpid(), n, sum);
+}
+
+/* Spin, but every round also forks a child that carries the numbering on,
+ * so the calls 0..calls-1 are spread over the parent and its children. */
+static void pattern_forkspin(long m)
+{
+	long n = 0, children = 0, failed = 0;
+	unsigned long sum = 0;
+	uint64_t t0 = now_ns();
+	while (!stop) {
+		for (long i = 0; i < m; i++, n++)
+			sum += spin_call(n);
+		pid_t pid = fork();
+		if (pid == 0) {
+			for (long i = 0; i < m; i++)
+				spin_call(n + i);
+			_exit(0);
+		}
+		int status = 0;
+		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			failed++;
+			continue;
+		}
+		for (long i = 0; i < m; i++, n++)
+			sum += (unsigned long)n * 2654435761u;
+		children++;
+	}
+	printf("calls %ld checksum %lu ns %lu children %ld failed %ld\n", n, sum,
+	       (unsigned long)(now_ns() - t0), children, failed);
+}
+
+/* Copies src to dst as a new file (unlink first: a new inode, as a package
+ * upgrade would leave). */
+static int copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	ssize_t k;
+	int in = open(src, O_RDONLY), out;
+	unlink(dst);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0755);
+	if (in < 0 || out < 0)
+		return -1;
+	while ((k = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)k) != k)
+			return -1;
+	close(in);
+	return close(out);
+}
+
+static int reload_cycle(const char *src, const char *dst, const char *gates, int k, long n)
+{
+	char gate[4096];
+	struct stat st;
+	if (copy_file(src, dst) != 0 || stat(dst, &st) != 0) {
+		perror("copying NCCL");
+		return -1;
+	}
+	void *h = dlopen(dst, RTLD_NOW | RTLD_LOCAL);
+	__typeof__(ncclAllReduce) *allreduce = h ? dlsym(h, "ncclAllReduce") : NULL;
+	if (!allreduce) {
+		fprintf(stderr, "loading %s: %s\n", dst, dlerror());
+		return -1;
+	}
+	if (truth)
+		fprintf(truth, "%d reload %d %lu\n", getpid(), k, (unsigned long)st.st_ino);
+	snprintf(gate, sizeof(gate), "%s%d", gates, k);
+	while (access(gate, F_OK) != 0)
+		usleep(1000);
+	for (long i = 0; i < n; i++) {
+		allreduce(BUF(1), BUF(2), (size_t)(k * 1000 + i), ncclFloat32, ncclSum, NULL, STREAM(1));
+		note("AllReduce", (size_t)(k * 1000 + i), ncclFloat32, ncclSum, -1, NULL, 0x7001, BUF(1), BUF(2), 0);
+	}
+	dlclose(h);
+	if (dlopen(dst, RTLD_NOW | RTLD_NOLOAD)) {
+		fprintf(stderr, "%s still loaded after dlclose\n", dst);
+		return -1;
+	}
+	return 0;
+}
+
+static int pattern_reload(int k, long n)
+{
+	const char *src = getenv("DRIVER_NCCL"), *dst = getenv("DRIVER_RELOAD"), *gates = getenv("DRIVER_GATES");
+	if (!src || !dst || !gates) {
+		fprintf(stderr, "reload needs DRIVER_NCCL, DRIVER_RELOAD and DRIVER_GATES\n");
+		return -1;
+	}
+	for (int i = 0; i < k; i++)
+		if (reload_cycle(src, dst, gates, i, n) != 0)
+			return -1;
+	return 0;
 }
 
 /* About rate calls per second for secs seconds, paced every millisecond. */
@@ -208,7 +316,7 @@ static void pattern_children(int k, long n)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: driver all|loop N|spin|children K N\n");
+		fprintf(stderr, "usage: driver all|loop N|spin|rate R S|children K N|forkspin M|reload K N\n");
 		return 2;
 	}
 	const char *truth_path = getenv("DRIVER_TRUTH");
@@ -220,6 +328,9 @@ int main(int argc, char **argv)
 		}
 		setvbuf(truth, NULL, _IOLBF, 0);
 	}
+	/* reload loads its own copies of NCCL, one at a time. */
+	if (strcmp(argv[1], "reload") == 0)
+		return argc > 3 && pattern_reload(atoi(argv[2]), atol(argv[3])) == 0 ? 0 : 1;
 	if (api_load() != 0)
 		return 1;
 	if (getenv("DRIVER_NCCL") && truth)
@@ -238,6 +349,8 @@ int main(int argc, char **argv)
 		pattern_rate(atol(argv[2]), atol(argv[3]));
 	else if (strcmp(argv[1], "children") == 0 && argc > 3)
 		pattern_children(atoi(argv[2]), atol(argv[3]));
+	else if (strcmp(argv[1], "forkspin") == 0 && argc > 2)
+		pattern_forkspin(atol(argv[2]));
 	else {
 		fprintf(stderr, "driver: unknown pattern %s\n", argv[1]);
 		return 2;
