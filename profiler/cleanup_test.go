@@ -26,7 +26,7 @@ func TestRecordReleasesEverythingOnEveryExit(t *testing.T) {
 		setup   func(*Config)
 		wantErr string // "" for a finished recording
 	}{
-		{"duration", func(c *Config) { c.Pids, c.Duration = []uint32{spin.pid}, 200 * time.Millisecond }, ""},
+		{"duration", func(c *Config) { c.Pids, c.Duration = []uint32{spin.pid}, 200*time.Millisecond }, ""},
 		{"signal", func(c *Config) { c.Pids = []uint32{spin.pid} }, ""},
 		{"no such pid", func(c *Config) { c.Pids = []uint32{deadPid(t)} }, "no such process"},
 		{"no NCCL", func(c *Config) { c.Pids, c.Children = []uint32{uint32(idle.Process.Pid)}, false }, "try --children"},
