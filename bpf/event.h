@@ -28,12 +28,43 @@ enum lp_kind {
 	LP_COMM_SPLIT = 17,
 	LP_COMM_DESTROY = 18,
 	LP_LIBRARY_LOAD = 19, /* the dynamic loader's r_brk hook fired: rescan maps */
+	/* CUDA graphs (libcudart and libcuda.so.1); fields per kind in
+	 * docs/trace-format.md, "CUDA graph and custom collective events". */
+	LP_STREAM_BEGIN_CAPTURE = 20,
+	LP_STREAM_END_CAPTURE = 21, /* return probe: the captured graph */
+	LP_GRAPH_INSTANTIATE = 22,  /* return probe: the new exec */
+	LP_GRAPH_LAUNCH = 23,
+	LP_GRAPH_EXEC_DESTROY = 24,
+	LP_GRAPH_DESTROY = 25,
+	/* Collectives outside NCCL, from the extra-probe table (profiler/extra.go). */
+	LP_CUSTOM_ALL_REDUCE = 26,
 	LP_KIND_MAX,
 };
 
 /* Event flags. */
 enum lp_flag {
 	LP_FLAG_RETURN = 1 << 0, /* written by a return probe; ret is valid */
+	LP_FLAG_DRIVER = 1 << 1, /* a driver API call (libcuda); a runtime call may nest one */
+};
+
+/* The attach cookie: which function fired and how to read it. The low 16
+ * bits are enum lp_kind; the rest describe arguments that differ between
+ * functions of one kind (driver vs runtime, table-driven extra probes). */
+#define LP_COOKIE_KIND(c) ((__u16)((c) & 0xffff))
+#define LP_COOKIE_FLAGS(c) ((__u16)(((c) >> 16) & 0xff)) /* or'ed into flags */
+#define LP_COOKIE_SIZE_ARG(c) ((int)(((c) >> 24) & 0xf))  /* 1-8, 0 none */
+#define LP_COOKIE_SIZE_MODE(c) ((int)(((c) >> 28) & 0xf)) /* enum lp_size_mode */
+#define LP_COOKIE_TENSOR_OFF(c) ((__u32)(((c) >> 32) & 0xffff))
+#define LP_COOKIE_COMM_ARG(c) ((int)(((c) >> 48) & 0xf)) /* 1-8, 0 none */
+#define LP_COOKIE_NO_MODE (1ull << 52) /* cuStreamBeginCapture v1: no mode argument */
+
+/* How an extra probe reads its size into count and dtype. */
+enum lp_size_mode {
+	LP_SIZE_NONE = 0,
+	LP_SIZE_BYTES = 1,  /* the argument is a byte count: count = it, dtype = uint8 */
+	LP_SIZE_TENSOR = 2, /* the argument is an at::Tensor&: count = TensorImpl numel,
+			       dtype from its ScalarType; numel at the cookie's offset,
+			       the dtype's uint16 right after it */
 };
 
 struct lp_event {

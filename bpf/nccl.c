@@ -1,9 +1,11 @@
 //go:build ignore
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Entry probes on NCCL's API. One entry program; the attach cookie says
- * which NCCL function fired (enum lp_kind) and so how to read its arguments. Hot paths are
- * entry-only: return probes exist only for communicator creation, where the
- * new handle is known only on return (FACTS.md: uretprobe and seccomp). */
+/* Entry probes on NCCL's API, the CUDA graph API (runtime and driver) and
+ * table-driven collectives outside NCCL. One entry program; the attach
+ * cookie says which function fired (enum lp_kind) and so how to read its
+ * arguments. Hot paths are entry-only: return probes exist only where a new
+ * handle is known only on return: communicator creation, capture end, graph
+ * instantiation (FACTS.md: uretprobe and seccomp). */
 #include "headers/common.h"
 #include "headers/bpf_helpers.h"
 #include "event.h"
@@ -171,11 +173,6 @@ static __always_inline void submit(struct lp_event *e)
 {
 	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	bpf_ringbuf_submit(e, queued >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-}
-
-static __always_inline __u16 cookie_kind(struct pt_regs *ctx)
-{
-	return (__u16)bpf_get_attach_cookie(ctx);
 }
 
 /* ncclAllReduce, ncclReduceScatter:
@@ -366,9 +363,8 @@ static __always_inline int comm_split(struct pt_regs *ctx)
 
 #define MAX_INIT_ALL 16
 
-/* Return of every communicator creation: the handle is in *slot now. */
-SEC("uretprobe")
-int comm_init_return(struct pt_regs *ctx)
+/* Return of a communicator creation: the handle is in *slot now. */
+static __always_inline int comm_init_return(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pending_init *p = bpf_map_lookup_elem(&pending, &id);
@@ -420,6 +416,8 @@ static __always_inline int library_load(struct pt_regs *ctx)
 	return 0;
 }
 
+#include "graphs.h"
+
 /* Every entry probe: the attach cookie names the function (enum lp_kind),
  * which fixes how its arguments are read. One program for all of them lets
  * a library's probes share one uprobe_multi link: attached and detached in
@@ -427,7 +425,8 @@ static __always_inline int library_load(struct pt_regs *ctx)
 SEC("uprobe")
 int nccl_entry(struct pt_regs *ctx)
 {
-	__u16 kind = cookie_kind(ctx);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u16 kind = LP_COOKIE_KIND(cookie);
 	switch (kind) {
 	case LP_ALL_REDUCE:
 	case LP_REDUCE_SCATTER:
@@ -460,8 +459,33 @@ int nccl_entry(struct pt_regs *ctx)
 		return comm_destroy(ctx);
 	case LP_LIBRARY_LOAD:
 		return library_load(ctx);
+	case LP_STREAM_BEGIN_CAPTURE:
+		return begin_capture(ctx, cookie);
+	case LP_STREAM_END_CAPTURE:
+	case LP_GRAPH_INSTANTIATE:
+		return graph_call(ctx, cookie);
+	case LP_GRAPH_LAUNCH:
+	case LP_GRAPH_EXEC_DESTROY:
+	case LP_GRAPH_DESTROY:
+		return graph_handle(ctx, cookie);
+	case LP_CUSTOM_ALL_REDUCE:
+		return extra_collective(ctx, cookie);
 	}
 	return 0;
+}
+
+/* Every return probe: communicator creation, capture end, instantiation.
+ * These return their new handle through a pointer argument. */
+SEC("uretprobe")
+int nccl_return(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	switch (LP_COOKIE_KIND(cookie)) {
+	case LP_STREAM_END_CAPTURE:
+	case LP_GRAPH_INSTANTIATE:
+		return graph_return(ctx, cookie);
+	}
+	return comm_init_return(ctx);
 }
 
 /* Minimal task_struct for CO-RE: only the fields read here. */

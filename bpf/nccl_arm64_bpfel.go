@@ -60,8 +60,24 @@ const (
 	NcclLpKindLP_COMM_SPLIT            NcclLpKind = 17
 	NcclLpKindLP_COMM_DESTROY          NcclLpKind = 18
 	NcclLpKindLP_LIBRARY_LOAD          NcclLpKind = 19
-	NcclLpKindLP_KIND_MAX              NcclLpKind = 20
+	NcclLpKindLP_STREAM_BEGIN_CAPTURE  NcclLpKind = 20
+	NcclLpKindLP_STREAM_END_CAPTURE    NcclLpKind = 21
+	NcclLpKindLP_GRAPH_INSTANTIATE     NcclLpKind = 22
+	NcclLpKindLP_GRAPH_LAUNCH          NcclLpKind = 23
+	NcclLpKindLP_GRAPH_EXEC_DESTROY    NcclLpKind = 24
+	NcclLpKindLP_GRAPH_DESTROY         NcclLpKind = 25
+	NcclLpKindLP_CUSTOM_ALL_REDUCE     NcclLpKind = 26
+	NcclLpKindLP_KIND_MAX              NcclLpKind = 27
 )
+
+type NcclPendingGraph struct {
+	_      structs.HostLayout
+	Slot   uint64
+	Handle uint64
+	Kind   uint16
+	Flags  uint16
+	Pad    uint32
+}
 
 type NcclPendingInit struct {
 	_      structs.HostLayout
@@ -78,20 +94,21 @@ type NcclPendingInit struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	NcclMapEvents          = "events"
-	NcclMapFollowChildren  = "follow_children"
-	NcclMapGroupDepth      = "group_depth"
-	NcclMapLost            = "lost"
-	NcclMapPending         = "pending"
-	NcclMapStacks          = "stacks"
-	NcclMapTargets         = "targets"
-	NcclProgCommInitReturn = "comm_init_return"
-	NcclProgFollowFork     = "follow_fork"
-	NcclProgNcclEntry      = "nccl_entry"
-	NcclVarCaptureStacks   = "capture_stacks"
-	NcclVarUnusedEvent     = "unused_event"
-	NcclVarUnusedKind      = "unused_kind"
-	NcclVarWakeupBytes     = "wakeup_bytes"
+	NcclMapEvents         = "events"
+	NcclMapFollowChildren = "follow_children"
+	NcclMapGroupDepth     = "group_depth"
+	NcclMapLost           = "lost"
+	NcclMapPending        = "pending"
+	NcclMapPendingGraphs  = "pending_graphs"
+	NcclMapStacks         = "stacks"
+	NcclMapTargets        = "targets"
+	NcclProgFollowFork    = "follow_fork"
+	NcclProgNcclEntry     = "nccl_entry"
+	NcclProgNcclReturn    = "nccl_return"
+	NcclVarCaptureStacks  = "capture_stacks"
+	NcclVarUnusedEvent    = "unused_event"
+	NcclVarUnusedKind     = "unused_kind"
+	NcclVarWakeupBytes    = "wakeup_bytes"
 )
 
 // LoadNccl returns the embedded CollectionSpec for Nccl.
@@ -136,9 +153,9 @@ type NcclSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type NcclProgramSpecs struct {
-	CommInitReturn *ebpf.ProgramSpec `ebpf:"comm_init_return"`
-	FollowFork     *ebpf.ProgramSpec `ebpf:"follow_fork"`
-	NcclEntry      *ebpf.ProgramSpec `ebpf:"nccl_entry"`
+	FollowFork *ebpf.ProgramSpec `ebpf:"follow_fork"`
+	NcclEntry  *ebpf.ProgramSpec `ebpf:"nccl_entry"`
+	NcclReturn *ebpf.ProgramSpec `ebpf:"nccl_return"`
 }
 
 // NcclMapSpecs contains maps before they are loaded into the kernel.
@@ -150,6 +167,7 @@ type NcclMapSpecs struct {
 	GroupDepth     *ebpf.MapSpec `ebpf:"group_depth"`
 	Lost           *ebpf.MapSpec `ebpf:"lost"`
 	Pending        *ebpf.MapSpec `ebpf:"pending"`
+	PendingGraphs  *ebpf.MapSpec `ebpf:"pending_graphs"`
 	Stacks         *ebpf.MapSpec `ebpf:"stacks"`
 	Targets        *ebpf.MapSpec `ebpf:"targets"`
 }
@@ -189,6 +207,7 @@ type NcclMaps struct {
 	GroupDepth     *ebpf.Map `ebpf:"group_depth"`
 	Lost           *ebpf.Map `ebpf:"lost"`
 	Pending        *ebpf.Map `ebpf:"pending"`
+	PendingGraphs  *ebpf.Map `ebpf:"pending_graphs"`
 	Stacks         *ebpf.Map `ebpf:"stacks"`
 	Targets        *ebpf.Map `ebpf:"targets"`
 }
@@ -200,6 +219,7 @@ func (m *NcclMaps) Close() error {
 		m.GroupDepth,
 		m.Lost,
 		m.Pending,
+		m.PendingGraphs,
 		m.Stacks,
 		m.Targets,
 	)
@@ -219,16 +239,16 @@ type NcclVariables struct {
 //
 // It can be passed to LoadNcclObjects or ebpf.CollectionSpec.LoadAndAssign.
 type NcclPrograms struct {
-	CommInitReturn *ebpf.Program `ebpf:"comm_init_return"`
-	FollowFork     *ebpf.Program `ebpf:"follow_fork"`
-	NcclEntry      *ebpf.Program `ebpf:"nccl_entry"`
+	FollowFork *ebpf.Program `ebpf:"follow_fork"`
+	NcclEntry  *ebpf.Program `ebpf:"nccl_entry"`
+	NcclReturn *ebpf.Program `ebpf:"nccl_return"`
 }
 
 func (p *NcclPrograms) Close() error {
 	return _NcclClose(
-		p.CommInitReturn,
 		p.FollowFork,
 		p.NcclEntry,
+		p.NcclReturn,
 	)
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/linkprof/linkprof/bpf"
-	"github.com/linkprof/linkprof/trace"
 )
 
 // ProbeOptions configure the BPF side.
@@ -63,7 +62,7 @@ func LoadProbes(opts ProbeOptions) (*Probes, error) {
 	p := &Probes{attached: map[libKey][]link.Link{}, multi: features.HaveBPFLinkUprobeMulti() == nil}
 	if p.multi {
 		spec.Programs[bpf.NcclProgNcclEntry].AttachType = ebpf.AttachTraceUprobeMulti
-		spec.Programs[bpf.NcclProgCommInitReturn].AttachType = ebpf.AttachTraceUprobeMulti
+		spec.Programs[bpf.NcclProgNcclReturn].AttachType = ebpf.AttachTraceUprobeMulti
 	}
 	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
 		var ve *ebpf.VerifierError
@@ -183,13 +182,14 @@ func (p *Probes) attach(hostPath string, key libKey, lib *LibraryInfo, specs []p
 	for _, s := range specs {
 		sym, ok := resolveSymbol(lib, s.symbol)
 		switch {
-		case !ok && !s.ret:
+		case !ok && !s.ret && !s.optional:
 			slog.Debug("symbol not in library, skipped", "symbol", s.symbol, "library", hostPath)
 			missing = append(missing, s.symbol)
-		case ok && s.ret:
-			ret.add(sym, s.kind)
-		case ok:
-			entry.add(sym, s.kind)
+		case !ok:
+		case s.ret:
+			ret.add(sym, s.cookie())
+		default:
+			entry.add(sym, s.cookie())
 			probed = append(probed, sym)
 		}
 	}
@@ -207,9 +207,9 @@ type probeSet struct {
 	cookies []uint64
 }
 
-func (s *probeSet) add(sym string, kind trace.Kind) {
+func (s *probeSet) add(sym string, cookie uint64) {
 	s.symbols = append(s.symbols, sym)
-	s.cookies = append(s.cookies, uint64(kind))
+	s.cookies = append(s.cookies, cookie)
 }
 
 func (p *Probes) attachSets(ex *link.Executable, entry, ret probeSet) ([]link.Link, error) {
@@ -218,7 +218,7 @@ func (p *Probes) attachSets(ex *link.Executable, entry, ret probeSet) ([]link.Li
 		probeSet
 		prog *ebpf.Program
 		ret  bool
-	}{{entry, p.objs.NcclEntry, false}, {ret, p.objs.CommInitReturn, true}} {
+	}{{entry, p.objs.NcclEntry, false}, {ret, p.objs.NcclReturn, true}} {
 		if len(set.symbols) == 0 {
 			continue
 		}

@@ -1,14 +1,13 @@
 package profiler
 
 import (
-	"bytes"
-	"debug/elf"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/linkprof/linkprof/profiler/extra"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -45,6 +44,7 @@ type discoverer struct {
 	clock  func() int64
 
 	onLibrary func(trace.Library) // optional
+	extra     []extra.Probe       // nil: extra.Table
 
 	mu    sync.Mutex
 	libs  map[libKey]*libState
@@ -126,11 +126,10 @@ func (d *discoverer) library(pid uint32, key libKey, path string) *libState {
 	}
 	lib := &libState{}
 	host := openPath(pid, key, path)
-	switch {
-	case isLoaderName(path):
+	if isLoaderName(path) {
 		d.attachLoader(pid, key, host, path, lib)
-	case mayHoldNCCL(host):
-		d.attachNCCL(pid, key, host, path, lib)
+	} else {
+		d.attachProbes(pid, key, host, path, lib)
 	}
 	// A process that exits while it is scanned (a short-lived child) takes
 	// its /proc/PID/root view of the file with it: a failure then says
@@ -142,24 +141,30 @@ func (d *discoverer) library(pid uint32, key libKey, path string) *libState {
 	return lib
 }
 
-func (d *discoverer) attachNCCL(pid uint32, key libKey, host, path string, lib *libState) {
-	info, err := InspectELF(host, ncclWanted())
+// attachProbes puts every probe a library calls for on it in one step:
+// NCCL, the CUDA runtime and driver graph API, extra collectives. Each is
+// found by its symbols, so copies linked into other libraries count too.
+func (d *discoverer) attachProbes(pid uint32, key libKey, host, path string, lib *libState) {
+	c, err := classify(host, path, d.extraTable())
 	if err != nil {
 		slog.Debug("inspecting library", "path", path, "err", err)
 		return
 	}
-	if _, ok := resolveSymbol(info, ncclMarker); !ok {
+	if len(c.specs) == 0 {
 		return
 	}
-	lib.role, lib.info = roleNCCL, info
-	lib.version = NCCLVersion(host)
-	lib.probed, lib.missing, lib.err = d.probes.AttachNCCL(host, key.dev, key.inode, info)
+	lib.info = c.info
+	if c.has(roleNameNCCL) {
+		lib.role = roleNCCL
+		lib.version = NCCLVersion(host)
+	}
+	lib.probed, lib.missing, lib.err = d.probes.attach(host, key, c.info, c.specs)
 	if lib.err != nil {
-		slog.Warn("attaching NCCL probes", "pid", pid, "path", path, "err", lib.err)
+		slog.Warn("attaching probes", "pid", pid, "path", path, "roles", c.roles, "err", lib.err)
 		return
 	}
-	slog.Debug("attached NCCL probes", "pid", pid, "path", path, "probes", len(lib.probed), "missing", lib.missing)
-	d.writeLibrary(pid, key, path, lib, "nccl")
+	slog.Debug("attached probes", "pid", pid, "path", path, "roles", c.roles, "probes", len(lib.probed), "missing", lib.missing)
+	d.writeLibrary(pid, key, path, lib, c.roleName())
 }
 
 func (d *discoverer) attachLoader(pid uint32, key libKey, host, path string, lib *libState) {
@@ -174,6 +179,13 @@ func (d *discoverer) attachLoader(pid uint32, key libKey, host, path string, lib
 	}
 	lib.probed = []string{loaderProbe.symbol}
 	d.writeLibrary(pid, key, path, lib, "loader")
+}
+
+func (d *discoverer) extraTable() []extra.Probe {
+	if d.extra != nil {
+		return d.extra
+	}
+	return extra.Table
 }
 
 func (d *discoverer) writeLibrary(pid uint32, key libKey, path string, lib *libState, role string) {
@@ -234,26 +246,4 @@ func openPath(pid uint32, key libKey, path string) string {
 func isLoaderName(path string) bool {
 	base := filepath.Base(path)
 	return strings.HasPrefix(base, "ld-linux") || strings.HasPrefix(base, "ld-musl") || base == "ld.so"
-}
-
-// mayHoldNCCL is a cheap first look: does the file's string table name
-// ncclAllReduce at all? Parsing every symbol of every mapped library (a
-// torch process maps hundreds, libtorch_cuda.so alone is huge) is slow.
-func mayHoldNCCL(path string) bool {
-	f, err := elf.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	for _, name := range []string{".dynstr", ".strtab"} {
-		sec := f.Section(name)
-		if sec == nil {
-			continue
-		}
-		data, err := sec.Data()
-		if err == nil && bytes.Contains(data, []byte(ncclMarker)) {
-			return true
-		}
-	}
-	return false
 }

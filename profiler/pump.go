@@ -17,6 +17,9 @@ import (
 // wake the reader only when a lot is queued (see bpf/nccl.c submit).
 const pollInterval = 20 * time.Millisecond
 
+// maxKinds bounds the kinds counted: room for kinds appended later.
+const maxKinds = 64
+
 // eventHooks react to events as they are read; all run on the pump goroutine.
 type eventHooks struct {
 	libraryLoad func(pid uint32)
@@ -30,7 +33,7 @@ type pump struct {
 	rd     *ringbuf.Reader
 	w      *trace.Writer
 	hooks  eventHooks
-	counts [trace.LibraryLoad + 1]atomic.Uint64
+	counts [maxKinds]atomic.Uint64
 	total  atomic.Uint64
 	batch  []byte
 }

@@ -27,8 +27,21 @@ const (
 	CommSplit
 	CommDestroy
 	LibraryLoad
+	// CUDA graphs (bpf/event.h; fields per kind in docs/trace-format.md).
+	StreamBeginCapture
+	StreamEndCapture // return probe: Comm is the captured graph
+	GraphInstantiate // return probe: Comm the graph, Aux the new exec
+	GraphLaunch      // Aux the exec
+	GraphExecDestroy // Aux the exec
+	GraphDestroy     // Comm the graph
+	// Collectives outside NCCL, from the extra-probe table.
+	CustomAllReduce
 	kindCount
 )
+
+// FlagDriver marks a CUDA driver API call (libcuda); a runtime call
+// (libcudart) may make one inside itself, and both are probed.
+const FlagDriver = 2
 
 var kindNames = [...]string{
 	KindNone:           "None",
@@ -51,6 +64,13 @@ var kindNames = [...]string{
 	CommSplit:          "CommSplit",
 	CommDestroy:        "CommDestroy",
 	LibraryLoad:        "LibraryLoad",
+	StreamBeginCapture: "StreamBeginCapture",
+	StreamEndCapture:   "StreamEndCapture",
+	GraphInstantiate:   "GraphInstantiate",
+	GraphLaunch:        "GraphLaunch",
+	GraphExecDestroy:   "GraphExecDestroy",
+	GraphDestroy:       "GraphDestroy",
+	CustomAllReduce:    "CustomAllReduce",
 }
 
 func (k Kind) String() string {
@@ -69,8 +89,16 @@ func (k Kind) Op() string {
 	return k.String()
 }
 
-// IsCollective reports whether the kind moves data (and so counts as a call).
+// IsCollective reports whether the kind is an NCCL call that moves data (and
+// so counts as a call).
 func (k Kind) IsCollective() bool { return k >= AllReduce && k <= Recv }
+
+// IsCustomCollective reports whether the kind is a collective outside NCCL
+// (found by the extra-probe table), which moves data too.
+func (k Kind) IsCustomCollective() bool { return k == CustomAllReduce }
+
+// IsGraph reports whether the kind is a CUDA graph API call.
+func (k Kind) IsGraph() bool { return k >= StreamBeginCapture && k <= GraphDestroy }
 
 // IsCommCreate reports whether the kind creates a communicator.
 func (k Kind) IsCommCreate() bool { return k >= CommInitRank && k <= CommSplit }

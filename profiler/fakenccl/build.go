@@ -80,10 +80,13 @@ func writeSources(dir string) error {
 }
 
 // compile runs the C compiler ($CC, else cc).
-func compile(args []string) error {
-	cc := os.Getenv("CC")
+func compile(args []string) error { return compileWith("CC", "cc", args) }
+
+// compileWith runs the compiler named by env, else def.
+func compileWith(env, def string, args []string) error {
+	cc := os.Getenv(env)
 	if cc == "" {
-		cc = "cc"
+		cc = def
 	}
 	out, err := exec.Command(cc, args...).CombinedOutput()
 	if err != nil {

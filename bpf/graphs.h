@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Probes on the CUDA graph API (libcudart and libcuda.so.1) and on
+ * collectives outside NCCL (the extra-probe table). Included by nccl.c,
+ * whose helpers (begin, submit, arg, retval) these use. Event fields per
+ * kind: docs/trace-format.md, "CUDA graph and custom collective events". */
+#ifndef __LINKPROF_GRAPHS_H
+#define __LINKPROF_GRAPHS_H
+
+/* A capture end or an instantiation between its entry and its return. */
+struct pending_graph {
+	__u64 slot;   /* cudaGraph_t* (end capture) or cudaGraphExec_t* (instantiate) */
+	__u64 handle; /* end capture: the stream; instantiate: the graph */
+	__u16 kind;
+	__u16 flags;
+	__u32 _pad;
+};
+
+/* Keyed by thread and API layer: cudaStreamEndCapture may call
+ * cuStreamEndCapture, and both are probed, so the two calls in flight on one
+ * thread must not share a slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct pending_graph);
+} pending_graphs SEC(".maps");
+
+static __always_inline __u64 graph_key(__u16 flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	/* tgids stay below 2^22, so bit 63 of the id is free. */
+	return (flags & LP_FLAG_DRIVER) ? id | (1ull << 63) : id;
+}
+
+/* cudaStreamBeginCapture(stream, mode), cuStreamBeginCapture_v2(stream,
+ * mode), cuStreamBeginCapture(stream). */
+static __always_inline int begin_capture(struct pt_regs *ctx, __u64 cookie)
+{
+	struct lp_event *e = begin(ctx, LP_STREAM_BEGIN_CAPTURE);
+	if (!e)
+		return 0;
+	e->flags |= LP_COOKIE_FLAGS(cookie);
+	e->stream = arg(ctx, 1);
+	e->peer = (cookie & LP_COOKIE_NO_MODE) ? -1 : (__s32)arg(ctx, 2);
+	submit(e);
+	return 0;
+}
+
+/* Entry of cudaStreamEndCapture(stream, cudaGraph_t*) and of the
+ * instantiations (cudaGraphExec_t*, cudaGraph_t, ...): remember where the
+ * new handle will be written; the return probe emits the event. */
+static __always_inline int graph_call(struct pt_regs *ctx, __u64 cookie)
+{
+	if (!is_target())
+		return 0;
+	struct pending_graph p = {};
+	p.kind = LP_COOKIE_KIND(cookie);
+	p.flags = LP_COOKIE_FLAGS(cookie);
+	if (p.kind == LP_STREAM_END_CAPTURE) {
+		p.handle = arg(ctx, 1);
+		p.slot = arg(ctx, 2);
+	} else {
+		p.slot = arg(ctx, 1);
+		p.handle = arg(ctx, 2);
+	}
+	__u64 key = graph_key(p.flags);
+	bpf_map_update_elem(&pending_graphs, &key, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int graph_return(struct pt_regs *ctx, __u64 cookie)
+{
+	__u64 key = graph_key(LP_COOKIE_FLAGS(cookie));
+	struct pending_graph *pp = bpf_map_lookup_elem(&pending_graphs, &key);
+	if (!pp)
+		return 0;
+	struct pending_graph p = *pp;
+	bpf_map_delete_elem(&pending_graphs, &key);
+	struct lp_event *e = begin(ctx, p.kind);
+	if (!e)
+		return 0;
+	__u64 out = 0;
+	bpf_probe_read_user(&out, sizeof(out), (void *)p.slot);
+	e->flags = LP_FLAG_RETURN | p.flags;
+	e->ret = (__s32)retval(ctx);
+	if (p.kind == LP_STREAM_END_CAPTURE) {
+		e->stream = p.handle;
+		e->comm = out;
+	} else {
+		e->comm = p.handle;
+		e->aux = out;
+	}
+	submit(e);
+	return 0;
+}
+
+/* cudaGraphLaunch(exec, stream), cuGraphLaunch(exec, stream),
+ * cudaGraphExecDestroy(exec), cudaGraphDestroy(graph) and their driver twins. */
+static __always_inline int graph_handle(struct pt_regs *ctx, __u64 cookie)
+{
+	__u16 kind = LP_COOKIE_KIND(cookie);
+	struct lp_event *e = begin(ctx, kind);
+	if (!e)
+		return 0;
+	e->flags |= LP_COOKIE_FLAGS(cookie);
+	if (kind == LP_GRAPH_DESTROY) {
+		e->comm = arg(ctx, 1);
+	} else {
+		e->aux = arg(ctx, 1);
+		if (kind == LP_GRAPH_LAUNCH)
+			e->stream = arg(ctx, 2);
+	}
+	submit(e);
+	return 0;
+}
+
+/* c10::ScalarType -> ncclDataType_t, for the dtypes collectives use. */
+static __always_inline __s32 scalar_type_to_nccl(__u16 st)
+{
+	switch (st) {
+	case 0: return 1;   /* Byte -> uint8 */
+	case 1: return 0;   /* Char -> int8 */
+	case 3: return 2;   /* Int -> int32 */
+	case 4: return 4;   /* Long -> int64 */
+	case 5: return 6;   /* Half -> float16 */
+	case 6: return 7;   /* Float -> float32 */
+	case 7: return 8;   /* Double -> float64 */
+	case 15: return 9;  /* BFloat16 */
+	case 23: return 11; /* Float8_e5m2 */
+	case 24: return 10; /* Float8_e4m3fn */
+	}
+	return -1;
+}
+
+/* Reads an at::Tensor& argument: the Tensor holds its TensorImpl* first;
+ * numel and the dtype sit at a torch-version-specific offset in it. */
+static __always_inline void read_tensor_size(struct lp_event *e, __u64 tensor, __u32 off)
+{
+	__u64 impl = 0;
+	__s64 numel = 0;
+	__u16 st = 0xffff;
+	if (bpf_probe_read_user(&impl, sizeof(impl), (void *)tensor) || !impl)
+		return;
+	if (bpf_probe_read_user(&numel, sizeof(numel), (void *)(impl + off)) || numel < 0)
+		return;
+	bpf_probe_read_user(&st, sizeof(st), (void *)(impl + off + 8));
+	e->count = (__u64)numel;
+	e->dtype = scalar_type_to_nccl(st);
+}
+
+/* A collective outside NCCL (custom all-reduce): the table entry says, in
+ * the cookie, which argument is the communicator-like handle and how to
+ * read the size. The stream is implicit (the current one): left 0. */
+static __always_inline int extra_collective(struct pt_regs *ctx, __u64 cookie)
+{
+	struct lp_event *e = begin(ctx, LP_COOKIE_KIND(cookie));
+	if (!e)
+		return 0;
+	e->flags |= LP_COOKIE_FLAGS(cookie);
+	int comm_arg = LP_COOKIE_COMM_ARG(cookie);
+	if (comm_arg)
+		e->comm = arg(ctx, comm_arg);
+	int size_arg = LP_COOKIE_SIZE_ARG(cookie);
+	if (size_arg) {
+		__u64 v = arg(ctx, size_arg);
+		switch (LP_COOKIE_SIZE_MODE(cookie)) {
+		case LP_SIZE_BYTES:
+			e->count = v;
+			e->dtype = 1; /* uint8: payload = count */
+			break;
+		case LP_SIZE_TENSOR:
+			read_tensor_size(e, v, LP_COOKIE_TENSOR_OFF(cookie));
+			break;
+		}
+	}
+	submit(e);
+	return 0;
+}
+
+#endif

@@ -1,0 +1,44 @@
+package bpf
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// enum lp_kind in bpf/event.h and trace.Kind must agree value for value:
+// the kind is the attach cookie and is stored in the trace.
+func TestKindsMatchC(t *testing.T) {
+	spec, err := LoadNccl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enum *btf.Enum
+	if err := spec.Types.TypeByName("lp_kind", &enum); err != nil {
+		t.Fatalf("lp_kind not in BTF: %v", err)
+	}
+	byValue := map[uint64]string{}
+	for _, v := range enum.Values {
+		byValue[v.Value] = v.Name
+	}
+	kinds := trace.Kinds()
+	if got, want := len(enum.Values), len(kinds)+2; got != want { // + NONE and MAX
+		t.Fatalf("lp_kind has %d values, trace.Kinds %d (+ NONE, MAX)", got, len(kinds))
+	}
+	for _, k := range kinds {
+		name, ok := byValue[uint64(k)]
+		if !ok {
+			t.Errorf("trace kind %s (%d) is not in lp_kind", k, k)
+			continue
+		}
+		if squash(name) != "LP"+strings.ToUpper(k.String()) {
+			t.Errorf("value %d: C %s, Go %s", k, name, k)
+		}
+	}
+}
+
+// squash drops underscores: LP_ALL_REDUCE -> LPALLREDUCE.
+func squash(s string) string { return strings.ReplaceAll(s, "_", "") }

@@ -1,0 +1,28 @@
+package extra
+
+// Path is a known way serving frameworks move collective traffic over
+// NVLink without calling NCCL, for the report to name when link bytes stay
+// unattributed (FACTS.md, "What real serving processes do").
+type Path struct {
+	Name      string
+	Framework string
+	Probed    bool   // an entry of Table records its calls
+	Explains  string // what traffic it causes
+	ToNCCL    string // the setting that routes it through NCCL instead
+}
+
+// KnownPaths lists them, most common first.
+var KnownPaths = []Path{
+	{Name: "vllm custom all-reduce", Framework: "vllm", Probed: true,
+		Explains: "all-reduces below the size limit at world size 2/4/6/8 (peer-to-peer IPC buffers, not NCCL)",
+		ToNCCL:   "--disable-custom-all-reduce"},
+	{Name: "torch symmetric memory all-reduce", Framework: "vllm", Probed: false,
+		Explains: "all-reduces vLLM routes to torch symmetric memory (VLLM_ALLREDUCE_USE_SYMM_MEM, on by default)",
+		ToNCCL:   "VLLM_ALLREDUCE_USE_SYMM_MEM=0"},
+	{Name: "sglang custom all-reduce", Framework: "sglang", Probed: true,
+		Explains: "all-reduces through sgl_kernel's custom all-reduce",
+		ToNCCL:   "--disable-custom-all-reduce"},
+	{Name: "CUDA graph replay", Framework: "vllm, sglang", Probed: true,
+		Explains: "collectives captured in a CUDA graph run again at every replay without a host call; linkprof expands cudaGraphLaunch into the captured sequence",
+		ToNCCL:   "vllm --enforce-eager, sglang --disable-cuda-graph (eager calls instead of replays)"},
+}

@@ -1,0 +1,87 @@
+// Package extra is the data-driven table of collectives that do not go
+// through NCCL (vLLM's and SGLang's custom all-reduce), which linkprof
+// probes by demangled symbol name, and the list of known non-NCCL paths the
+// report names when link traffic stays unattributed. It has no BPF
+// dependency, so analysis code can import it.
+package extra
+
+import (
+	"regexp"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// SizeMode says how a probe reads the collective's size.
+type SizeMode int
+
+// Values equal enum lp_size_mode in bpf/event.h.
+const (
+	SizeNone   SizeMode = iota // not readable: count 0, dtype -1
+	SizeBytes                  // the argument is a byte count
+	SizeTensor                 // the argument is an at::Tensor&: numel and dtype from its TensorImpl
+)
+
+// Probe is one table entry: which functions in which libraries are a
+// collective, and how to read their arguments.
+type Probe struct {
+	Name      string
+	Framework string         // vllm, sglang
+	Library   *regexp.Regexp // matched against the path the process maps
+	// Contains is a substring of the mangled name, a cheap filter applied
+	// before demangling every symbol of a large library.
+	Contains  string
+	Demangled *regexp.Regexp // matched against the demangled name
+	Kind      trace.Kind
+	// CommArg is the 1-based argument that identifies the group (the
+	// custom all-reduce object), stored as the event's comm; 0 none.
+	CommArg int
+	// SizeArg is the 1-based argument holding the size; 0 none.
+	SizeArg  int
+	SizeMode SizeMode
+	// TensorNumelOffset is the byte offset of numel_ in c10::TensorImpl
+	// (SizeTensor); the dtype's uint16 follows it. Torch-version specific:
+	// scripts/gpu_graphs.py prints the offset of the torch it runs.
+	TensorNumelOffset uint16
+}
+
+// TorchNumelOffset is numel_'s offset in c10::TensorImpl for torch 2.x on
+// 64-bit Linux as read from c10/core/TensorImpl.h (vtable + refcounts 16,
+// storage 8, autograd_meta 8, extra_meta 8, version_counter 8, pyobj_slot
+// 16, sizes_and_strides 88, storage_offset 8). Not yet measured on a GPU
+// box: scripts/gpu_graphs.py prints the real one.
+const TorchNumelOffset = 160
+
+// customAllReduce matches the custom all-reduce entry points vLLM
+// (csrc/custom_all_reduce.cu) and SGLang's sgl_kernel (csrc/allreduce) export:
+// all_reduce(fptr_t fa, Tensor& inp, Tensor& out, fptr_t reg_buffer,
+// int64 reg_buffer_sz_bytes[, int64 num_ctas]) and the ROCm
+// all_reduce_reg/all_reduce_unreg. reg_buffer_sz_bytes is the staging
+// buffer's size, not the message's: the size comes from inp.
+var customAllReduce = regexp.MustCompile(`^all_reduce(_reg|_unreg)?\(long, at::Tensor&, `)
+
+// Table is the shipped list of extra probes.
+var Table = []Probe{
+	{
+		Name: "vllm-custom-all-reduce", Framework: "vllm",
+		Library:  regexp.MustCompile(`/vllm/_C[^/]*\.so[^/]*$`),
+		Contains: "all_reduce", Demangled: customAllReduce, Kind: trace.CustomAllReduce,
+		CommArg: 1, SizeArg: 2, SizeMode: SizeTensor, TensorNumelOffset: TorchNumelOffset,
+	},
+	{
+		Name: "sglang-custom-all-reduce", Framework: "sglang",
+		Library:  regexp.MustCompile(`/sgl_kernel/(.*/)?[^/]*\.so[^/]*$`),
+		Contains: "all_reduce", Demangled: customAllReduce, Kind: trace.CustomAllReduce,
+		CommArg: 1, SizeArg: 2, SizeMode: SizeTensor, TensorNumelOffset: TorchNumelOffset,
+	},
+}
+
+// ForLibrary returns the entries whose library pattern matches path.
+func ForLibrary(table []Probe, path string) []Probe {
+	var out []Probe
+	for _, p := range table {
+		if p.Library.MatchString(path) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

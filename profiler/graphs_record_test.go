@@ -1,0 +1,109 @@
+package profiler
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkprof/linkprof/profiler/fakenccl"
+	"github.com/linkprof/linkprof/trace"
+)
+
+var (
+	graphProgsOnce sync.Once
+	graphProgs     *fakenccl.GraphPrograms
+	graphProgsErr  error
+)
+
+// buildGraphProgs builds the CUDA graph fakes beside the NCCL ones, once.
+func buildGraphProgs(t *testing.T) *fakenccl.GraphPrograms {
+	t.Helper()
+	graphProgsOnce.Do(func() { graphProgs, graphProgsErr = fakenccl.BuildGraphs(progs) })
+	if graphProgsErr != nil {
+		t.Fatalf("building graph fakes: %v", graphProgsErr)
+	}
+	return graphProgs
+}
+
+// describeGraph renders an event like graph-driver's truth lines: NCCL
+// events as describe does, graph and custom events with their own fields.
+func describeGraph(e trace.Event) string {
+	if !e.Kind.IsGraph() && !e.Kind.IsCustomCollective() {
+		return describe(e)
+	}
+	return fmt.Sprintf("%d %s %d %d %d %d %d %d %d %d", e.Pid, e.Kind, e.Stream, e.Comm, e.Aux, e.Count,
+		int32(e.DataType), e.Peer, e.Ret, e.Flags)
+}
+
+// recordGraphDriver runs graph-driver under the recorder and returns the
+// trace and the driver's truth.
+func recordGraphDriver(t *testing.T, n, m int) (*trace.Trace, []string) {
+	t.Helper()
+	g := buildGraphProgs(t)
+	truth := filepath.Join(t.TempDir(), "truth")
+	cfg := testConfig(t)
+	cfg.Command = []string{g.Driver, "graphs", fmt.Sprint(n), fmt.Sprint(m)}
+	cfg.CommandEnv = env("DRIVER_TRUTH=" + truth)
+	sum, tr := record(t, cfg, 30*time.Second)
+	if sum.ExitStatus == nil || *sum.ExitStatus != 0 {
+		t.Fatalf("graph-driver exit %v", sum.ExitStatus)
+	}
+	if tr.Lost != 0 {
+		t.Fatalf("lost %d events", tr.Lost)
+	}
+	return tr, readTruth(t, truth)
+}
+
+// Every CUDA graph call (runtime and the driver call inside it, driver-only
+// callers, the old one-argument cuStreamBeginCapture and five-argument
+// cuGraphInstantiate), every NCCL call and every custom all-reduce is
+// recorded with its exact handles and sizes, and the returned graph and
+// exec handles are read on return, also when reused after destroy.
+func TestGraphCallsRecordedExactly(t *testing.T) {
+	requirePrivileges(t)
+	tr, want := recordGraphDriver(t, 5, 3)
+	got := make([]string, len(tr.Events))
+	for i, e := range tr.Events {
+		got[i] = describeGraph(e)
+	}
+	if len(want) != 60 { // 13 setup and graph A, 4 graph B, 18 replays, 4 destroy, 13 graph C, 8 graph D
+		t.Fatalf("graph-driver made %d calls, want 60", len(want))
+	}
+	diffLines(t, got, want)
+}
+
+// Libraries are recognized by what they define, not their names, and the
+// custom all-reduce by its demangled name: other::all_reduce is not probed.
+func TestGraphLibrariesClassified(t *testing.T) {
+	requirePrivileges(t)
+	tr, _ := recordGraphDriver(t, 1, 1)
+	roles := map[string]string{}
+	probed := map[string][]string{}
+	for _, l := range tr.Libraries {
+		rel := strings.TrimPrefix(l.Path, progs.Dir+"/")
+		roles[rel] = l.Role
+		probed[rel] = l.Probed
+	}
+	want := map[string]string{"libnccl.so.2": "nccl", "libcudart.so.13": "cudart", "libcuda.so.1": "cuda",
+		"vllm/_C.abi3.so": "extra", "sgl_kernel/common_ops.abi3.so": "extra"}
+	for lib, role := range want {
+		if roles[lib] != role {
+			t.Errorf("%s: role %q, want %q (all: %v)", lib, roles[lib], role, roles)
+		}
+	}
+	if p := probed["vllm/_C.abi3.so"]; !slices.Equal(p, []string{"_Z10all_reducelRN2at6TensorES1_ll"}) {
+		t.Errorf("vllm library probed %v, want only all_reduce(long, at::Tensor&, at::Tensor&, long, long)", p)
+	}
+	if p := probed["sgl_kernel/common_ops.abi3.so"]; !slices.Equal(p, []string{"_Z10all_reducelRN2at6TensorES1_lll"}) {
+		t.Errorf("sglang library probed %v, want only the six-argument all_reduce", p)
+	}
+	wantCudart := []string{"cudaStreamBeginCapture", "cudaStreamEndCapture", "cudaGraphInstantiate",
+		"cudaGraphInstantiateWithFlags", "cudaGraphLaunch", "cudaGraphExecDestroy", "cudaGraphDestroy"}
+	if p := probed["libcudart.so.13"]; !slices.Equal(p, wantCudart) {
+		t.Errorf("libcudart probed %v, want %v", p, wantCudart)
+	}
+}
