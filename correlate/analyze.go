@@ -54,16 +54,22 @@ func AnalyzeReader(r *trace.Reader, opts Options, sink Sink) (*Result, error) {
 	res := &Result{Meta: Meta{Stacks: map[int32]trace.Stack{}, Mappings: map[uint32][]trace.Mapping{}}}
 	done := make(chan struct{})
 	defer close(done)
-	recs, free := readAhead(r, done)
+	recs, recycle := readAhead(r, done)
 	for p := range recs {
 		if p.err != nil {
 			return nil, fmt.Errorf("reading trace: %w", p.err)
+		}
+		for i := range p.events {
+			e.AddEvent(p.events[i])
+		}
+		for i := range p.samples {
+			e.addTimedSample(p.samples[i])
 		}
 		if err := res.add(e, p.rec); err != nil {
 			return nil, fmt.Errorf("reading trace: %w", err)
 		}
 		select {
-		case free <- p.buf:
+		case recycle <- p:
 		default:
 		}
 	}
@@ -76,10 +82,8 @@ func AnalyzeReader(r *trace.Reader, opts Options, sink Sink) (*Result, error) {
 func (res *Result) add(e *Engine, rec trace.Record) error {
 	m := &res.Meta
 	switch rec.Type {
-	case trace.RecEvents:
-		return rec.Events(e.AddEvent)
-	case trace.RecSamples:
-		return rec.Samples(e.AddSample)
+	case trace.RecEvents, trace.RecSamples:
+		return nil // decoded by readAhead
 	case trace.RecStart:
 		if err := rec.JSON(&m.Start); err != nil {
 			return err

@@ -139,8 +139,10 @@ func (e *Engine) AddEvent(ev trace.Event) {
 // AddSample queues an NVML sample.
 func (e *Engine) AddSample(s trace.Sample) {
 	t, fromNVML := e.align.SampleTime(&s)
-	e.order.addSample(e, timedSample{t: t, nvml: fromNVML, s: s})
+	e.addTimedSample(timedSample{t: t, nvml: fromNVML, s: s})
 }
+
+func (e *Engine) addTimedSample(ts timedSample) { e.order.addSample(e, ts) }
 
 // Finish processes everything still queued, ends open bursts and emits
 // every call, finished or not. It returns the analysis's counters.

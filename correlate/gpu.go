@@ -72,6 +72,13 @@ func (e *Engine) interval(g *gpuState, iv Interval) {
 		e.closeBurst(g, closed)
 	}
 	e.emitTail(g, iv.StartNs)
+	if g.bursts.cur == nil && g.idle() {
+		// Nothing pending: all of it is unattributed (most intervals of a
+		// serving trace; this skips the model).
+		iv.UnTx, iv.UnRx = iv.TxBytes, iv.RxBytes
+		e.account(g, &iv)
+		return
+	}
 	shares := g.shares[:0]
 	var left [2]float64
 	for d, total := range [2]float64{iv.TxBytes, iv.RxBytes} {
@@ -88,6 +95,24 @@ func (e *Engine) interval(g *gpuState, iv Interval) {
 	}
 	g.shares = shares[:0]
 	iv.UnTx, iv.UnRx = left[tx], left[rx]
+	e.account(g, &iv)
+}
+
+// idle reports whether no launch on the GPU is pending or finishing.
+func (g *gpuState) idle() bool {
+	if len(g.tail) > 0 {
+		return false
+	}
+	for _, s := range g.streams {
+		if s.head < len(s.q) {
+			return false
+		}
+	}
+	return true
+}
+
+// account adds an attributed interval to the summaries and the sink.
+func (e *Engine) account(g *gpuState, iv *Interval) {
 	g.sum.TxBytes += iv.TxBytes
 	g.sum.RxBytes += iv.RxBytes
 	g.sum.UnTx += iv.UnTx
@@ -96,7 +121,7 @@ func (e *Engine) interval(g *gpuState, iv Interval) {
 		b.b.UnTx += iv.UnTx
 		b.b.UnRx += iv.UnRx
 	}
-	e.sink.Interval(iv)
+	e.sink.Interval(*iv)
 }
 
 // absorbExtra gives bytes nothing pending explains to launches that just

@@ -39,15 +39,15 @@ type values [nValues]float64
 type Builder struct {
 	samples map[key]*values
 	order   []key // first-seen order, so output is deterministic
-	unattr  map[int]*values
-	gpus    []int
+	unattr  []*values // by GPU index
+	gpus    []int     // GPUs with unattributed bytes, first seen first
 	last    *values // the previous call's sample: runs of one kind are common
 	lastKey key
 }
 
 // NewBuilder starts an empty profile.
 func NewBuilder() *Builder {
-	return &Builder{samples: map[key]*values{}, unattr: map[int]*values{}}
+	return &Builder{samples: map[key]*values{}}
 }
 
 // Call implements correlate.Sink.
@@ -75,6 +75,12 @@ func (b *Builder) Call(c *correlate.Call) {
 func (b *Builder) Interval(iv correlate.Interval) {
 	if iv.UnTx == 0 && iv.UnRx == 0 {
 		return
+	}
+	if iv.GPU < 0 {
+		return
+	}
+	if iv.GPU >= len(b.unattr) {
+		b.unattr = append(b.unattr, make([]*values, iv.GPU+1-len(b.unattr))...)
 	}
 	v := b.unattr[iv.GPU]
 	if v == nil {
