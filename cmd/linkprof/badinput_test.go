@@ -1,0 +1,152 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Mistakes on the command line: exit 2 and one line saying what is wrong.
+// None needs root: the flags are checked before the privileges.
+func TestUsageErrorsExit2(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"record", "--frobnicate"}, "unknown flag: --frobnicate"},
+		{[]string{"record"}, "nothing to record"},
+		{[]string{"record", "-p", "notapid"}, `invalid argument "notapid"`},
+		{[]string{"record", "-p", "1", "-d", "soon"}, `invalid argument "soon"`},
+		{[]string{"record", "-p", "1", "-d", "-1s"}, "--duration must be positive"},
+		{[]string{"record", "-p", "1", "--ring-size", "3"}, "--ring-size must be a power of two"},
+		{[]string{"record", "-p", "1", "stray"}, `unexpected argument "stray"`},
+		{[]string{"record", "-p", "1", "--user", "nobody"}, "--user applies only to a launched command"},
+		{[]string{"record", "--nvml-only", "-p", "1"}, "--nvml-only records no process"},
+		{[]string{"demo", "--steps", "0"}, "--steps must be positive"},
+		{[]string{"report"}, "give one recording folder"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := linkprof(t, nil, c.args...)
+			r.wantError(t, exitUsage, c.want)
+			if n := strings.Count(r.stderr, "\n"); n != 1 {
+				t.Errorf("stderr has %d lines, want 1: %q", n, r.stderr)
+			}
+		})
+	}
+}
+
+// Failures at run time: exit 1, the last line says what failed and what
+// to do, and a recording that never began leaves no folder behind.
+func TestRuntimeErrorsExit1(t *testing.T) {
+	requirePrivileges(t)
+	idle := startProcess(t, nil, "sleep", "60")
+	idlePid := strconv.Itoa(idle.Process.Pid)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no such pid", []string{"record", "-p", strconv.Itoa(deadPid(t)), "-d", "1s"}, "no such process"},
+		{"pid without NCCL", []string{"record", "-p", idlePid, "--children=false", "-d", "1s"},
+			"no NCCL library mapped in pid " + idlePid + ": is it a GPU worker? try --children"},
+		{"no process matches", []string{"record", "--pid-of", "^no-such-program-here$", "-d", "1s"}, "no process matches"},
+		{"bad regexp", []string{"record", "--pid-of", "(", "-d", "1s"}, "--pid-of"},
+		{"command not found", []string{"record", "--", "/nonexistent/program"}, "/nonexistent/program"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "rec")
+			r := linkprof(t, nil, append([]string{c.args[0], "-o", out}, c.args[1:]...)...)
+			r.wantError(t, exitFailure, c.want)
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("failed recording left %s behind", out)
+			}
+		})
+	}
+}
+
+// Without root, record says which capabilities are missing (one line,
+// exit 1) and touches nothing.
+func TestNonRootNamesMissingCapability(t *testing.T) {
+	requirePrivileges(t) // to switch to nobody
+	out := filepath.Join(sharedDir(t), "rec")
+	for _, args := range [][]string{
+		{"record", "-p", "1", "-d", "1s", "-o", out},
+		{"record", "-o", out, "--", "true"},
+		{"demo", "-o", out},
+	} {
+		r := asNobody(t, args...)
+		r.wantError(t, exitFailure, "missing CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE (uid 65534): run as root")
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v as nobody created %s", args, out)
+		}
+	}
+}
+
+// The analysis commands on folders that are not (whole, readable) linkprof
+// recordings: exit 1 and one line naming the problem, never a panic.
+func TestAnalysisCommandsRejectBadFolders(t *testing.T) {
+	requirePrivileges(t) // for the unreadable case, run as nobody
+	dirs := badFolders(t)
+	for _, cmd := range []string{"report", "pprof", "timeline"} {
+		for _, d := range dirs {
+			t.Run(cmd+" "+d.name, func(t *testing.T) {
+				args := []string{cmd, d.dir}
+				if cmd != "report" {
+					args = append(args, "-o", filepath.Join(sharedDir(t), "out"))
+				}
+				var r result
+				if d.asNobody {
+					r = asNobody(t, args...)
+				} else {
+					r = linkprof(t, nil, args...)
+				}
+				r.wantError(t, exitFailure, d.want)
+			})
+		}
+	}
+}
+
+// badFolder is a folder an analysis command must refuse, and what its
+// error must say.
+type badFolder struct {
+	name, dir, want string
+	asNobody        bool
+}
+
+func badFolders(t *testing.T) []badFolder {
+	root := sharedDir(t)
+	mk := func(name string, files map[string][]byte, mode os.FileMode) string {
+		dir := filepath.Join(root, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f, data := range files {
+			if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	valid := validTrace(t)
+	corrupt := append([]byte(nil), valid...)
+	corrupt[len(corrupt)/2] ^= 0xff
+	newer := append([]byte(nil), valid...)
+	newer[8] = 99 // major version
+	return []badFolder{
+		{name: "missing", dir: filepath.Join(root, "missing"), want: "no such file or directory"},
+		{name: "foreign", dir: mk("foreign", map[string][]byte{"notes.txt": []byte("hello")}, 0o755), want: "is it a linkprof recording?"},
+		{name: "not a trace", dir: mk("garbage", map[string][]byte{"trace.lpt": []byte("GIF89a and more")}, 0o755), want: "not a linkprof trace"},
+		{name: "empty trace", dir: mk("empty", map[string][]byte{"trace.lpt": nil}, 0o755), want: "not a linkprof trace"},
+		{name: "corrupted", dir: mk("corrupt", map[string][]byte{"trace.lpt": corrupt}, 0o755), want: "checksum mismatch"},
+		{name: "newer major version", dir: mk("newer", map[string][]byte{"trace.lpt": newer}, 0o755), want: "version 99"},
+		{name: "unreadable", dir: mk("private", map[string][]byte{"trace.lpt": valid}, 0o700), want: "permission denied", asNobody: true},
+	}
+}

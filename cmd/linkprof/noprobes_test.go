@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// However linkprof record ends (its duration, SIGINT, SIGTERM, SIGKILL),
+// no BPF program, map or uprobe link of it is left in the kernel, checked
+// with bpftool by the ids the process held while recording; the trace is
+// finished (or, after SIGKILL, readable up to its last flush).
+func TestNoProbeLeftAfterExit(t *testing.T) {
+	requirePrivileges(t)
+	if _, err := exec.LookPath("bpftool"); err != nil {
+		t.Fatal("bpftool is needed to list BPF programs and links")
+	}
+	target := startProcess(t, nil, fake.Driver, "spin")
+	pid := strconv.Itoa(target.Process.Pid)
+	cases := []struct {
+		name   string
+		sig    syscall.Signal // 0: let -d end it
+		code   int
+		reason string // of the Stop record; "" for none
+	}{
+		{"duration", 0, 0, "duration"},
+		{"SIGINT", syscall.SIGINT, 0, "signal"},
+		{"SIGTERM", syscall.SIGTERM, 0, "signal"},
+		{"SIGKILL", syscall.SIGKILL, -1, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "rec")
+			d := "60s"
+			if c.sig == 0 {
+				d = "1500ms"
+			}
+			cmd := exec.Command(binary, "record", "-p", pid, "-d", d, "-o", out, "--no-analyze")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			held := waitAttached(t, cmd.Process.Pid)
+			time.Sleep(700 * time.Millisecond) // past a flush
+			if c.sig != 0 {
+				cmd.Process.Signal(c.sig)
+			}
+			cmd.Wait()
+			if code := cmd.ProcessState.ExitCode(); code != c.code {
+				t.Errorf("exit code %d, want %d: %s", code, c.code, stderr.String())
+			}
+			checkReleased(t, held)
+			tr, err := trace.Load(out)
+			switch {
+			case err != nil:
+				t.Fatalf("trace unreadable: %v", err)
+			case len(tr.Events) == 0:
+				t.Errorf("trace holds no events")
+			case c.reason == "" && tr.Stop != nil, c.reason != "" && (tr.Stop == nil || tr.Stop.Reason != c.reason):
+				t.Errorf("stop record %+v, want reason %q", tr.Stop, c.reason)
+			}
+		})
+	}
+}
+
+// waitAttached waits until the process holds a uprobe link, and returns
+// the ids of every BPF object it holds ("prog 12", "link 40", ...).
+func waitAttached(t *testing.T, pid int) []string {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ids := heldBPF(pid)
+		for _, id := range ids {
+			if strings.HasPrefix(id, "link ") {
+				return ids
+			}
+		}
+	}
+	t.Fatalf("linkprof (pid %d) never attached a probe", pid)
+	return nil
+}
+
+// heldBPF lists the BPF objects a process holds, from its fdinfo.
+func heldBPF(pid int) []string {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fdinfo", pid))
+	var ids []string
+	for _, e := range ents {
+		info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%s", pid, e.Name()))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(info), "\n") {
+			key, val, _ := strings.Cut(line, ":")
+			if kind, ok := strings.CutSuffix(key, "_id"); ok && (kind == "prog" || kind == "map" || kind == "link") {
+				ids = append(ids, kind+" "+strings.TrimSpace(val))
+				break
+			}
+		}
+	}
+	return ids
+}
+
+// checkReleased waits until bpftool finds none of the objects (the kernel
+// frees them after an RCU grace period) and no link runs one of the programs.
+func checkReleased(t *testing.T, held []string) {
+	t.Helper()
+	var left []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		left = left[:0]
+		for _, id := range held {
+			kind, n, _ := strings.Cut(id, " ")
+			if exec.Command("bpftool", kind, "show", "id", n).Run() == nil {
+				left = append(left, id)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+	}
+	links, _ := exec.Command("bpftool", "link", "show").CombinedOutput()
+	t.Fatalf("still in the kernel after linkprof exited: %v\nbpftool link show:\n%s", left, links)
+}

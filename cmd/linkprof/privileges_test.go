@@ -1,0 +1,153 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// whoami is a launched command that writes who it runs as into dir/id.
+func whoami(dir string) []string {
+	return []string{"--", "/bin/sh", "-c", "{ id -u; id -g; id -G; } > " + filepath.Join(dir, "id")}
+}
+
+// `sudo linkprof record -- CMD` runs CMD as the user who ran sudo (and
+// `--user` as the named user), with that user's group and no others; the
+// folder and every file in it belong to that user.
+func TestLaunchedCommandRunsAsCaller(t *testing.T) {
+	requirePrivileges(t)
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"sudo", []string{"SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody"}, nil},
+		{"--user", nil, []string{"--user", "nobody"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			work := sharedDir(t)
+			out := filepath.Join(work, "rec")
+			args := append(append([]string{"record", "-o", out}, c.args...), whoami(work)...)
+			r := linkprof(t, c.env, args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			id, err := os.ReadFile(filepath.Join(work, "id"))
+			if err != nil {
+				t.Fatalf("the command left no id file: %v", err)
+			}
+			if got := strings.Fields(string(id)); strings.Join(got, " ") != "65534 65534 65534" {
+				t.Errorf("command ran as uid, gid, groups %v, want 65534 65534 65534", got)
+			}
+			if c.name == "sudo" {
+				checkOwnedBy(t, out, nobody)
+			}
+		})
+	}
+}
+
+// checkOwnedBy walks a folder: it and everything in it belong to uid (and
+// the group of the same number).
+func checkOwnedBy(t *testing.T, dir string, uid uint32) {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u, g := owner(t, path); u != uid || g != uid {
+			t.Errorf("%s belongs to %d:%d, want %d:%d", path, u, g, uid, uid)
+		}
+		n++
+		return nil
+	})
+	if n < 2 {
+		t.Errorf("folder %s holds nothing", dir)
+	}
+}
+
+// Without --force nothing that exists is written into or replaced; a
+// symbolic link is never followed, with or without --force.
+func TestOutputNeverOverwritesOrFollowsLinks(t *testing.T) {
+	requirePrivileges(t)
+	work := t.TempDir()
+	used := filepath.Join(work, "used")
+	os.Mkdir(used, 0o755)
+	os.WriteFile(filepath.Join(used, "trace.lpt"), []byte("precious"), 0o644)
+	victim := filepath.Join(work, "victim")
+	os.WriteFile(victim, []byte("precious"), 0o644)
+	linkDir := filepath.Join(work, "linkdir")
+	os.Symlink(work, linkDir)
+	planted := filepath.Join(work, "planted")
+	os.Mkdir(planted, 0o755)
+	os.Symlink(victim, filepath.Join(planted, "trace.lpt"))
+
+	cmd := []string{"--no-analyze", "--", "true"}
+	linkprof(t, nil, append([]string{"record", "-o", used}, cmd...)...).wantError(t, exitFailure, "use --force")
+	linkprof(t, nil, append([]string{"record", "-o", linkDir}, cmd...)...).wantError(t, exitFailure, "is a symbolic link")
+	linkprof(t, nil, append([]string{"record", "-o", planted}, cmd...)...).wantError(t, exitFailure, "use --force")
+	if r := linkprof(t, nil, append([]string{"record", "--force", "-o", planted}, cmd...)...); r.code != 0 {
+		t.Fatalf("--force into a folder with a planted link: exit %d: %s", r.code, r.stderr)
+	}
+	for _, f := range []string{filepath.Join(used, "trace.lpt"), victim} {
+		if data, _ := os.ReadFile(f); string(data) != "precious" {
+			t.Errorf("%s was overwritten: %q", f, data)
+		}
+	}
+	if fi, err := os.Lstat(filepath.Join(planted, "trace.lpt")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("--force left %v (%v), want a new regular trace file in place of the link", fi, err)
+	}
+	if _, err := trace.Load(planted); err != nil {
+		t.Errorf("the forced recording is not readable: %v", err)
+	}
+}
+
+// validTrace is the bytes of a small, whole trace.
+func validTrace(t *testing.T) []byte {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "valid")
+	w, err := trace.Create(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteJSON(trace.RecStart, trace.Start{Tool: "linkprof"})
+	var raw []byte
+	for i := 0; i < 500; i++ {
+		raw = trace.AppendEvent(raw, trace.Event{Pid: 7, Kind: trace.AllReduce, Count: uint64(i), StackID: -1})
+	}
+	w.WriteEvents(raw)
+	w.WriteJSON(trace.RecStop, trace.Stop{Reason: "duration", Events: 500})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, trace.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// A full output filesystem ends the recording at once: exit 1, one line
+// that says so, and the trace written so far reads back.
+func TestDiskFullOneLineError(t *testing.T) {
+	requirePrivileges(t)
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("mounting a small tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	target := startProcess(t, nil, fake.Driver, "spin")
+	out := filepath.Join(mnt, "rec")
+	r := linkprof(t, nil, "record", "-p", strconv.Itoa(target.Process.Pid), "-d", "20s", "-o", out)
+	r.wantError(t, exitFailure, "writing trace: write "+out+"/trace.lpt: no space left on device (the trace is readable up to that point)")
+	tr, err := trace.Load(out)
+	if err != nil || len(tr.Events) == 0 {
+		t.Fatalf("trace after disk full: %v, %d events", err, len(tr.Events))
+	}
+}
