@@ -60,10 +60,10 @@ func AnalyzeReader(r *trace.Reader, opts Options, sink Sink) (*Result, error) {
 			return nil, fmt.Errorf("reading trace: %w", p.err)
 		}
 		for i := range p.events {
-			e.AddEvent(p.events[i])
+			e.addEvent(&p.events[i])
 		}
 		for i := range p.samples {
-			e.addTimedSample(p.samples[i])
+			e.order.addSample(e, &p.samples[i])
 		}
 		if err := res.add(e, p.rec); err != nil {
 			return nil, fmt.Errorf("reading trace: %w", err)

@@ -124,7 +124,9 @@ func (e *Engine) gpu(i int) *gpuState {
 }
 
 // AddEvent queues a probe event.
-func (e *Engine) AddEvent(ev trace.Event) {
+func (e *Engine) AddEvent(ev trace.Event) { e.addEvent(&ev) }
+
+func (e *Engine) addEvent(ev *trace.Event) {
 	e.stats.Events++
 	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 && ev.Kind != trace.CommSplit {
 		e.AddComm(trace.Comm{Pid: ev.Pid, Handle: ev.Comm, Rank: ev.Rank, NRanks: ev.NRanks, TsNs: ev.TsNs})
@@ -139,10 +141,8 @@ func (e *Engine) AddEvent(ev trace.Event) {
 // AddSample queues an NVML sample.
 func (e *Engine) AddSample(s trace.Sample) {
 	t, fromNVML := e.align.SampleTime(&s)
-	e.addTimedSample(timedSample{t: t, nvml: fromNVML, s: s})
+	e.order.addSample(e, &timedSample{t: t, nvml: fromNVML, s: s})
 }
-
-func (e *Engine) addTimedSample(ts timedSample) { e.order.addSample(e, ts) }
 
 // Finish processes everything still queued, ends open bursts and emits
 // every call, finished or not. It returns the analysis's counters.

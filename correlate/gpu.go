@@ -121,7 +121,7 @@ func (e *Engine) account(g *gpuState, iv *Interval) {
 		b.b.UnTx += iv.UnTx
 		b.b.UnRx += iv.UnRx
 	}
-	e.sink.Interval(*iv)
+	e.sink.Interval(iv)
 }
 
 // absorbExtra gives bytes nothing pending explains to launches that just

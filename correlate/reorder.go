@@ -33,17 +33,17 @@ type reorder struct {
 	queues []*sampleQueue // in order of first appearance
 }
 
-func (r *reorder) addEvent(e *Engine, ev trace.Event) {
+func (r *reorder) addEvent(e *Engine, ev *trace.Event) {
 	t := int64(ev.TsNs)
 	if t <= r.cut {
 		e.stats.LateItems++
-		e.event(&ev)
+		e.event(ev)
 		return
 	}
 	if n := len(r.events); n > r.evHead && r.events[n-1].TsNs > ev.TsNs {
 		r.sorted = false
 	}
-	r.events = append(r.events, ev)
+	r.events = append(r.events, *ev)
 	r.advance(e, t)
 }
 
@@ -60,14 +60,14 @@ func (r *reorder) queue(e *Engine, i int) *sampleQueue {
 	return q
 }
 
-func (r *reorder) addSample(e *Engine, ts timedSample) {
+func (r *reorder) addSample(e *Engine, ts *timedSample) {
 	q := r.queue(e, int(ts.s.GPU))
 	if ts.t <= r.cut {
 		e.stats.LateItems++
 		e.sample(q.g, ts.t, &ts.s, ts.nvml)
 		return
 	}
-	q.q = append(q.q, ts)
+	q.q = append(q.q, *ts)
 	for j := len(q.q) - 1; j > q.head && q.q[j-1].t > q.q[j].t; j-- {
 		q.q[j-1], q.q[j] = q.q[j], q.q[j-1]
 	}

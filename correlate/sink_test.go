@@ -34,7 +34,7 @@ func (c *collect) Call(call *correlate.Call) {
 	}
 }
 
-func (c *collect) Interval(iv correlate.Interval) {
+func (c *collect) Interval(iv *correlate.Interval) {
 	c.intervals++
 	c.unTx += iv.UnTx
 	c.unRx += iv.UnRx

@@ -141,6 +141,6 @@ func (b *Burst) Label() string {
 // Sink receives the analysis as it streams out, in time order per GPU.
 type Sink interface {
 	Call(c *Call)
-	Interval(iv Interval)
+	Interval(iv *Interval) // valid during the call only
 	Burst(b *Burst)
 }

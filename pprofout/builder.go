@@ -72,7 +72,7 @@ func (b *Builder) Call(c *correlate.Call) {
 }
 
 // Interval implements correlate.Sink.
-func (b *Builder) Interval(iv correlate.Interval) {
+func (b *Builder) Interval(iv *correlate.Interval) {
 	if iv.UnTx == 0 && iv.UnRx == 0 {
 		return
 	}

@@ -111,7 +111,7 @@ func (a *Aggregator) Call(c *correlate.Call) {
 }
 
 // Interval implements correlate.Sink.
-func (a *Aggregator) Interval(iv correlate.Interval) {
+func (a *Aggregator) Interval(iv *correlate.Interval) {
 	a.unTx += iv.UnTx
 	a.unRx += iv.UnRx
 }

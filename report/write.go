@@ -40,7 +40,7 @@ func (t tee) Call(c *correlate.Call) {
 	}
 }
 
-func (t tee) Interval(iv correlate.Interval) {
+func (t tee) Interval(iv *correlate.Interval) {
 	for _, s := range t {
 		s.Interval(iv)
 	}

@@ -133,7 +133,7 @@ func (w *Writer) Call(c *correlate.Call) {
 }
 
 // Interval implements correlate.Sink: link rates as counters.
-func (w *Writer) Interval(iv correlate.Interval) {
+func (w *Writer) Interval(iv *correlate.Interval) {
 	pid := uint64(gpuPidBase + iv.GPU)
 	w.name(pid, 0, "GPU "+strconv.Itoa(iv.GPU)+" NVLink", "bursts", 1000+iv.GPU)
 	dt := float64(iv.EndNs-iv.StartNs) / 1e9
