@@ -44,6 +44,7 @@ type discoverer struct {
 	clock  func() int64
 
 	onLibrary func(trace.Library) // optional
+	gpuOf     func(uint32) int    // optional: NVML's pid -> GPU
 	extra     []extra.Probe       // nil: extra.Table
 
 	mu    sync.Mutex
@@ -110,7 +111,43 @@ func (d *discoverer) noteNCCL(ps *procState, path string, lib *libState) {
 	ps.rec.NCCLPath = path
 	ps.rec.NCCLBuildID = lib.info.BuildID
 	ps.rec.NCCLVersion = lib.version
+	d.lookupGPU(ps)
 	d.writeProcess(ps)
+}
+
+// lookupGPU asks NVML which GPU the process computes on, if still unknown.
+func (d *discoverer) lookupGPU(ps *procState) bool {
+	if ps.rec.GPU >= 0 || d.gpuOf == nil {
+		return false
+	}
+	ps.rec.GPU = d.gpuOf(ps.rec.Pid)
+	return ps.rec.GPU >= 0
+}
+
+// resolveGPU learns a NCCL process's GPU when it becomes known (its CUDA
+// context exists by the time it creates a communicator) and rewrites its
+// record, so analysis knows it before the collectives that follow.
+func (d *discoverer) resolveGPU(pid uint32) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ps, ok := d.procs[pid]; ok && ps.rec.NCCLPath != "" && d.lookupGPU(ps) {
+		d.writeProcess(ps)
+	}
+}
+
+// resolveGPUs retries every NCCL process whose GPU is still unknown.
+func (d *discoverer) resolveGPUs() {
+	d.mu.Lock()
+	var pids []uint32
+	for pid, ps := range d.procs {
+		if ps.rec.NCCLPath != "" && ps.rec.GPU < 0 {
+			pids = append(pids, pid)
+		}
+	}
+	d.mu.Unlock()
+	for _, pid := range pids {
+		d.resolveGPU(pid)
+	}
 }
 
 func (d *discoverer) writeProcess(ps *procState) {

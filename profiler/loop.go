@@ -74,6 +74,7 @@ func (r *recorder) periodic(now time.Time, s *schedule) {
 	}
 	if due(&s.rescan, now, rescanEvery) {
 		r.scanAll()
+		r.disc.resolveGPUs()
 		if r.cfg.All {
 			for _, pid := range r.allFiles.PidsMappingNCCL() {
 				r.addTarget(pid)

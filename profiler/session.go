@@ -117,6 +117,9 @@ func (r *recorder) abort(cause error) {
 func (r *recorder) run(ctx context.Context) (*Summary, error) {
 	r.disc = newDiscoverer(r.probes, r.w, MonoNow)
 	r.disc.onLibrary = r.cfg.OnLibrary
+	if g, ok := r.cfg.Sampler.(interface{ GPUOf(uint32) int }); ok {
+		r.disc.gpuOf = g.GPUOf
+	}
 	if r.cfg.Children {
 		if err := r.probes.FollowForks(); err != nil {
 			return nil, err
@@ -294,6 +297,7 @@ func (r *recorder) writeComm(e trace.Event) {
 	if e.Flags&trace.FlagReturn == 0 {
 		return
 	}
+	r.disc.resolveGPU(e.Pid)
 	c := trace.Comm{Pid: e.Pid, Handle: e.Comm, Rank: e.Rank, NRanks: e.NRanks, Kind: e.Kind.String(), TsNs: e.TsNs}
 	if e.Kind == trace.CommSplit {
 		c.Parent, c.Rank, c.NRanks = e.Aux, -1, -1
