@@ -19,9 +19,9 @@ import (
 // The tests in this package run the real linkprof binary, as users do:
 // exit codes, stderr, signals and file ownership are the contract.
 var (
-	binary string             // linkprof, built once
-	fake   *fakenccl.Programs // fake NCCL targets
-	shared string             // a folder every user may enter
+	linkprofBin string             // linkprof, built once
+	fake        *fakenccl.Programs // fake NCCL targets
+	shared      string             // a folder every user may enter
 )
 
 // nobody is the unprivileged user the privilege tests run as.
@@ -48,8 +48,8 @@ func setup(m *testing.M) (int, error) {
 	if err := os.Chmod(shared, 0o755); err != nil {
 		return 0, err
 	}
-	binary = filepath.Join(shared, "linkprof")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	linkprofBin = filepath.Join(shared, "linkprof")
+	build := exec.Command("go", "build", "-o", linkprofBin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("building linkprof: %v\n%s", err, out)
 	}
@@ -81,7 +81,7 @@ type result struct {
 // linkprof runs the binary with extra environment (KEY=VALUE) and waits.
 func linkprof(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(linkprofBin, args...)
 	return runCmd(t, cmd, env)
 }
 
@@ -89,7 +89,7 @@ func linkprof(t *testing.T, env []string, args ...string) result {
 // capabilities, as an unprivileged user would.
 func asNobody(t *testing.T, args ...string) result {
 	t.Helper()
-	argv := append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", binary}, args...)
+	argv := append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", linkprofBin}, args...)
 	return runCmd(t, exec.Command("setpriv", argv...), nil)
 }
 

@@ -44,7 +44,7 @@ func TestNoProbeLeftAfterExit(t *testing.T) {
 			if c.sig == 0 {
 				d = "1500ms"
 			}
-			cmd := exec.Command(binary, "record", "-p", pid, "-d", d, "-o", out, "--no-analyze")
+			cmd := exec.Command(linkprofBin, "record", "-p", pid, "-d", d, "-o", out, "--no-analyze")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
