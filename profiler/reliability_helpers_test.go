@@ -32,7 +32,7 @@ type target struct {
 
 // startTarget starts the linked driver held before its first call until
 // its gate file exists.
-func startTarget(t *testing.T, args ...string) *target {
+func startTarget(t testing.TB, args ...string) *target {
 	t.Helper()
 	tg := &target{gate: filepath.Join(t.TempDir(), "go")}
 	tg.cmd = exec.Command(progs.Driver, args...)
@@ -48,8 +48,22 @@ func startTarget(t *testing.T, args ...string) *target {
 			tg.cmd.Wait()
 		}
 	})
-	waitMapped(t, tg.pid)
+	waitLoaded(t, tg.pid)
 	return tg
+}
+
+// waitLoaded waits until the process has mapped NCCL.
+func waitLoaded(t testing.TB, pid uint32) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		maps, _ := ReadMaps(pid)
+		for _, m := range maps {
+			if strings.Contains(m.Path, "libnccl") {
+				return
+			}
+		}
+	}
+	t.Fatalf("pid %d never mapped NCCL", pid)
 }
 
 func (tg *target) release() { openGate(tg.gate)() }
@@ -65,7 +79,7 @@ func (s spinReport) rate() float64 { return float64(s.calls) / (float64(s.ns) / 
 
 // stop sends SIGTERM, reaps the target, and parses its report. A target
 // that crashed or exited non-zero fails the test.
-func (tg *target) stop(t *testing.T) spinReport {
+func (tg *target) stop(t testing.TB) spinReport {
 	t.Helper()
 	if err := tg.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("stopping target %d: %v", tg.pid, err)
