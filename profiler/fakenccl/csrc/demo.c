@@ -1,6 +1,7 @@
 /* linkprof's built-in demo workload: a 2-rank tensor-parallel decode loop
  * on a fake NCCL. The parent forks one worker per rank (as vLLM and SGLang
- * spawn their TP workers); each worker dlopens NCCL (as pynccl does), creates
+ * spawn their TP workers, as new programs with RANK and LOCAL_RANK set);
+ * each worker dlopens NCCL (as pynccl does), creates
  * a communicator and runs decode steps: a per-layer all-reduce, an
  * all-gather of logits, grouped send/recv, an all-to-all, idle gaps.
  *
@@ -207,16 +208,32 @@ int main(void)
 	const char *schedule = getenv("DEMO_SCHEDULE");
 	if (schedule) {
 		schedule_fd = open(schedule, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (schedule_fd < 0 || write(schedule_fd, "# linkprof simulated link schedule v1\n", 38) != 38) {
+		if (schedule_fd < 0) {
 			perror("demo: opening schedule");
 			return 1;
 		}
+		if (!getenv("DEMO_RANK") && write(schedule_fd, "# linkprof simulated link schedule v1\n", 38) != 38) {
+			perror("demo: writing schedule");
+			return 1;
+		}
 	}
+	if (getenv("DEMO_RANK"))
+		return worker(atoi(getenv("DEMO_RANK")), steps);
+	/* Like torchrun and multiprocessing's spawn: each rank is a new
+	 * program whose environment says its rank. */
 	pid_t workers[RANKS];
 	for (int r = 0; r < RANKS; r++) {
 		workers[r] = fork();
-		if (workers[r] == 0)
-			_exit(worker(r, steps));
+		if (workers[r] == 0) {
+			char rank[16];
+			snprintf(rank, sizeof(rank), "%d", r);
+			setenv("DEMO_RANK", rank, 1);
+			setenv("RANK", rank, 1);
+			setenv("LOCAL_RANK", rank, 1);
+			setenv("WORLD_SIZE", "2", 1);
+			execl("/proc/self/exe", "demo", (char *)NULL);
+			_exit(127);
+		}
 	}
 	int failed = 0;
 	for (int r = 0; r < RANKS; r++) {
