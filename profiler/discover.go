@@ -248,14 +248,6 @@ func (d *discoverer) writeMappings(pid uint32, maps []Mapping) {
 	}
 }
 
-// known reports whether pid has been scanned.
-func (d *discoverer) known(pid uint32) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, ok := d.procs[pid]
-	return ok
-}
-
 // ncclProcesses counts scanned processes that map NCCL.
 func (d *discoverer) ncclProcesses() int {
 	d.mu.Lock()

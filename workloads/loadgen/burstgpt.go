@@ -108,12 +108,15 @@ func parseBurstRow(rec []string, idx []int) (BurstRow, error) {
 	var err error
 	cell := func(i int) string { return strings.TrimSpace(rec[idx[i]]) }
 	if row.Timestamp, err = strconv.ParseFloat(cell(0), 64); err != nil || row.Timestamp < 0 {
+		//lint:ignore ST1005 the message starts with the column's name
 		return row, fmt.Errorf("Timestamp %q is not a number of seconds", cell(0))
 	}
 	if row.Request, err = strconv.Atoi(cell(1)); err != nil || row.Request < 0 {
+		//lint:ignore ST1005 the message starts with the column's name
 		return row, fmt.Errorf("Request tokens %q is not a count", cell(1))
 	}
 	if row.Response, err = strconv.Atoi(cell(2)); err != nil || row.Response < 0 {
+		//lint:ignore ST1005 the message starts with the column's name
 		return row, fmt.Errorf("Response tokens %q is not a count", cell(2))
 	}
 	return row, nil
