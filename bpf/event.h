@@ -38,6 +38,10 @@ enum lp_kind {
 	LP_GRAPH_DESTROY = 25,
 	/* Collectives outside NCCL, from the extra-probe table (profiler/extra.go). */
 	LP_CUSTOM_ALL_REDUCE = 26,
+	/* Stream joins: a stream that waits on an event recorded on a
+	 * capturing stream joins that capture (torch's NCCL stream does). */
+	LP_EVENT_RECORD = 27,
+	LP_STREAM_WAIT_EVENT = 28,
 	LP_KIND_MAX,
 };
 

@@ -94,21 +94,33 @@ static __always_inline int graph_return(struct pt_regs *ctx, __u64 cookie)
 	return 0;
 }
 
-/* cudaGraphLaunch(exec, stream), cuGraphLaunch(exec, stream),
- * cudaGraphExecDestroy(exec), cudaGraphDestroy(graph) and their driver twins. */
+/* cudaGraphLaunch(exec, stream), cudaGraphExecDestroy(exec),
+ * cudaGraphDestroy(graph), cudaEventRecord(event, stream),
+ * cudaStreamWaitEvent(stream, event, flags) and their driver twins. */
 static __always_inline int graph_handle(struct pt_regs *ctx, __u64 cookie)
 {
 	__u16 kind = LP_COOKIE_KIND(cookie);
 	struct lp_event *e = begin(ctx, kind);
 	if (!e)
 		return 0;
+	/* Both arguments are read unconditionally: reading ctx at an offset
+	 * chosen by kind compiles to a ctx access the verifier refuses. */
+	__u64 a1 = arg(ctx, 1), a2 = arg(ctx, 2);
 	e->flags |= LP_COOKIE_FLAGS(cookie);
-	if (kind == LP_GRAPH_DESTROY) {
-		e->comm = arg(ctx, 1);
-	} else {
-		e->aux = arg(ctx, 1);
-		if (kind == LP_GRAPH_LAUNCH)
-			e->stream = arg(ctx, 2);
+	switch (kind) {
+	case LP_GRAPH_DESTROY:
+		e->comm = a1;
+		break;
+	case LP_STREAM_WAIT_EVENT:
+		e->stream = a1;
+		e->aux = a2;
+		break;
+	case LP_GRAPH_EXEC_DESTROY:
+		e->aux = a1;
+		break;
+	default: /* launch, event record: (handle, stream) */
+		e->aux = a1;
+		e->stream = a2;
 	}
 	submit(e);
 	return 0;

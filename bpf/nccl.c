@@ -467,6 +467,8 @@ int nccl_entry(struct pt_regs *ctx)
 	case LP_GRAPH_LAUNCH:
 	case LP_GRAPH_EXEC_DESTROY:
 	case LP_GRAPH_DESTROY:
+	case LP_EVENT_RECORD:
+	case LP_STREAM_WAIT_EVENT:
 		return graph_handle(ctx, cookie);
 	case LP_CUSTOM_ALL_REDUCE:
 		return extra_collective(ctx, cookie);

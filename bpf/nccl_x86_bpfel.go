@@ -67,7 +67,9 @@ const (
 	NcclLpKindLP_GRAPH_EXEC_DESTROY    NcclLpKind = 24
 	NcclLpKindLP_GRAPH_DESTROY         NcclLpKind = 25
 	NcclLpKindLP_CUSTOM_ALL_REDUCE     NcclLpKind = 26
-	NcclLpKindLP_KIND_MAX              NcclLpKind = 27
+	NcclLpKindLP_EVENT_RECORD          NcclLpKind = 27
+	NcclLpKindLP_STREAM_WAIT_EVENT     NcclLpKind = 28
+	NcclLpKindLP_KIND_MAX              NcclLpKind = 29
 )
 
 type NcclPendingGraph struct {

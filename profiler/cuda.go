@@ -16,7 +16,9 @@ const (
 )
 
 // graphProbes are the probes of the CUDA graph API: enough to know which
-// collectives a graph captured and when it is replayed. Capture end and
+// collectives a graph captured and when it is replayed. Event record and
+// stream wait tell which other streams joined a capture: torch issues NCCL
+// on its own stream, joined to the capturing one through an event. Capture end and
 // instantiation return their handle through a pointer: they need return
 // probes; launches stay entry-only (the hot path).
 func graphProbes(names graphNames, extra uint64) []probeSpec {
@@ -57,6 +59,12 @@ var cudartFunctions = graphNames{
 	{"cudaGraphLaunch_ptsz", trace.GraphLaunch, true, 0},
 	{"cudaGraphExecDestroy", trace.GraphExecDestroy, false, 0},
 	{"cudaGraphDestroy", trace.GraphDestroy, false, 0},
+	{"cudaEventRecord", trace.EventRecord, false, 0},
+	{"cudaEventRecord_ptsz", trace.EventRecord, true, 0},
+	{"cudaEventRecordWithFlags", trace.EventRecord, true, 0},
+	{"cudaEventRecordWithFlags_ptsz", trace.EventRecord, true, 0},
+	{"cudaStreamWaitEvent", trace.StreamWaitEvent, false, 0},
+	{"cudaStreamWaitEvent_ptsz", trace.StreamWaitEvent, true, 0},
 }
 
 // driverFunctions are libcuda.so.1's. cuStreamBeginCapture is the CUDA
@@ -76,6 +84,12 @@ var driverFunctions = graphNames{
 	{"cuGraphLaunch_ptsz", trace.GraphLaunch, true, 0},
 	{"cuGraphExecDestroy", trace.GraphExecDestroy, false, 0},
 	{"cuGraphDestroy", trace.GraphDestroy, false, 0},
+	{"cuEventRecord", trace.EventRecord, false, 0},
+	{"cuEventRecord_ptsz", trace.EventRecord, true, 0},
+	{"cuEventRecordWithFlags", trace.EventRecord, true, 0},
+	{"cuEventRecordWithFlags_ptsz", trace.EventRecord, true, 0},
+	{"cuStreamWaitEvent", trace.StreamWaitEvent, false, 0},
+	{"cuStreamWaitEvent_ptsz", trace.StreamWaitEvent, true, 0},
 }
 
 var (

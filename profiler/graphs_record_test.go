@@ -2,6 +2,7 @@ package profiler
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkprof/linkprof/graphs"
 	"github.com/linkprof/linkprof/profiler/fakenccl"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -70,8 +72,8 @@ func TestGraphCallsRecordedExactly(t *testing.T) {
 	for i, e := range tr.Events {
 		got[i] = describeGraph(e)
 	}
-	if len(want) != 60 { // 13 setup and graph A, 4 graph B, 18 replays, 4 destroy, 13 graph C, 8 graph D
-		t.Fatalf("graph-driver made %d calls, want 60", len(want))
+	if len(want) != 74 { // 31 setup and graph A, 4 graph B, 18 replays, 4 destroy, 9 graph C, 8 graph D
+		t.Fatalf("graph-driver made %d calls, want 74", len(want))
 	}
 	diffLines(t, got, want)
 }
@@ -102,8 +104,65 @@ func TestGraphLibrariesClassified(t *testing.T) {
 		t.Errorf("sglang library probed %v, want only the six-argument all_reduce", p)
 	}
 	wantCudart := []string{"cudaStreamBeginCapture", "cudaStreamEndCapture", "cudaGraphInstantiate",
-		"cudaGraphInstantiateWithFlags", "cudaGraphLaunch", "cudaGraphExecDestroy", "cudaGraphDestroy"}
+		"cudaGraphInstantiateWithFlags", "cudaGraphLaunch", "cudaGraphExecDestroy", "cudaGraphDestroy",
+		"cudaEventRecord", "cudaStreamWaitEvent"}
 	if p := probed["libcudart.so.13"]; !slices.Equal(p, wantCudart) {
 		t.Errorf("libcudart probed %v, want %v", p, wantCudart)
+	}
+}
+
+// The recorded graph-driver run, expanded: executed calls per op are the
+// eager calls plus launches x captured, never capture-time calls; each
+// graph lists what it captured and how often it ran, also the graph whose
+// handles were those of a destroyed one.
+func TestGraphExpansionCounts(t *testing.T) {
+	requirePrivileges(t)
+	const n, m = 5, 3
+	tr, _ := recordGraphDriver(t, n, m)
+	calls, gs := graphs.Expand(tr.Events)
+	executed, captured := map[string]int{}, map[string]int{}
+	for _, c := range calls {
+		switch {
+		case c.Executed():
+			executed[c.Event.Kind.Op()]++
+		case c.Phase == graphs.Capture:
+			captured[c.Event.Kind.Op()]++
+		}
+	}
+	wantExec := map[string]int{
+		// eager 100, 5 (stream 2 during capture), 9 (stream 5 after), n x 7; replays of A: n x (1000, 3000)
+		"AllReduce":       3 + n + 2*n,
+		"AllGather":       n,
+		"ReduceScatter":   (n + 1) / 2, // graph B every other iteration
+		"Broadcast":       m,
+		"CustomAllReduce": 1 + n,
+	}
+	if !maps.Equal(executed, wantExec) {
+		t.Errorf("executed %v, want %v", executed, wantExec)
+	}
+	wantCapt := map[string]int{"AllReduce": 2, "AllGather": 1, "CustomAllReduce": 1, "ReduceScatter": 1, "Broadcast": 1}
+	if !maps.Equal(captured, wantCapt) {
+		t.Errorf("captured %v, want %v", captured, wantCapt)
+	}
+	var got []string
+	for _, g := range gs {
+		s := g.Summary()
+		var ops []string
+		for _, c := range s.Captured {
+			ops = append(ops, fmt.Sprintf("%s:%d", c.Op, c.Count))
+		}
+		got = append(got, fmt.Sprintf("%d [%s] x%d destroyed=%v payload=%d", s.ID, strings.Join(ops, " "),
+			s.Launches, s.Destroyed, s.PayloadBytes))
+	}
+	want := []string{
+		fmt.Sprintf("1 [AllReduce:1000 AllGather:2000 AllReduce:3000 CustomAllReduce:8192] x%d destroyed=true payload=%d",
+			n, n*2*(1000+2000+3000+8192)),
+		fmt.Sprintf("2 [ReduceScatter:300] x%d destroyed=false payload=%d", (n+1)/2, (n+1)/2*4*300),
+		fmt.Sprintf("3 [Broadcast:42] x%d destroyed=false payload=%d", m, m*4*42),
+		"4 [] x3 destroyed=true payload=0",
+	}
+	diffLines(t, got, want)
+	if gs[0].Handle != gs[2].Handle || !slices.Equal(gs[0].Execs, gs[2].Execs) {
+		t.Errorf("graph C should reuse graph A's handles: %#x %v vs %#x %v", gs[0].Handle, gs[0].Execs, gs[2].Handle, gs[2].Execs)
 	}
 }

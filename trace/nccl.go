@@ -36,6 +36,10 @@ const (
 	GraphDestroy     // Comm the graph
 	// Collectives outside NCCL, from the extra-probe table.
 	CustomAllReduce
+	// Stream joins (a stream waiting on an event recorded on a capturing
+	// stream joins the capture).
+	EventRecord     // Aux the event, Stream the stream
+	StreamWaitEvent // Stream the waiting stream, Aux the event
 	kindCount
 )
 
@@ -71,6 +75,8 @@ var kindNames = [...]string{
 	GraphExecDestroy:   "GraphExecDestroy",
 	GraphDestroy:       "GraphDestroy",
 	CustomAllReduce:    "CustomAllReduce",
+	EventRecord:        "EventRecord",
+	StreamWaitEvent:    "StreamWaitEvent",
 }
 
 func (k Kind) String() string {
@@ -97,8 +103,11 @@ func (k Kind) IsCollective() bool { return k >= AllReduce && k <= Recv }
 // (found by the extra-probe table), which moves data too.
 func (k Kind) IsCustomCollective() bool { return k == CustomAllReduce }
 
-// IsGraph reports whether the kind is a CUDA graph API call.
-func (k Kind) IsGraph() bool { return k >= StreamBeginCapture && k <= GraphDestroy }
+// IsGraph reports whether the kind is a CUDA graph API call (stream joins
+// included).
+func (k Kind) IsGraph() bool {
+	return k >= StreamBeginCapture && k <= GraphDestroy || k == EventRecord || k == StreamWaitEvent
+}
 
 // IsCommCreate reports whether the kind creates a communicator.
 func (k Kind) IsCommCreate() bool { return k >= CommInitRank && k <= CommSplit }

@@ -91,3 +91,15 @@ CUresult cuGraphDestroy(CUgraph hGraph)
 	graphs[hGraph - graph_objs] = 0;
 	return 0;
 }
+
+CUresult cuEventRecord(CUevent hEvent, CUstream hStream)
+{
+	fake_cuda_calls += 6 + ((unsigned long)hEvent & 1) + ((unsigned long)hStream & 1);
+	return 0;
+}
+
+CUresult cuStreamWaitEvent(CUstream hStream, CUevent hEvent, unsigned int Flags)
+{
+	fake_cuda_calls += 7 + ((unsigned long)hEvent & 1) + ((unsigned long)hStream & 1) + Flags;
+	return 0;
+}

@@ -43,3 +43,13 @@ cudaError_t cudaGraphDestroy(cudaGraph_t graph)
 {
 	return rt(cuGraphDestroy((CUgraph)graph));
 }
+
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
+{
+	return rt(cuEventRecord((CUevent)event, (CUstream)stream));
+}
+
+cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
+{
+	return rt(cuStreamWaitEvent((CUstream)stream, (CUevent)event, flags));
+}

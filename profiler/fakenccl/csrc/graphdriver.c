@@ -129,6 +129,18 @@ static void rt_destroy(cudaGraphExec_t e, cudaGraph_t g)
 	note_g("GraphDestroy", 0, (uintptr_t)g, 0, 0, -1, -1, 0, DRV);
 }
 
+/* torch's NCCL stream joins a capture this way: record an event on the
+ * capturing stream, make the other stream wait on it. */
+static void rt_join(uintptr_t waiter, uintptr_t recorder, uintptr_t ev)
+{
+	cudaEventRecord((cudaEvent_t)ev, (cudaStream_t)recorder);
+	note_g("EventRecord", recorder, 0, ev, 0, -1, -1, 0, 0);
+	note_g("EventRecord", recorder, 0, ev, 0, -1, -1, 0, DRV);
+	cudaStreamWaitEvent((cudaStream_t)waiter, (cudaEvent_t)ev, 0);
+	note_g("StreamWaitEvent", waiter, 0, ev, 0, -1, -1, 0, 0);
+	note_g("StreamWaitEvent", waiter, 0, ev, 0, -1, -1, 0, DRV);
+}
+
 static void drv_launch(CUgraphExec e, uintptr_t s)
 {
 	cuGraphLaunch(e, (CUstream)s);
@@ -183,16 +195,23 @@ static void pattern_graphs(int n, int m)
 	setup();
 	all_reduce(100, S(1)); /* eager */
 	custom_all_reduce(1, 4096); /* eager, SGLang's */
+	rt_join(S(5), S(1), 0xe001); /* no capture: joins nothing */
 
-	/* Graph A, runtime API, on stream 1: AllReduce, AllGather and a custom
-	 * all-reduce are captured; the AllReduce on stream 2 is not. */
+	/* Graph A, runtime API, on stream 1: AllReduce, AllGather, an
+	 * AllReduce on stream 5 (joined to the capture through an event, as
+	 * torch's NCCL stream is) and a custom all-reduce are captured; the
+	 * AllReduce on stream 2 is not. */
 	rt_begin(S(1), cudaStreamCaptureModeGlobal);
 	all_reduce(1000, S(1));
 	api.AllGather(BUF(5), BUF(6), 2000, ncclFloat16, comm, (cudaStream_t)S(1));
 	note_coll("AllGather", 2000, ncclFloat16, -1, comm, S(1), BUF(5), BUF(6));
 	all_reduce(5, S(2));
+	rt_join(S(5), S(1), 0xe001);
+	all_reduce(3000, S(5));
+	rt_join(S(1), S(5), 0xe002);
 	custom_all_reduce(0, 8192);
 	cudaGraph_t ga = rt_end(S(1));
+	all_reduce(9, S(5)); /* the capture ended: stream 5 is eager again */
 	cudaGraphExec_t ea = rt_instantiate(ga);
 
 	CUgraph gb;
