@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/linkprof/linkprof/trace"
 )
@@ -40,79 +41,119 @@ func (r *Result) DurationNs() int64 {
 
 // Analyze streams the trace of a recording folder through an Engine.
 func Analyze(dir string, opts Options, sink Sink) (*Result, error) {
+	return AnalyzeShards(dir, opts, []Sink{sink})
+}
+
+// AnalyzeShards analyzes with one Engine per sink, each on its own
+// goroutine, the GPUs dealt among them (a process's calls go with its
+// GPU). GPUs share nothing in the model, so the result is the same as one
+// engine's, split across the sinks; each sink sees whole GPUs.
+func AnalyzeShards(dir string, opts Options, sinks []Sink) (*Result, error) {
 	f, err := trace.Open(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return AnalyzeReader(f.Reader, opts, sink)
+	return AnalyzeReader(f.Reader, opts, sinks...)
 }
 
-// AnalyzeReader is Analyze on an open trace.
-func AnalyzeReader(r *trace.Reader, opts Options, sink Sink) (*Result, error) {
-	e := New(opts, sink)
+// AnalyzeReader is AnalyzeShards on an open trace. This goroutine reads,
+// checks, decodes, times and routes records; the engines run on their own.
+func AnalyzeReader(r *trace.Reader, opts Options, sinks ...Sink) (*Result, error) {
 	res := &Result{Meta: Meta{Stacks: map[int32]trace.Stack{}, Mappings: map[uint32][]trace.Mapping{}}}
-	done := make(chan struct{})
-	defer close(done)
-	recs, recycle := readAhead(r, done)
-	for p := range recs {
-		if p.err != nil {
-			return nil, fmt.Errorf("reading trace: %w", p.err)
+	sh := newShards(opts, sinks)
+	defer sh.stop()
+	var align Aligner
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
 		}
-		for i := range p.events {
-			e.addEvent(&p.events[i])
-		}
-		for i := range p.samples {
-			e.order.addSample(e, &p.samples[i])
-		}
-		if err := res.add(e, p.rec); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("reading trace: %w", err)
 		}
-		select {
-		case recycle <- p:
+		switch rec.Type {
+		case trace.RecEvents:
+			err = rec.Events(sh.event)
+		case trace.RecSamples:
+			err = rec.Samples(func(s trace.Sample) { sh.sample(&align, s) })
 		default:
+			err = res.meta(rec, sh, &align)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading trace: %w", err)
 		}
 	}
 	res.Meta.Truncated = r.Truncated
-	res.Stats = e.Finish()
-	res.GPUs, res.Fit = e.GPUs(), e.Fit()
+	sh.finish(res)
 	return res, nil
 }
 
-func (res *Result) add(e *Engine, rec trace.Record) error {
+// meta keeps a metadata record and hands the engines what they must learn
+// from it, after the data before it.
+func (res *Result) meta(rec trace.Record, sh *shards, align *Aligner) error {
+	apply, err := res.add(rec)
+	if err != nil || apply == nil {
+		return err
+	}
+	switch rec.Type {
+	case trace.RecClock, trace.RecStart, trace.RecStop:
+		align.Add(clockOf(rec))
+	}
+	sh.broadcast(apply, rec)
+	return nil
+}
+
+// add keeps a metadata record and returns what the engines must learn
+// from it (nil if nothing).
+func (res *Result) add(rec trace.Record) (func(*Engine), error) {
 	m := &res.Meta
 	switch rec.Type {
-	case trace.RecEvents, trace.RecSamples:
-		return nil // decoded by readAhead
 	case trace.RecStart:
 		if err := rec.JSON(&m.Start); err != nil {
-			return err
+			return nil, err
 		}
-		e.AddClock(m.Start.Clock)
+		c := m.Start.Clock
+		return func(e *Engine) { e.AddClock(c) }, nil
 	case trace.RecStop:
 		m.Stop = &trace.Stop{}
 		if err := rec.JSON(m.Stop); err != nil {
-			return err
+			return nil, err
 		}
-		e.AddClock(m.Stop.Clock)
+		c := m.Stop.Clock
+		return func(e *Engine) { e.AddClock(c) }, nil
 	case trace.RecProcess:
-		return decode(rec, func(p trace.Process) { m.Processes = append(m.Processes, p); e.AddProcess(p) })
+		return keep(rec, &m.Processes, (*Engine).AddProcess)
 	case trace.RecComm:
-		return decode(rec, func(c trace.Comm) { m.Comms = append(m.Comms, c); e.AddComm(c) })
+		return keep(rec, &m.Comms, (*Engine).AddComm)
 	case trace.RecGPU:
-		return decode(rec, func(g trace.GPU) { m.GPUs = append(m.GPUs, g); e.AddGPU(g) })
+		return keep(rec, &m.GPUs, (*Engine).AddGPU)
 	case trace.RecClock:
-		return decode(rec, e.AddClock)
+		var c trace.Clock
+		if err := rec.JSON(&c); err != nil {
+			return nil, err
+		}
+		return func(e *Engine) { e.AddClock(c) }, nil
 	case trace.RecStack:
-		return decode(rec, func(s trace.Stack) { m.Stacks[s.ID] = s })
+		return nil, decode(rec, func(s trace.Stack) { m.Stacks[s.ID] = s })
 	case trace.RecMappings:
-		return decode(rec, func(s trace.Mappings) { m.Mappings[s.Pid] = append(m.Mappings[s.Pid], s.Mappings...) })
+		return nil, decode(rec, func(s trace.Mappings) { m.Mappings[s.Pid] = append(m.Mappings[s.Pid], s.Mappings...) })
 	case trace.RecNote:
-		return decode(rec, func(n trace.Note) { m.Notes = append(m.Notes, n) })
+		return nil, decode(rec, func(n trace.Note) { m.Notes = append(m.Notes, n) })
 	case trace.RecLost:
-		return decode(rec, func(l trace.Lost) { m.Lost = l.Count })
+		return nil, decode(rec, func(l trace.Lost) { m.Lost = l.Count })
 	}
-	return nil
+	return nil, nil
+}
+
+// keep appends a decoded record to list and returns fn applied to it.
+func keep[T any](rec trace.Record, list *[]T, fn func(*Engine, T)) (func(*Engine), error) {
+	var v T
+	if err := rec.JSON(&v); err != nil {
+		return nil, err
+	}
+	*list = append(*list, v)
+	return func(e *Engine) { fn(e, v) }, nil
 }
 
 func decode[T any](rec trace.Record, fn func(T)) error {

@@ -78,11 +78,7 @@ func New(opts Options, sink Sink) *Engine {
 
 // AddProcess records a process; its GPU comes from NVML, else LOCAL_RANK.
 func (e *Engine) AddProcess(p trace.Process) {
-	gpu := p.GPU
-	if gpu < 0 {
-		gpu = p.LocalRank
-	}
-	e.procs[p.Pid] = &procInfo{p: p, gpu: gpu}
+	e.procs[p.Pid] = &procInfo{p: p, gpu: gpuOfProcess(p)}
 }
 
 // AddComm records a communicator's rank and size in one process.

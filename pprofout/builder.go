@@ -38,10 +38,10 @@ type values [nValues]float64
 // Memory is bounded by the distinct keys, not by the number of calls.
 type Builder struct {
 	samples map[key]*values
-	order   []key // first-seen order, so output is deterministic
+	order   []key     // first-seen order, so output is deterministic
 	unattr  []*values // by GPU index
 	gpus    []int     // GPUs with unattributed bytes, first seen first
-	last    *values // the previous call's sample: runs of one kind are common
+	last    *values   // the previous call's sample: runs of one kind are common
 	lastKey key
 }
 
@@ -94,3 +94,32 @@ func (b *Builder) Interval(iv *correlate.Interval) {
 
 // Burst implements correlate.Sink.
 func (b *Builder) Burst(*correlate.Burst) {}
+
+// Merge adds what another builder (of other GPUs) saw; o is not used
+// afterwards.
+func (b *Builder) Merge(o *Builder) {
+	for _, k := range o.order {
+		v := b.samples[k]
+		if v == nil {
+			v = &values{}
+			b.samples[k] = v
+			b.order = append(b.order, k)
+		}
+		for i, x := range o.samples[k] {
+			v[i] += x
+		}
+	}
+	for _, g := range o.gpus {
+		if g >= len(b.unattr) {
+			b.unattr = append(b.unattr, make([]*values, g+1-len(b.unattr))...)
+		}
+		if b.unattr[g] == nil {
+			b.unattr[g] = &values{}
+			b.gpus = append(b.gpus, g)
+		}
+		for i, x := range o.unattr[g] {
+			b.unattr[g][i] += x
+		}
+	}
+	b.last = nil
+}

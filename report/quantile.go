@@ -67,3 +67,22 @@ func (q *quantiles) at(p float64) float64 {
 	}
 	return 0
 }
+
+// merge adds o's values.
+func (q *quantiles) merge(o *quantiles) {
+	if o.buckets == nil {
+		for _, v := range o.exact {
+			q.add(v)
+		}
+		return
+	}
+	for _, v := range q.exact {
+		o.buckets[bucket(v)]++ // o is discarded after a merge
+	}
+	if q.buckets != nil {
+		for k, n := range q.buckets {
+			o.buckets[k] += n
+		}
+	}
+	q.exact, q.buckets, q.n = nil, o.buckets, q.n+o.n
+}

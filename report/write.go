@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/google/pprof/profile"
 
@@ -52,22 +53,41 @@ func (t tee) Burst(b *correlate.Burst) {
 	}
 }
 
-// Run analyzes dir once; tl, when not nil, receives the timeline as it streams.
+// maxShards bounds the engines Run starts (GPUs are dealt among them).
+const maxShards = 8
+
+// Run analyzes dir once, GPUs spread over up to GOMAXPROCS engines; tl,
+// when not nil, receives the timeline as it streams.
 func Run(dir string, opts correlate.Options, tl io.Writer) (*Outputs, error) {
-	agg, pb := NewAggregator(), pprofout.NewBuilder()
-	sinks := tee{agg, pb}
+	n := min(runtime.GOMAXPROCS(0), maxShards)
+	aggs, pbs := make([]*Aggregator, n), make([]*pprofout.Builder, n)
 	var tw *timeline.Writer
+	var shared correlate.Sink
 	if tl != nil {
 		origin, err := startNs(dir)
 		if err != nil {
 			return nil, err
 		}
 		tw = timeline.NewWriter(tl, origin, 0)
-		sinks = append(sinks, tw)
+		shared = &locked{s: tw}
 	}
-	res, err := correlate.Analyze(dir, opts, sinks)
+	sinks := make([]correlate.Sink, n)
+	for i := range sinks {
+		aggs[i], pbs[i] = NewAggregator(), pprofout.NewBuilder()
+		t := tee{aggs[i], pbs[i]}
+		if shared != nil {
+			t = append(t, shared)
+		}
+		sinks[i] = t
+	}
+	res, err := correlate.AnalyzeShards(dir, opts, sinks)
 	if err != nil {
 		return nil, fmt.Errorf("analyzing %s: %w", dir, err)
+	}
+	agg, pb := aggs[0], pbs[0]
+	for i := 1; i < n; i++ {
+		agg.Merge(aggs[i])
+		pb.Merge(pbs[i])
 	}
 	if tw != nil {
 		if err := tw.Close(); err != nil {

@@ -1,0 +1,215 @@
+package correlate
+
+import (
+	"math"
+	"sync"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// shardItem is a batch for one engine: metadata to apply, or data.
+type shardItem struct {
+	apply   func(*Engine)
+	events  []trace.Event
+	samples []timedSample
+}
+
+// batchItems is how many events or samples go to an engine at once.
+const batchItems = 4096
+
+// shards runs one engine per sink, each on its own goroutine, fed batches
+// in file order; batches come back through free for reuse.
+type shards struct {
+	engines []*Engine
+	in      []chan shardItem
+	free    []chan shardItem
+	wg      sync.WaitGroup
+	gpuSlot map[int]int
+	pidGPU  map[uint32]int
+	bufs    []shardItem
+	stopped bool
+}
+
+func newShards(opts Options, sinks []Sink) *shards {
+	n := len(sinks)
+	sh := &shards{gpuSlot: map[int]int{}, pidGPU: map[uint32]int{}, bufs: make([]shardItem, n)}
+	for _, s := range sinks {
+		e := New(opts, s)
+		in, free := make(chan shardItem, 8), make(chan shardItem, 10)
+		sh.engines, sh.in, sh.free = append(sh.engines, e), append(sh.in, in), append(sh.free, free)
+		sh.wg.Add(1)
+		go func() {
+			defer sh.wg.Done()
+			for it := range in {
+				e.consume(&it)
+				select {
+				case free <- shardItem{events: it.events[:0], samples: it.samples[:0]}:
+				default:
+				}
+			}
+		}()
+	}
+	return sh
+}
+
+func (e *Engine) consume(it *shardItem) {
+	if it.apply != nil {
+		it.apply(e)
+	}
+	for i := range it.events {
+		e.addEvent(&it.events[i])
+	}
+	for i := range it.samples {
+		e.order.addSample(e, &it.samples[i])
+	}
+}
+
+func (sh *shards) gpuShard(gpu int) int {
+	s, ok := sh.gpuSlot[gpu]
+	if !ok {
+		s = len(sh.gpuSlot) % len(sh.engines)
+		sh.gpuSlot[gpu] = s
+	}
+	return s
+}
+
+func (sh *shards) pidShard(pid uint32) int {
+	if len(sh.engines) == 1 {
+		return 0
+	}
+	if g, ok := sh.pidGPU[pid]; ok && g >= 0 {
+		return sh.gpuShard(g)
+	}
+	return 0
+}
+
+// event routes an event to the engine of its process's GPU.
+func (sh *shards) event(ev trace.Event) {
+	s := sh.pidShard(ev.Pid)
+	b := &sh.bufs[s]
+	b.events = append(b.events, ev)
+	if len(b.events) >= batchItems {
+		sh.flush(s)
+	}
+}
+
+// sample times a sample and routes it to the engine of its GPU.
+func (sh *shards) sample(align *Aligner, smp trace.Sample) {
+	s := 0
+	if len(sh.engines) > 1 {
+		s = sh.gpuShard(int(smp.GPU))
+	}
+	t, nvml := align.SampleTime(&smp)
+	b := &sh.bufs[s]
+	b.samples = append(b.samples, timedSample{t: t, nvml: nvml, s: smp})
+	if len(b.samples) >= batchItems {
+		sh.flush(s)
+	}
+}
+
+func (sh *shards) flush(s int) {
+	b := sh.bufs[s]
+	if len(b.events) == 0 && len(b.samples) == 0 {
+		return
+	}
+	sh.in[s] <- b
+	select {
+	case sh.bufs[s] = <-sh.free[s]:
+	default:
+		sh.bufs[s] = shardItem{}
+	}
+}
+
+// broadcast gives every engine a metadata record, after the data before it.
+func (sh *shards) broadcast(apply func(*Engine), rec trace.Record) {
+	switch rec.Type {
+	case trace.RecGPU:
+		var g trace.GPU
+		if rec.JSON(&g) == nil {
+			sh.gpuShard(g.Index)
+		}
+	case trace.RecProcess:
+		var p trace.Process
+		if rec.JSON(&p) == nil {
+			sh.pidGPU[p.Pid] = gpuOfProcess(p)
+		}
+	}
+	for s, ch := range sh.in {
+		sh.flush(s)
+		ch <- shardItem{apply: apply}
+	}
+}
+
+func (sh *shards) stop() {
+	if !sh.stopped {
+		sh.stopped = true
+		for _, ch := range sh.in {
+			close(ch)
+		}
+		sh.wg.Wait()
+	}
+}
+
+// finish drains the engines and merges what they found.
+func (sh *shards) finish(res *Result) {
+	for s := range sh.in {
+		sh.flush(s)
+	}
+	sh.stop()
+	st := Stats{FirstNs: math.MaxInt64}
+	owned := map[int]GPUSummary{}
+	fit := map[[2]string]FitRow{}
+	var order []int
+	for i, e := range sh.engines {
+		s := e.Finish()
+		st.Events += s.Events
+		st.Calls += s.Calls
+		st.UnmappedCalls += s.UnmappedCalls
+		st.LateItems += s.LateItems
+		st.ClockPairs = max(st.ClockPairs, s.ClockPairs)
+		if s.LastNs > 0 {
+			st.FirstNs, st.LastNs = min(st.FirstNs, s.FirstNs), max(st.LastNs, s.LastNs)
+		}
+		for _, g := range e.GPUs() {
+			if i == 0 {
+				order = append(order, g.Index)
+			}
+			if len(sh.engines) == 1 || sh.gpuShard(g.Index) == i {
+				owned[g.Index] = g
+			}
+		}
+		for _, f := range e.Fit() {
+			k := [2]string{f.Op, f.SizeBucket}
+			if have, ok := fit[k]; !ok || f.Observations > have.Observations {
+				fit[k] = f
+			}
+		}
+	}
+	if st.FirstNs == math.MaxInt64 {
+		st.FirstNs = 0
+	}
+	res.Stats = st
+	for _, idx := range order {
+		res.GPUs = append(res.GPUs, owned[idx])
+	}
+	for _, f := range sh.engines[0].Fit() {
+		res.Fit = append(res.Fit, fit[[2]string{f.Op, f.SizeBucket}])
+		delete(fit, [2]string{f.Op, f.SizeBucket})
+	}
+	for _, e := range sh.engines[1:] {
+		for _, f := range e.Fit() {
+			if r, ok := fit[[2]string{f.Op, f.SizeBucket}]; ok {
+				res.Fit = append(res.Fit, r)
+				delete(fit, [2]string{f.Op, f.SizeBucket})
+			}
+		}
+	}
+}
+
+// gpuOfProcess is the GPU AddProcess assigns: NVML's, else LOCAL_RANK.
+func gpuOfProcess(p trace.Process) int {
+	if p.GPU >= 0 {
+		return p.GPU
+	}
+	return p.LocalRank
+}

@@ -1,0 +1,55 @@
+package report
+
+import (
+	"sync"
+
+	"github.com/linkprof/linkprof/correlate"
+)
+
+// Merge adds what another aggregator (of other GPUs) saw; o is not used
+// afterwards.
+func (a *Aggregator) Merge(o *Aggregator) {
+	for k := range a.ops {
+		a.ops[k].merge(&o.ops[k])
+		a.incomplete[k] += o.incomplete[k]
+	}
+	for k, t := range o.sigs {
+		get(a.sigs, k).merge(t)
+	}
+	a.unTx += o.unTx
+	a.unRx += o.unRx
+	b, ob := &a.bursts, &o.bursts
+	b.count += ob.count
+	b.durations.merge(&ob.durations)
+	b.gaps.merge(&ob.gaps)
+	b.peak = max(b.peak, ob.peak)
+	for l, n := range ob.labels {
+		b.labels[l] += n
+	}
+	b.unTx += ob.unTx
+}
+
+// locked serializes a sink shared by several engines (the timeline: its
+// events may come in any order).
+type locked struct {
+	mu sync.Mutex
+	s  correlate.Sink
+}
+
+func (l *locked) Call(c *correlate.Call) {
+	l.mu.Lock()
+	l.s.Call(c)
+	l.mu.Unlock()
+}
+
+func (l *locked) Interval(iv *correlate.Interval) {
+	l.mu.Lock()
+	l.s.Interval(iv)
+	l.mu.Unlock()
+}
+
+func (l *locked) Burst(b *correlate.Burst) {
+	l.mu.Lock()
+	l.s.Burst(b)
+	l.mu.Unlock()
+}
