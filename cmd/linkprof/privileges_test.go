@@ -86,13 +86,16 @@ func TestOutputNeverOverwritesOrFollowsLinks(t *testing.T) {
 	os.Symlink(work, linkDir)
 	planted := filepath.Join(work, "planted")
 	os.Mkdir(planted, 0o755)
-	os.Symlink(victim, filepath.Join(planted, "trace.lpt"))
+	for _, f := range []string{"trace.lpt", "report.txt", "report.json", "timeline.json", "profile.pb.gz"} {
+		os.Symlink(victim, filepath.Join(planted, f))
+	}
 
 	cmd := []string{"--no-analyze", "--", "true"}
 	linkprof(t, nil, append([]string{"record", "-o", used}, cmd...)...).wantError(t, exitFailure, "use --force")
 	linkprof(t, nil, append([]string{"record", "-o", linkDir}, cmd...)...).wantError(t, exitFailure, "is a symbolic link")
 	linkprof(t, nil, append([]string{"record", "-o", planted}, cmd...)...).wantError(t, exitFailure, "use --force")
-	if r := linkprof(t, nil, append([]string{"record", "--force", "-o", planted}, cmd...)...); r.code != 0 {
+	// With the analysis, which writes four more files into the folder.
+	if r := linkprof(t, nil, "record", "--force", "-o", planted, "--", fake.Driver, "all"); r.code != 0 {
 		t.Fatalf("--force into a folder with a planted link: exit %d: %s", r.code, r.stderr)
 	}
 	for _, f := range []string{filepath.Join(used, "trace.lpt"), victim} {
@@ -100,8 +103,10 @@ func TestOutputNeverOverwritesOrFollowsLinks(t *testing.T) {
 			t.Errorf("%s was overwritten: %q", f, data)
 		}
 	}
-	if fi, err := os.Lstat(filepath.Join(planted, "trace.lpt")); err != nil || !fi.Mode().IsRegular() {
-		t.Errorf("--force left %v (%v), want a new regular trace file in place of the link", fi, err)
+	for _, f := range []string{"trace.lpt", "report.txt", "report.json", "timeline.json", "profile.pb.gz"} {
+		if fi, err := os.Lstat(filepath.Join(planted, f)); err != nil || !fi.Mode().IsRegular() {
+			t.Errorf("--force left %s as %v (%v), want a new regular file in place of the link", f, fi, err)
+		}
 	}
 	if _, err := trace.Load(planted); err != nil {
 		t.Errorf("the forced recording is not readable: %v", err)
