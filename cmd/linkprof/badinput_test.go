@@ -150,3 +150,37 @@ func badFolders(t *testing.T) []badFolder {
 		{name: "unreadable", dir: mk("private", map[string][]byte{"trace.lpt": valid}, 0o700), want: "permission denied", asNobody: true},
 	}
 }
+
+// Workload cards, BurstGPT files and servers that are wrong: one line
+// naming the file (and line) or the server, exit 1 (2 for an unknown card
+// name, a command-line mistake). The package tests (workloads,
+// workloads/loadgen) cover each failure in detail; this checks what the
+// user sees.
+func TestWorkloadInputErrors(t *testing.T) {
+	const burstCard = "qwen3-32b-tp_4-batch_4-burst-sglang-group_11"
+	dir := t.TempDir()
+	card := filepath.Join(dir, "card.yaml")
+	os.WriteFile(card, []byte("name: x\nbogus: [\n"), 0o644)
+	csv := filepath.Join(dir, "burst.csv")
+	os.WriteFile(csv, []byte("Timestamp,Model\n1,x\n"), 0o644)
+	refused := "http://127.0.0.1:1" // nothing listens on port 1
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"workload", "show", "no-such-card"}, exitUsage, `no such workload card: "no-such-card"`},
+		{[]string{"workload", "show", card}, exitFailure, card + ":2: "},
+		{[]string{"workload", "run", burstCard, "--url", refused, "--dataset", csv, "--no-progress"}, exitFailure,
+			csv + `:1: no "Request tokens" column: is this a BurstGPT CSV?`},
+		{[]string{"workload", "run", burstCard, "--url", refused, "--dataset", filepath.Join(dir, "missing.csv"), "--no-progress"},
+			exitFailure, "opening BurstGPT file"},
+		{[]string{"workload", "run", "deepseekv2lite-vllm-lambda1", "--url", refused, "--requests", "2", "--no-progress"},
+			exitFailure, "no request completed (2 failed): is the server at the URL up?"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args[:3], " "), func(t *testing.T) {
+			linkprof(t, nil, c.args...).wantError(t, c.code, c.want)
+		})
+	}
+}
