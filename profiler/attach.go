@@ -179,16 +179,24 @@ func (p *Probes) attach(hostPath string, key libKey, lib *LibraryInfo, specs []p
 		return nil, nil, fmt.Errorf("opening %s: %w", hostPath, err)
 	}
 	var entry, ret probeSet
+	seen := map[probeAt]bool{}
 	for _, s := range specs {
 		sym, ok := resolveSymbol(lib, s.symbol)
+		at := probeAt{lib.Symbols[sym], s.ret}
 		switch {
 		case !ok && !s.ret && !s.optional:
 			slog.Debug("symbol not in library, skipped", "symbol", s.symbol, "library", hostPath)
 			missing = append(missing, s.symbol)
 		case !ok:
+		case seen[at]:
+			// An alias of a function already probed (cuGraphLaunch_ptsz
+			// may be cuGraphLaunch): a second probe would double its events.
+			slog.Debug("symbol is an alias, skipped", "symbol", sym, "library", hostPath)
 		case s.ret:
+			seen[at] = true
 			ret.add(sym, s.cookie())
 		default:
+			seen[at] = true
 			entry.add(sym, s.cookie())
 			probed = append(probed, sym)
 		}
@@ -199,6 +207,13 @@ func (p *Probes) attach(hostPath string, key libKey, lib *LibraryInfo, specs []p
 	}
 	p.attached[key] = links
 	return probed, missing, nil
+}
+
+// probeAt is where a probe goes: one entry and one return probe at most
+// per address.
+type probeAt struct {
+	addr uint64
+	ret  bool
 }
 
 // probeSet is the symbols of one program and their cookies.

@@ -80,6 +80,10 @@ CUresult cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream)
 	return 0;
 }
 
+/* The per-thread-stream name at the same address: linkprof must probe the
+ * address once. */
+CUresult cuGraphLaunch_ptsz(CUgraphExec hGraphExec, CUstream hStream) __attribute__((alias("cuGraphLaunch")));
+
 CUresult cuGraphExecDestroy(CUgraphExec hGraphExec)
 {
 	execs[hGraphExec - exec_objs] = 0;
