@@ -57,7 +57,7 @@ const TorchNumelOffset = 160
 // int64 reg_buffer_sz_bytes[, int64 num_ctas]) and the ROCm
 // all_reduce_reg/all_reduce_unreg. reg_buffer_sz_bytes is the staging
 // buffer's size, not the message's: the size comes from inp.
-var customAllReduce = regexp.MustCompile(`^all_reduce(_reg|_unreg)?\(long, at::Tensor&, `)
+var customAllReduce = regexp.MustCompile(`^all_reduce(_reg|_unreg)?\(long, at::Tensor( const)?&, `)
 
 // Table is the shipped list of extra probes.
 var Table = []Probe{
