@@ -17,6 +17,11 @@ type shardItem struct {
 // batchItems is how many events or samples go to an engine at once.
 const batchItems = 4096
 
+// batchPool is how many batches each engine has: the reader fills one
+// while the engine works through the others; it waits when all are queued,
+// so memory stays bounded and no batch is allocated after the start.
+const batchPool = 12
+
 // shards runs one engine per sink, each on its own goroutine, fed batches
 // in file order; batches come back through free for reuse.
 type shards struct {
@@ -35,19 +40,24 @@ func newShards(opts Options, sinks []Sink) *shards {
 	sh := &shards{gpuSlot: map[int]int{}, pidGPU: map[uint32]int{}, bufs: make([]shardItem, n)}
 	for _, s := range sinks {
 		e := New(opts, s)
-		in, free := make(chan shardItem, 8), make(chan shardItem, 10)
+		in, free := make(chan shardItem, batchPool+1), make(chan shardItem, batchPool)
+		for range batchPool - 1 {
+			free <- newBatch()
+		}
 		sh.engines, sh.in, sh.free = append(sh.engines, e), append(sh.in, in), append(sh.free, free)
 		sh.wg.Add(1)
 		go func() {
 			defer sh.wg.Done()
 			for it := range in {
 				e.consume(&it)
-				select {
-				case free <- shardItem{events: it.events[:0], samples: it.samples[:0]}:
-				default:
+				if it.apply == nil {
+					free <- shardItem{events: it.events[:0], samples: it.samples[:0]}
 				}
 			}
 		}()
+	}
+	for i := range sh.bufs {
+		sh.bufs[i] = newBatch()
 	}
 	return sh
 }
@@ -113,11 +123,11 @@ func (sh *shards) flush(s int) {
 		return
 	}
 	sh.in[s] <- b
-	select {
-	case sh.bufs[s] = <-sh.free[s]:
-	default:
-		sh.bufs[s] = shardItem{}
-	}
+	sh.bufs[s] = <-sh.free[s]
+}
+
+func newBatch() shardItem {
+	return shardItem{events: make([]trace.Event, 0, batchItems), samples: make([]timedSample, 0, batchItems)}
 }
 
 // broadcast gives every engine a metadata record, after the data before it.
