@@ -14,9 +14,8 @@ import (
 	"github.com/linkprof/linkprof/correlate"
 )
 
-// DefaultMaxEvents bounds the file (about 190 bytes an event, 370 MB; what
-// ui.perfetto.dev loads comfortably); a longer
-// recording keeps its first events and says how many it dropped.
+// DefaultMaxEvents bounds the file (about 190 bytes an event: 370 MB); a
+// longer recording keeps its first events and says how many it dropped.
 const DefaultMaxEvents = 2_000_000
 
 // counterStepGBps is the change in a link rate worth a counter point:
