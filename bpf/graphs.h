@@ -25,6 +25,35 @@ struct {
 	__type(value, struct pending_graph);
 } pending_graphs SEC(".maps");
 
+/* Captures open per process (runtime and driver twins both count, and
+ * both end). Event record and stream wait matter only while one is open:
+ * torch calls them around every collective, so they are dropped otherwise. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __s32);
+} open_captures SEC(".maps");
+
+static __always_inline void count_capture(int delta)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__s32 *n = bpf_map_lookup_elem(&open_captures, &tgid);
+	if (n) {
+		__sync_fetch_and_add(n, delta);
+		if (*n <= 0)
+			bpf_map_delete_elem(&open_captures, &tgid);
+	} else if (delta > 0) {
+		bpf_map_update_elem(&open_captures, &tgid, &delta, BPF_ANY);
+	}
+}
+
+static __always_inline int capture_open(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	return bpf_map_lookup_elem(&open_captures, &tgid) != 0;
+}
+
 static __always_inline __u64 graph_key(__u16 flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -36,6 +65,9 @@ static __always_inline __u64 graph_key(__u16 flags)
  * mode), cuStreamBeginCapture(stream). */
 static __always_inline int begin_capture(struct pt_regs *ctx, __u64 cookie)
 {
+	if (!is_target())
+		return 0;
+	count_capture(1);
 	struct lp_event *e = begin(ctx, LP_STREAM_BEGIN_CAPTURE);
 	if (!e)
 		return 0;
@@ -76,6 +108,8 @@ static __always_inline int graph_return(struct pt_regs *ctx, __u64 cookie)
 		return 0;
 	struct pending_graph p = *pp;
 	bpf_map_delete_elem(&pending_graphs, &key);
+	if (p.kind == LP_STREAM_END_CAPTURE)
+		count_capture(-1); /* a failed end ends the capture too */
 	struct lp_event *e = begin(ctx, p.kind);
 	if (!e)
 		return 0;
@@ -100,6 +134,8 @@ static __always_inline int graph_return(struct pt_regs *ctx, __u64 cookie)
 static __always_inline int graph_handle(struct pt_regs *ctx, __u64 cookie)
 {
 	__u16 kind = LP_COOKIE_KIND(cookie);
+	if ((kind == LP_EVENT_RECORD || kind == LP_STREAM_WAIT_EVENT) && !capture_open())
+		return 0;
 	struct lp_event *e = begin(ctx, kind);
 	if (!e)
 		return 0;

@@ -100,6 +100,7 @@ const (
 	NcclMapFollowChildren = "follow_children"
 	NcclMapGroupDepth     = "group_depth"
 	NcclMapLost           = "lost"
+	NcclMapOpenCaptures   = "open_captures"
 	NcclMapPending        = "pending"
 	NcclMapPendingGraphs  = "pending_graphs"
 	NcclMapStacks         = "stacks"
@@ -168,6 +169,7 @@ type NcclMapSpecs struct {
 	FollowChildren *ebpf.MapSpec `ebpf:"follow_children"`
 	GroupDepth     *ebpf.MapSpec `ebpf:"group_depth"`
 	Lost           *ebpf.MapSpec `ebpf:"lost"`
+	OpenCaptures   *ebpf.MapSpec `ebpf:"open_captures"`
 	Pending        *ebpf.MapSpec `ebpf:"pending"`
 	PendingGraphs  *ebpf.MapSpec `ebpf:"pending_graphs"`
 	Stacks         *ebpf.MapSpec `ebpf:"stacks"`
@@ -208,6 +210,7 @@ type NcclMaps struct {
 	FollowChildren *ebpf.Map `ebpf:"follow_children"`
 	GroupDepth     *ebpf.Map `ebpf:"group_depth"`
 	Lost           *ebpf.Map `ebpf:"lost"`
+	OpenCaptures   *ebpf.Map `ebpf:"open_captures"`
 	Pending        *ebpf.Map `ebpf:"pending"`
 	PendingGraphs  *ebpf.Map `ebpf:"pending_graphs"`
 	Stacks         *ebpf.Map `ebpf:"stacks"`
@@ -220,6 +223,7 @@ func (m *NcclMaps) Close() error {
 		m.FollowChildren,
 		m.GroupDepth,
 		m.Lost,
+		m.OpenCaptures,
 		m.Pending,
 		m.PendingGraphs,
 		m.Stacks,

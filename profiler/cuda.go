@@ -18,7 +18,11 @@ const (
 // graphProbes are the probes of the CUDA graph API: enough to know which
 // collectives a graph captured and when it is replayed. Event record and
 // stream wait tell which other streams joined a capture: torch issues NCCL
-// on its own stream, joined to the capturing one through an event. Capture end and
+// on its own stream, joined to the capturing one through an event. They
+// are probed in the runtime only (torch calls them around every collective;
+// NCCL's statically linked runtime calls the driver's for its internal
+// streams, which never matter here), and the BPF side drops them while no
+// capture is open in the process. Capture end and
 // instantiation return their handle through a pointer: they need return
 // probes; launches stay entry-only (the hot path).
 func graphProbes(names graphNames, extra uint64) []probeSpec {
@@ -84,12 +88,6 @@ var driverFunctions = graphNames{
 	{"cuGraphLaunch_ptsz", trace.GraphLaunch, true, 0},
 	{"cuGraphExecDestroy", trace.GraphExecDestroy, false, 0},
 	{"cuGraphDestroy", trace.GraphDestroy, false, 0},
-	{"cuEventRecord", trace.EventRecord, false, 0},
-	{"cuEventRecord_ptsz", trace.EventRecord, true, 0},
-	{"cuEventRecordWithFlags", trace.EventRecord, true, 0},
-	{"cuEventRecordWithFlags_ptsz", trace.EventRecord, true, 0},
-	{"cuStreamWaitEvent", trace.StreamWaitEvent, false, 0},
-	{"cuStreamWaitEvent_ptsz", trace.StreamWaitEvent, true, 0},
 }
 
 var (

@@ -130,15 +130,17 @@ static void rt_destroy(cudaGraphExec_t e, cudaGraph_t g)
 }
 
 /* torch's NCCL stream joins a capture this way: record an event on the
- * capturing stream, make the other stream wait on it. */
-static void rt_join(uintptr_t waiter, uintptr_t recorder, uintptr_t ev)
+ * capturing stream, make the other stream wait on it. Recorded only while
+ * a capture is open in the process, and in the runtime only (the driver's
+ * event functions are not probed). */
+static void rt_join(uintptr_t waiter, uintptr_t recorder, uintptr_t ev, int capturing)
 {
 	cudaEventRecord((cudaEvent_t)ev, (cudaStream_t)recorder);
-	note_g("EventRecord", recorder, 0, ev, 0, -1, -1, 0, 0);
-	note_g("EventRecord", recorder, 0, ev, 0, -1, -1, 0, DRV);
 	cudaStreamWaitEvent((cudaStream_t)waiter, (cudaEvent_t)ev, 0);
+	if (!capturing)
+		return;
+	note_g("EventRecord", recorder, 0, ev, 0, -1, -1, 0, 0);
 	note_g("StreamWaitEvent", waiter, 0, ev, 0, -1, -1, 0, 0);
-	note_g("StreamWaitEvent", waiter, 0, ev, 0, -1, -1, 0, DRV);
 }
 
 static void drv_launch(CUgraphExec e, uintptr_t s)
@@ -195,7 +197,7 @@ static void pattern_graphs(int n, int m)
 	setup();
 	all_reduce(100, S(1)); /* eager */
 	custom_all_reduce(1, 4096); /* eager, SGLang's */
-	rt_join(S(5), S(1), 0xe001); /* no capture: joins nothing */
+	rt_join(S(5), S(1), 0xe001, 0); /* no capture: joins nothing, not recorded */
 
 	/* Graph A, runtime API, on stream 1: AllReduce, AllGather, an
 	 * AllReduce on stream 5 (joined to the capture through an event, as
@@ -206,12 +208,14 @@ static void pattern_graphs(int n, int m)
 	api.AllGather(BUF(5), BUF(6), 2000, ncclFloat16, comm, (cudaStream_t)S(1));
 	note_coll("AllGather", 2000, ncclFloat16, -1, comm, S(1), BUF(5), BUF(6));
 	all_reduce(5, S(2));
-	rt_join(S(5), S(1), 0xe001);
+	rt_join(S(5), S(1), 0xe001, 1);
 	all_reduce(3000, S(5));
-	rt_join(S(1), S(5), 0xe002);
+	rt_join(S(1), S(5), 0xe002, 1);
+	all_reduce(11, S(5)); /* still joined: captured */
 	custom_all_reduce(0, 8192);
 	cudaGraph_t ga = rt_end(S(1));
 	all_reduce(9, S(5)); /* the capture ended: stream 5 is eager again */
+	rt_join(S(5), S(1), 0xe001, 0); /* no capture open: not recorded */
 	cudaGraphExec_t ea = rt_instantiate(ga);
 
 	CUgraph gb;
