@@ -89,6 +89,11 @@ func (e *Engine) AddComm(c trace.Comm) {
 	e.comms[commKey{c.Pid, c.Handle}] = c
 	if p := e.procs[c.Pid]; p != nil {
 		p.haveComm = false
+		// Last resort, for processes NVML and the environment say nothing
+		// of: on one node, tensor-parallel rank r usually drives GPU r.
+		if p.gpu < 0 && c.Rank >= 0 && c.NRanks > 1 {
+			p.gpu = int(c.Rank)
+		}
 	}
 }
 

@@ -141,7 +141,19 @@ func (sh *shards) broadcast(apply func(*Engine), rec trace.Record) {
 	case trace.RecProcess:
 		var p trace.Process
 		if rec.JSON(&p) == nil {
-			sh.pidGPU[p.Pid] = gpuOfProcess(p)
+			if g := gpuOfProcess(p); g >= 0 || sh.pidGPU[p.Pid] < 0 {
+				sh.pidGPU[p.Pid] = g
+			} else if _, ok := sh.pidGPU[p.Pid]; !ok {
+				sh.pidGPU[p.Pid] = -1
+			}
+		}
+	case trace.RecComm:
+		// The engines' last resort too (Engine.AddComm): rank r on GPU r.
+		var c trace.Comm
+		if rec.JSON(&c) == nil && c.Rank >= 0 && c.NRanks > 1 {
+			if g, ok := sh.pidGPU[c.Pid]; !ok || g < 0 {
+				sh.pidGPU[c.Pid] = int(c.Rank)
+			}
 		}
 	}
 	for s, ch := range sh.in {

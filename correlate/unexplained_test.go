@@ -90,7 +90,7 @@ func TestCalibrationFitsProtocolFactor(t *testing.T) {
 	// 32 back-to-back LL128 all-reduces per step: enough to form a burst
 	// at 1 kHz sampling, all of one class.
 	cfg := sim.Config{Ranks: 4, Steps: 200, Seed: 4, StepGapNs: 5_000_000, JitterNs: 50_000, HostGapNs: 5_000,
-		Ops:     repeat(sim.Op{Kind: trace.AllReduce, Count: 512 << 10, DType: bf16}, 32),
+		Ops:     repeat(sim.Op{Kind: trace.AllReduce, Count: 1536 << 10, DType: bf16}, 32),
 		Factors: map[correlate.Protocol]float64{correlate.LL128: 1.15}}
 	truth, c, res := run(t, cfg, correlate.Options{})
 	if s := rightShare(truth, c); s < 0.98 {
@@ -100,8 +100,8 @@ func TestCalibrationFitsProtocolFactor(t *testing.T) {
 		t.Fatalf("fit rows %+v, want one", res.Fit)
 	}
 	f := res.Fit[0]
-	if f.Op != "AllReduce" || f.Protocol != "LL128" || f.SizeBucket != "1MiB" || !f.Applied || f.Fitted < 1.14 || f.Fitted > 1.16 {
-		t.Errorf("fit %+v, want AllReduce 1MiB LL128 applied near 1.15", f)
+	if f.Op != "AllReduce" || f.Protocol != "LL128" || f.SizeBucket != "4MiB" || !f.Applied || f.Fitted < 1.14 || f.Fitted > 1.16 {
+		t.Errorf("fit %+v, want AllReduce 4MiB LL128 applied near 1.15", f)
 	}
 	_, c, _ = run(t, cfg, correlate.Options{NoCalibrate: true})
 	if s := rightShare(truth, c); s >= 0.98 {

@@ -29,8 +29,8 @@ func (p Protocol) Factor() float64 { return [...]float64{1.0, 128.0 / 120.0, 2.0
 // Size limits of the protocol guess. NCCL's real choice depends on its
 // tuning tables; calibration corrects the factor per op and size class.
 const (
-	llMaxBytes    = 64 << 10
-	ll128MaxBytes = 2 << 20
+	llMaxBytes    = 1 << 20 // measured: 64 KiB and 1 MiB all-reduces ran LL on H200, NCCL 2.28
+	ll128MaxBytes = 8 << 20
 )
 
 // ProtocolFor guesses the protocol of a message of the given buffer size.
