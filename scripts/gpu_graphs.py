@@ -23,13 +23,14 @@ host calls, capture-time calls and replays; the expected executed totals
 bytes each rank should send over NVLink, and the offset of numel_ in
 c10::TensorImpl (for linkprof's custom all-reduce size rule).
 
-Run it under linkprof on a 2-GPU NVLink box:
+Run it under linkprof on a 2-GPU NVLink box, then check the recording
+against it (scripts/graphcheck expands the trace with package graphs and
+compares per rank: executed calls, payload, capture-time calls, graphs,
+and the TensorImpl numel offset; exit 0 when all match):
 
-    sudo ./linkprof record -o /tmp/graphs -- python3 scripts/gpu_graphs.py --out /tmp/graphs/issued.json
-    ./linkprof report /tmp/graphs --json > /tmp/graphs/report.json
-
-and compare report.json `ops` and `graphs` with issued.json `expected` and
-`graphs`.
+    sudo ./linkprof record -o /tmp/graphs -- python3 scripts/gpu_graphs.py --out /tmp/issued.json
+    go run ./scripts/graphcheck /tmp/graphs /tmp/issued.json
+    ./linkprof report /tmp/graphs --json    # ops[].calls and graphs, once wired
 """
 import argparse
 import ctypes
