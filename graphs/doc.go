@@ -48,7 +48,8 @@
 //     event recorded (cudaEventRecord) on a stream of that capture, and
 //     leaves it when the capture ends: torch issues NCCL on its own stream,
 //     joined this way, so its collectives are captured though their stream
-//     is not the one captured.
+//     is not the one captured. The recorder writes these two kinds only
+//     while the process has a capture open.
 //   - A runtime call (libcudart) may call its driver twin (libcuda) inside
 //     itself, and both are probed: two consecutive events on one thread of
 //     the same kind and handles, one with trace.FlagDriver and one
