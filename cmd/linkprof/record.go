@@ -177,12 +177,20 @@ func printSummary(s *profiler.Summary) {
 		kinds = append(kinds, k)
 	}
 	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
-	var parts []string
+	var calls, other []string
 	for _, k := range kinds {
-		parts = append(parts, fmt.Sprintf("%s %d", k, s.ByKind[k]))
+		part := fmt.Sprintf("%s %d", k, s.ByKind[k])
+		if k.IsCollective() {
+			calls = append(calls, part)
+		} else {
+			other = append(other, part)
+		}
 	}
-	if len(parts) > 0 {
-		fmt.Fprintf(w, "  calls: %s\n", strings.Join(parts, ", "))
+	if len(calls) > 0 {
+		fmt.Fprintf(w, "  collective calls (host, capture-time included): %s\n", strings.Join(calls, ", "))
+	}
+	if len(other) > 0 {
+		fmt.Fprintf(w, "  other events: %s\n", strings.Join(other, ", "))
 	}
 	if s.Lost > 0 {
 		fmt.Fprintf(w, "  WARNING: %d events were lost (ring buffer full): try --ring-size %d\n", s.Lost, 2*profiler.DefaultRingBytes>>20)
