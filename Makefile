@@ -13,11 +13,19 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 all: build
 
-# A C compiler for cgo and the fake NCCL programs; nothing else is needed
-# at run time. (clang, llvm and libbpf-dev only for `make generate`.)
+# C and C++ compilers for cgo and the fake NCCL/CUDA libraries, python3 for
+# the stand-in server's tests, bpftool to check that no probe outlives
+# linkprof. Nothing else is needed at run time. (clang, llvm and libbpf-dev
+# only for `make generate`.)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 deps:
-	@command -v cc >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev; }
-	@command -v python3 >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3; }
+	@missing=""; \
+	command -v cc >/dev/null 2>&1 || missing="$$missing gcc libc6-dev"; \
+	command -v g++ >/dev/null 2>&1 || missing="$$missing g++"; \
+	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
+	command -v bpftool >/dev/null 2>&1 || missing="$$missing bpftool"; \
+	command -v setpriv >/dev/null 2>&1 || missing="$$missing util-linux"; \
+	if [ -n "$$missing" ]; then apt-get update -qq && $(APT_INSTALL) $$missing; fi
 	$(GO) mod download
 
 # Rebuilds the committed BPF objects (bpf/*_bpfel.{go,o}).
