@@ -43,7 +43,7 @@ func CheckPrivileges() error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return fmt.Errorf("missing %s (uid %d): run linkprof as root (sudo)", strings.Join(missing, ", "), os.Geteuid())
+	return fmt.Errorf("missing %s (uid %d): run as root (sudo linkprof)", strings.Join(missing, ", "), os.Geteuid())
 }
 
 func effectiveCaps() uint64 {
