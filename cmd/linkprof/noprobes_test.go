@@ -130,3 +130,45 @@ func checkReleased(t *testing.T, held []string) {
 	links, _ := exec.Command("bpftool", "link", "show").CombinedOutput()
 	t.Fatalf("still in the kernel after linkprof exited: %v\nbpftool link show:\n%s", left, links)
 }
+
+// SIGINT at any moment of a recording's life, from process start through
+// loading and attaching to recording: linkprof either dies of it before it
+// created anything, or exits 0 with a finished trace. Never a hang, an
+// error exit, or a folder without its Stop record.
+func TestSIGINTAtAnyMoment(t *testing.T) {
+	requirePrivileges(t)
+	target := startProcess(t, nil, fake.Driver, "spin")
+	pid := strconv.Itoa(target.Process.Pid)
+	for delay := time.Duration(0); delay <= 300*time.Millisecond; delay += 25 * time.Millisecond {
+		t.Run(delay.String(), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "rec")
+			cmd := exec.Command(linkprofBin, "record", "-p", pid, "-o", out, "--no-analyze")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(delay)
+			cmd.Process.Signal(syscall.SIGINT)
+			timer := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
+			defer timer.Stop()
+			cmd.Wait()
+			ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			_, statErr := os.Stat(out)
+			switch {
+			case ws.Signaled() && ws.Signal() == syscall.SIGINT && statErr != nil:
+				t.Log("died of SIGINT before creating anything")
+				return
+			case ws.Signaled():
+				t.Fatalf("killed by %v (folder exists: %v): %s", ws.Signal(), statErr == nil, stderr.String())
+			case ws.ExitStatus() != 0:
+				t.Fatalf("exit %d: %s", ws.ExitStatus(), stderr.String())
+			}
+			tr, err := trace.Load(out)
+			if err != nil || tr.Stop == nil || tr.Stop.Reason != "signal" {
+				t.Fatalf("trace %v, stop %+v: want a finished trace stopped by signal", err, tr.Stop)
+			}
+			t.Logf("finished trace, %d events", len(tr.Events))
+		})
+	}
+}
