@@ -75,3 +75,20 @@ func CreateFile(dir, name string, force bool) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// WriteFile writes data to dir/name the way CreateFile creates it: never
+// through a symbolic link, never over an existing file unless force is set.
+func WriteFile(dir, name string, data []byte, force bool) error {
+	f, err := CreateFile(dir, name, force)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -124,8 +125,9 @@ func readyFileCreator(path string) func() {
 	if path == "" {
 		return nil
 	}
+	// Created like the trace: never through a planted symbolic link.
 	return func() {
-		if err := os.WriteFile(path, nil, 0o644); err != nil {
+		if err := trace.WriteFile(filepath.Dir(path), filepath.Base(path), nil, true); err != nil {
 			slog.Warn("creating ready file", "err", err)
 		}
 	}
@@ -156,11 +158,12 @@ func record(cfg profiler.Config, analyze bool) error {
 		return err
 	}
 	printSummary(sum)
+	// Under sudo the folder goes to the invoking user however it ended.
+	if cerr := chownToCaller(cfg.Dir); cerr != nil {
+		slog.Warn("giving the recording to the invoking user", "err", cerr)
+	}
 	if err != nil {
 		return fmt.Errorf("recording ended early: %w (the trace is readable up to that point)", err)
-	}
-	if err := chownToCaller(cfg.Dir); err != nil {
-		slog.Warn("giving the recording to the invoking user", "err", err)
 	}
 	if analyze {
 		return analyzeRecording(cfg.Dir)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/linkprof/linkprof/trace"
 	"github.com/linkprof/linkprof/workloads"
 	"github.com/linkprof/linkprof/workloads/loadgen"
 )
@@ -225,7 +226,7 @@ func writeCard(dir string, c *workloads.Card, col *workloads.Collection) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "card.yaml"), data, 0o644); err != nil {
+	if err := trace.WriteFile(dir, "card.yaml", data, false); err != nil {
 		return fmt.Errorf("writing card.yaml: %w", err)
 	}
 	return nil
@@ -291,7 +292,7 @@ func moveInto(f *os.File, dir, name string) error {
 	if err != nil {
 		return fmt.Errorf("reading server log: %w", err)
 	}
-	if err := os.WriteFile(dst, data, 0o644); err != nil {
+	if err := trace.WriteFile(dir, name, data, false); err != nil {
 		return fmt.Errorf("saving server log: %w", err)
 	}
 	return nil
