@@ -12,6 +12,11 @@ const (
 	// ScheduleRoundRobin: one reader walks the GPUs in turn. NVML serializes
 	// reads anyway, and a single caller keeps its full ceiling. The default.
 	ScheduleRoundRobin = "round-robin"
+	// ScheduleBurst: one reader, reading a GPU Burst times in a row before
+	// moving on. On the GPU box a call costs NVML more when the previous
+	// one read another GPU (docs/validation.md), so fewer switches may give
+	// more reads in total, at the cost of samples coming in short bursts.
+	ScheduleBurst = "burst"
 	// SchedulePerGPULocked: one reader per GPU, taking turns on a shared lock.
 	SchedulePerGPULocked = "per-gpu-locked"
 	// SchedulePerGPUFree: one free-running reader per GPU. NVML's own
@@ -24,6 +29,9 @@ const (
 	DefaultPerLinkHz   = 5.0             // all links in one call cost ~12x an aggregate read
 	DefaultGPMInterval = time.Second     // GPM wants >= 100 ms between samples
 	DefaultClockEvery  = 1 * time.Second // wall <-> monotonic pair
+	DefaultBurst       = 8               // reads of one GPU in a row (burst schedule)
+	DefaultLostAfter   = 10              // failed reads in a row before a lost GPU is only probed
+	DefaultLostProbe   = time.Second     // time between reads of a lost GPU
 	minGPMInterval     = 100 * time.Millisecond
 )
 
@@ -36,6 +44,10 @@ type Config struct {
 	GPM         bool          // also read GPM NVLink throughput where supported
 	GPMInterval time.Duration // time between GPM samples
 	Schedule    string        // "" or "best": round-robin
+	Burst       int           // reads of one GPU in a row for ScheduleBurst; 0: DefaultBurst
+	PinThreads  bool          // lock each reader to its own OS thread
+	LostAfter   int           // a lost GPU's failed reads in a row before only probing it; 0: DefaultLostAfter, <0: never
+	LostProbe   time.Duration // time between reads of a lost GPU; 0: DefaultLostProbe
 	ClockEvery  time.Duration // periodic clock pairs; 0: DefaultClockEvery
 	Clock       Clock         // nil: SystemClock
 }
@@ -48,7 +60,9 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.PerLinkHz, "per-link-hz", DefaultPerLinkHz, "per-link reads per GPU per second")
 	fs.BoolVar(&c.GPM, "gpm", false, "also sample GPM NVLink throughput where the GPU supports it")
 	fs.DurationVar(&c.GPMInterval, "gpm-interval", DefaultGPMInterval, "time between GPM samples (at least 100ms)")
-	fs.StringVar(&c.Schedule, "nvml-schedule", ScheduleRoundRobin, "NVML read schedule: round-robin, per-gpu-locked, per-gpu-free")
+	fs.StringVar(&c.Schedule, "nvml-schedule", ScheduleRoundRobin, "NVML read schedule: round-robin, burst, per-gpu-locked, per-gpu-free")
+	fs.IntVar(&c.Burst, "nvml-burst", DefaultBurst, "reads of one GPU in a row before the next (--nvml-schedule burst)")
+	fs.BoolVar(&c.PinThreads, "nvml-pin", false, "lock each NVML reader to its own OS thread")
 }
 
 // Validate checks the settings and fills the defaults.
@@ -56,9 +70,12 @@ func (c *Config) Validate() error {
 	switch c.Schedule {
 	case "", "best":
 		c.Schedule = ScheduleRoundRobin
-	case ScheduleRoundRobin, SchedulePerGPULocked, SchedulePerGPUFree:
+	case ScheduleRoundRobin, ScheduleBurst, SchedulePerGPULocked, SchedulePerGPUFree:
 	default:
-		return fmt.Errorf("unknown NVML schedule %q: use round-robin, per-gpu-locked or per-gpu-free", c.Schedule)
+		return fmt.Errorf("unknown NVML schedule %q: use round-robin, burst, per-gpu-locked or per-gpu-free", c.Schedule)
+	}
+	if err := c.validateBurst(); err != nil {
+		return err
 	}
 	if c.Hz < 0 {
 		return fmt.Errorf("--nvml-hz %g: must be 0 (no cap) or more", c.Hz)
@@ -85,5 +102,31 @@ func (c *Config) Validate() error {
 	if c.Clock == nil {
 		c.Clock = SystemClock{}
 	}
+	if c.LostAfter == 0 {
+		c.LostAfter = DefaultLostAfter
+	}
+	if c.LostProbe <= 0 {
+		c.LostProbe = DefaultLostProbe
+	}
 	return nil
+}
+
+// validateBurst checks --nvml-burst; it only means something to the burst
+// schedule, where 1 is plain round-robin.
+func (c *Config) validateBurst() error {
+	if c.Burst < 0 {
+		return fmt.Errorf("--nvml-burst %d: must be 1 or more", c.Burst)
+	}
+	if c.Burst == 0 {
+		c.Burst = DefaultBurst
+	}
+	return nil
+}
+
+// burst is the number of reads of one GPU in a row under this schedule.
+func (c *Config) burst() int {
+	if c.Schedule == ScheduleBurst {
+		return c.Burst
+	}
+	return 1
 }

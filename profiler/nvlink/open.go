@@ -34,6 +34,7 @@ type gpuState struct {
 	linkBuf []nvml.FieldValue
 	linkCtr map[int]*[2]counter
 	gpm     *gpmState
+	health  health
 	reads   atomic.Int64
 	good    atomic.Int64
 }

@@ -7,8 +7,9 @@ import (
 )
 
 // readAggregate reads all of a GPU's counters in one call: two fields cost
-// NVML the same as one. A failed call or field gives a gap, never zeros.
-func (s *Sampler) readAggregate(g *gpuState, lock locker) trace.Sample {
+// NVML the same as one. A failed call or field gives a gap, never zeros;
+// ret is the call's result, or the first failed field's.
+func (s *Sampler) readAggregate(g *gpuState, lock locker) (trace.Sample, nvml.Return) {
 	for i, id := range g.fields {
 		g.buf[i] = nvml.FieldValue{FieldId: id, ScopeId: scopeAllLinks}
 	}
@@ -20,14 +21,14 @@ func (s *Sampler) readAggregate(g *gpuState, lock locker) trace.Sample {
 	g.reads.Add(1)
 	smp := trace.Sample{GPU: uint32(g.info.Index), MonoBeforeNs: before, MonoAfterNs: after}
 	if ret != nvml.SUCCESS {
-		return smp
+		return smp, ret
 	}
 	var vals [4]uint64
 	var bits [4]uint
 	for i := range g.buf {
 		v, b, ok := fieldValue(&g.buf[i])
 		if !ok {
-			return smp
+			return smp, nvml.Return(g.buf[i].NvmlReturn)
 		}
 		vals[g.slots[i]], bits[g.slots[i]] = v, b
 	}
@@ -44,7 +45,7 @@ func (s *Sampler) readAggregate(g *gpuState, lock locker) trace.Sample {
 	smp.Flags |= trace.SampleOK
 	g.lastOK = after
 	g.good.Add(1)
-	return smp
+	return smp, ret
 }
 
 // plausibleKiB bounds the KiB a GPU can move between two reads: twice its

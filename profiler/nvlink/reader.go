@@ -2,6 +2,7 @@ package nvlink
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -11,6 +12,12 @@ type task struct {
 	run    func(ctx context.Context) error
 	period int64 // ns; 0: whenever it is the longest-waiting task
 	due    int64 // monotonic ns it may run next
+	// burst runs the task this many times in a row (0 or 1: once); a period
+	// then spaces the bursts, burst x period apart, so the rate stays.
+	burst int
+	runs  int
+	// backoff, when set, replaces period and burst: a lost GPU is probed.
+	backoff int64
 }
 
 // reader runs its tasks earliest-due first. A task without a period is due
@@ -19,10 +26,15 @@ type task struct {
 type reader struct {
 	clock Clock
 	tasks []*task
+	pin   bool // lock the loop to one OS thread, in case NVML keeps per-thread state
 }
 
 // loop runs tasks until ctx is done or a task fails.
 func (r *reader) loop(ctx context.Context) error {
+	if r.pin {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	if len(r.tasks) == 0 {
 		<-ctx.Done()
 		return nil
@@ -57,15 +69,24 @@ func (r *reader) next() *task {
 	return best
 }
 
-// reschedule sets the next due time. A task that fell more than a period
-// behind starts afresh rather than bursting to catch up.
+// reschedule sets the next due time. Within a burst the due time stays, so
+// the task is still the earliest and runs again. A task that fell more than
+// a period behind starts afresh rather than bursting to catch up.
 func (t *task) reschedule(now int64) {
+	if t.backoff > 0 {
+		t.runs, t.due = 0, now+t.backoff
+		return
+	}
+	if t.runs++; t.burst > 1 && t.runs%t.burst != 0 {
+		return
+	}
 	if t.period == 0 {
 		t.due = now
 		return
 	}
-	t.due += t.period
-	if t.due < now-t.period {
+	step := t.period * int64(max(t.burst, 1))
+	t.due += step
+	if t.due < now-step {
 		t.due = now
 	}
 }

@@ -57,7 +57,12 @@ func (s *Sampler) writeHeader(sink Sink) error {
 	return nil
 }
 
-// readers lays the tasks out by schedule: all on one reader (round-robin),
+// oneReader: the schedule runs every read on one reader.
+func (s *Sampler) oneReader() bool {
+	return s.cfg.Schedule == ScheduleRoundRobin || s.cfg.Schedule == ScheduleBurst
+}
+
+// readers lays the tasks out by schedule: all on one reader (round-robin, burst),
 // or one reader per GPU, sharing a lock or not. The clock task rides on the
 // first reader so no reader only sleeps (a fake clock advances on sleeps).
 func (s *Sampler) readers(sink Sink) []*reader {
@@ -70,14 +75,14 @@ func (s *Sampler) readers(sink Sink) []*reader {
 		tasks := s.gpuTasks(g, sink, lock)
 		switch {
 		case len(tasks) == 0:
-		case len(rs) == 0 || s.cfg.Schedule != ScheduleRoundRobin:
-			rs = append(rs, &reader{clock: s.clock, tasks: tasks})
+		case len(rs) == 0 || !s.oneReader():
+			rs = append(rs, &reader{clock: s.clock, tasks: tasks, pin: s.cfg.PinThreads})
 		default:
 			rs[0].tasks = append(rs[0].tasks, tasks...)
 		}
 	}
 	if len(rs) == 0 {
-		rs = append(rs, &reader{clock: s.clock})
+		rs = append(rs, &reader{clock: s.clock, pin: s.cfg.PinThreads})
 	}
 	rs[0].tasks = append(rs[0].tasks, s.clockTask(sink))
 	return rs
@@ -101,22 +106,29 @@ func (s *Sampler) gpuTasks(g *gpuState, sink Sink, lock locker) []*task {
 		return nil
 	}
 	var tasks []*task
-	agg := &task{period: hzPeriod(s.cfg.Hz)}
+	agg := &task{period: hzPeriod(s.cfg.Hz), burst: s.cfg.burst()}
 	agg.run = func(context.Context) error {
-		smp := s.readAggregate(g, lock)
+		smp, ret := s.readAggregate(g, lock)
 		if err := sink.WriteSamples(smp); err != nil {
 			return fmt.Errorf("writing samples: %w", err)
 		}
-		return nil
+		return s.track(g, agg, &smp, ret, sink)
 	}
 	tasks = append(tasks, agg)
+	// A lost GPU's other reads wait until its counters answer again.
 	if s.cfg.PerLink {
 		tasks = append(tasks, &task{period: hzPeriod(s.cfg.PerLinkHz), run: func(context.Context) error {
+			if g.health.parked {
+				return nil
+			}
 			return s.readLinksTo(g, sink, lock)
 		}})
 	}
 	if s.cfg.GPM && g.gpm != nil {
 		tasks = append(tasks, &task{period: s.cfg.GPMInterval.Nanoseconds(), run: func(context.Context) error {
+			if g.health.parked {
+				return nil
+			}
 			return s.readGPMTo(g, sink, lock)
 		}})
 	}

@@ -69,9 +69,12 @@ func (s *Server) fieldValues(gpu int, v []nvml.FieldValue) nvml.Return {
 	n := 0
 	if counters {
 		n = int(s.reads[gpu].Add(1))
+		if s.opts.OnRead != nil {
+			s.opts.OnRead(gpu)
+		}
 	}
 	ret := nvml.SUCCESS
-	s.serialize(distinctScopes(v), func(mono int64) {
+	s.serialize(gpu, distinctScopes(v), func(mono int64) {
 		if counters && s.opts.Fail != nil {
 			if ret = s.opts.Fail(gpu, n); ret != nvml.SUCCESS {
 				return

@@ -21,7 +21,7 @@ func (s *Server) gpmGet(gpu int, smp nvml.GpmSample) nvml.Return {
 	if !ok {
 		return nvml.ERROR_INVALID_ARGUMENT
 	}
-	s.serialize(1, func(mono int64) {
+	s.serialize(gpu, 1, func(mono int64) {
 		g.gpu, g.monoNs, g.ok = gpu, mono, true
 		if s.opts.Counters != nil {
 			g.tx, _ = s.opts.Counters(gpu, nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX, 0xFFFFFFFF, mono)

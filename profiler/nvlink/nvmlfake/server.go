@@ -36,13 +36,18 @@ type Options struct {
 	// when another call is already waiting (concurrent callers lower the
 	// total, as measured on the GPU box).
 	CallCost, ScopeCost, ContentionCost time.Duration
+	// SwitchCost is added to a call that reads another GPU than the call
+	// before it (the GPU box's NVML is slower when calls alternate GPUs).
+	SwitchCost time.Duration
 	// Fail injects an error into a GPU's n-th counter read (n from 1).
 	Fail func(gpu, n int) nvml.Return
 	// FieldFail injects an error into one field of a GPU's n-th counter read.
 	FieldFail func(gpu, n int, field uint32) nvml.Return
-	Pids      map[int][]uint32 // compute processes per GPU
-	GPM       bool             // GPM supported
-	Clock     nvlink.Clock     // default nvlink.SystemClock
+	// OnRead, if set, is called by each counter read, on the caller's thread.
+	OnRead func(gpu int)
+	Pids   map[int][]uint32 // compute processes per GPU
+	GPM    bool             // GPM supported
+	Clock  nvlink.Clock     // default nvlink.SystemClock
 }
 
 // Server is the fake host.
@@ -50,6 +55,7 @@ type Server struct {
 	*server.Server
 	opts    Options
 	mu      chan struct{} // NVML's global lock, FIFO so no caller starves
+	lastGPU int           // GPU of the last call, under mu; -1: none yet
 	waiting atomic.Int32
 	reads   []atomic.Int64 // counter reads per GPU
 	calls   atomic.Int64
@@ -59,7 +65,7 @@ type Server struct {
 func New(o Options) *Server {
 	o.defaults()
 	cfgs := gpus.Multiple(o.GPUs, gpus.H100_SXM5_80GB)
-	s := &Server{Server: dgxh100.NewWithGPUs(cfgs...), opts: o, mu: make(chan struct{}, 1), reads: make([]atomic.Int64, o.GPUs)}
+	s := &Server{Server: dgxh100.NewWithGPUs(cfgs...), opts: o, mu: make(chan struct{}, 1), lastGPU: -1, reads: make([]atomic.Int64, o.GPUs)}
 	for i, d := range s.Devices {
 		s.fillDevice(d.(*server.Device), i)
 	}
@@ -122,8 +128,9 @@ func (s *Server) hasNVLink(i int) bool {
 	return true
 }
 
-// serialize runs fn under NVML's global lock after paying the call's cost.
-func (s *Server) serialize(scopes int, fn func(monoNs int64)) {
+// serialize runs fn, a call on GPU gpu, under NVML's global lock after
+// paying the call's cost.
+func (s *Server) serialize(gpu, scopes int, fn func(monoNs int64)) {
 	s.waiting.Add(1)
 	s.mu <- struct{}{}
 	s.waiting.Add(-1)
@@ -134,6 +141,10 @@ func (s *Server) serialize(scopes int, fn func(monoNs int64)) {
 	if s.waiting.Load() > 0 {
 		cost += s.opts.ContentionCost
 	}
+	if s.lastGPU >= 0 && s.lastGPU != gpu {
+		cost += s.opts.SwitchCost
+	}
+	s.lastGPU = gpu
 	_ = s.opts.Clock.Sleep(context.Background(), cost)
 	s.calls.Add(1)
 	fn(s.opts.Clock.MonoNs())
