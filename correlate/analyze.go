@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/linkprof/linkprof/graphs"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -28,6 +29,8 @@ type Result struct {
 	Stats Stats
 	GPUs  []GPUSummary
 	Fit   []FitRow
+	// Graphs are the CUDA graphs captured or launched, in ID order.
+	Graphs []graphs.Summary
 }
 
 // DurationNs is the span of the recording: its start and stop clocks, else

@@ -104,7 +104,7 @@ func (c *calibrator) Fit() []FitRow {
 		w := f.window()
 		msg := uint64(1) << k.class
 		rows = append(rows, FitRow{
-			Op: k.kind.Op(), SizeBucket: SizeBucket(msg), Protocol: ProtocolFor(msg).String(),
+			Op: k.kind.Op(), SizeBucket: SizeBucket(msg), Protocol: ProtocolOf(k.kind, msg).String(),
 			Default: f.def, Fitted: f.factor, Min: slices.Min(w), Max: slices.Max(w),
 			Observations: f.n, Applied: !c.off && f.n >= calMinObs,
 		})

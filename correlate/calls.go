@@ -1,6 +1,9 @@
 package correlate
 
-import "github.com/linkprof/linkprof/trace"
+import (
+	"github.com/linkprof/linkprof/graphs"
+	"github.com/linkprof/linkprof/trace"
+)
 
 // gpuOf is the sampled GPU a process runs on, -1 if none.
 func (e *Engine) gpuOf(pid uint32) int {
@@ -35,12 +38,44 @@ func (e *Engine) lookupRank(pid uint32, comm uint64) (int, int) {
 	if p := e.procs[pid]; p != nil && p.p.WorldSize > 0 {
 		return p.p.Rank, p.p.WorldSize
 	}
+	if r, n, ok := e.widestComm(pid); ok {
+		return r, n
+	}
 	return -1, 1
 }
 
-// event handles one collective or group end, in time order.
-func (e *Engine) event(ev *trace.Event) {
+// widestComm is the process's NCCL communicator with the most ranks: the
+// best guess for a custom collective, whose handle is its own object (the
+// tensor-parallel group it serves has an NCCL communicator too).
+func (e *Engine) widestComm(pid uint32) (rank, nranks int, ok bool) {
+	var best trace.Comm
+	for k, c := range e.comms {
+		if k.pid != pid || c.NRanks < 2 {
+			continue
+		}
+		if !ok || c.NRanks > best.NRanks || c.NRanks == best.NRanks && c.Handle < best.Handle {
+			best, ok = c, true
+		}
+	}
+	return int(best.Rank), int(best.NRanks), ok
+}
+
+// event handles one item in time order: a collective, a group end or a
+// graph launch.
+func (e *Engine) event(it *item) {
+	ev := &it.ev
 	e.seen(int64(ev.TsNs))
+	switch {
+	case ev.Kind == trace.GraphLaunch:
+		e.stats.GraphLaunches++
+		e.graphLaunch(it)
+		return
+	case it.phase == graphs.Capture:
+		if ev.Kind != trace.GroupEnd {
+			e.captured(it)
+		}
+		return
+	}
 	key := groupKey{ev.Pid, ev.Tid}
 	if ev.Kind == trace.GroupEnd {
 		if ev.GroupDepth <= 1 {
@@ -51,8 +86,11 @@ func (e *Engine) event(ev *trace.Event) {
 		}
 		return
 	}
-	c := e.newCall(ev)
+	c := e.newCall(it)
 	e.stats.Calls++
+	if it.phase == graphs.Replay {
+		e.stats.ReplayedCalls++
+	}
 	if ev.GroupDepth > 0 {
 		c.Grouped = true
 		e.groups[key] = append(e.groups[key], c)
@@ -68,16 +106,18 @@ func (e *Engine) launch1(c *Call) {
 	e.queue(l, c.EnqueueNs)
 }
 
-func (e *Engine) newCall(ev *trace.Event) *Call {
+func (e *Engine) newCall(it *item) *Call {
+	ev := &it.ev
 	rank, nranks := e.rankOf(ev.Pid, ev.Comm)
 	c := e.allocCall()
 	*c = Call{
 		Pid: ev.Pid, Tid: ev.Tid, Kind: ev.Kind, DataType: ev.DataType, Count: ev.Count,
 		Payload: ev.PayloadBytes(), Comm: ev.Comm, Stream: ev.Stream, StackID: ev.StackID,
 		Rank: rank, NRanks: nranks, GPU: e.gpuOf(ev.Pid), EnqueueNs: int64(ev.TsNs),
+		Phase: it.phase, Graph: int(it.graph), Launch: int(it.launch),
 	}
 	w := RingWire(ev.Kind, c.Payload, rank, nranks, int(ev.Peer))
-	c.Msg, c.Protocol = w.Msg, ProtocolFor(w.Msg)
+	c.Msg, c.Protocol = w.Msg, ProtocolOf(ev.Kind, w.Msg)
 	c.factor = e.calib.factor(classOf(c), c.Protocol.Factor())
 	c.ExpTx, c.ExpRx = w.Tx*c.factor, w.Rx*c.factor
 	return c
@@ -144,4 +184,37 @@ func (e *Engine) streamOf(pid uint32, id uint64, gpu int) *stream {
 		p.lastStream, p.stream = id, s
 	}
 	return s
+}
+
+// captured emits a collective issued into a CUDA graph: it runs only when
+// the graph is launched (as a replay), so it is no execution and moves no
+// bytes; sinks see it once, Phase graphs.Capture, for its call site.
+func (e *Engine) captured(it *item) {
+	if !it.ev.Kind.IsCollective() && !it.ev.Kind.IsCustomCollective() {
+		return
+	}
+	e.stats.CapturedCalls++
+	c := e.newCall(it)
+	c.ExpTx, c.ExpRx, c.LaunchNs = 0, 0, c.EnqueueNs
+	e.sink.Call(c)
+	*c = Call{}
+	e.freeCalls = append(e.freeCalls, c)
+}
+
+// graphLaunch tells sinks that show launches (LaunchSink) about one.
+func (e *Engine) graphLaunch(it *item) {
+	ls, ok := e.sink.(LaunchSink)
+	if !ok {
+		return
+	}
+	ev := &it.ev
+	rank := -1
+	if p := e.procs[ev.Pid]; p != nil {
+		rank = p.p.Rank
+		if p.haveComm {
+			rank = p.lastRank[0]
+		}
+	}
+	ls.GraphLaunch(&GraphLaunch{Pid: ev.Pid, Tid: ev.Tid, Stream: ev.Stream, Exec: ev.Aux, TsNs: int64(ev.TsNs),
+		Rank: rank, Graph: int(it.graph), Launch: int(it.launch), Collectives: int(it.calls)})
 }

@@ -3,6 +3,7 @@ package correlate
 import (
 	"math"
 
+	"github.com/linkprof/linkprof/graphs"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -22,6 +23,7 @@ type Engine struct {
 	groups  map[groupKey][]*Call
 	order   reorder
 	stats   Stats
+	exp     expander // for AddEvent; AnalyzeReader expands before routing
 	// Finished calls and launches are reused: sinks never keep them, and
 	// millions of short-lived objects would keep the collector busy.
 	freeCalls    []*Call
@@ -55,7 +57,10 @@ type procInfo struct {
 // Stats counts what the analysis did with its input.
 type Stats struct {
 	Events        uint64
-	Calls         uint64
+	Calls         uint64 // executed: eager and replayed
+	CapturedCalls uint64 // issued into a CUDA graph (not executed)
+	ReplayedCalls uint64 // of Calls, run by graph launches
+	GraphLaunches uint64
 	UnmappedCalls uint64 // of processes on no sampled GPU: counted, no bytes
 	LateItems     uint64 // arrived later than Options.ReorderNs
 	ClockPairs    int    // monotonic/wall pairs used for NVML timestamps
@@ -124,19 +129,29 @@ func (e *Engine) gpu(i int) *gpuState {
 	return g
 }
 
-// AddEvent queues a probe event.
-func (e *Engine) AddEvent(ev trace.Event) { e.addEvent(&ev) }
+// AddEvent queues a probe event, CUDA graph launches expanded into the
+// collectives they replay. Feed a process's events in trace order.
+func (e *Engine) AddEvent(ev trace.Event) { e.exp.expand(&ev, e.addItem) }
 
-func (e *Engine) addEvent(ev *trace.Event) {
-	e.stats.Events++
+// Graphs describes the CUDA graphs AddEvent saw.
+func (e *Engine) Graphs() []graphs.Summary { return e.exp.summaries() }
+
+func (e *Engine) addItem(it *item) {
+	ev := &it.ev
+	if !it.synth {
+		e.stats.Events++
+	}
 	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 && ev.Kind != trace.CommSplit {
 		e.AddComm(trace.Comm{Pid: ev.Pid, Handle: ev.Comm, Rank: ev.Rank, NRanks: ev.NRanks, TsNs: ev.TsNs})
 		return
 	}
-	if !ev.Kind.IsCollective() && ev.Kind != trace.GroupEnd {
+	switch {
+	case ev.Kind.IsCollective(), ev.Kind.IsCustomCollective(), ev.Kind == trace.GroupEnd:
+	case ev.Kind == trace.GraphLaunch && it.graph != 0:
+	default:
 		return
 	}
-	e.order.addEvent(e, ev)
+	e.order.addEvent(e, it)
 }
 
 // AddSample queues an NVML sample.
@@ -237,7 +252,7 @@ func (e *Engine) closeBurst(g *gpuState, a *burstAcc) {
 		g.tail, g.doneAt = append(g.tail, l), append(g.doneAt, a.b.EndNs)
 	}
 	if k, ratio, ok := a.fitRatio(); ok {
-		e.calib.observe(k, ratio, ProtocolFor(uint64(1)<<k.class).Factor())
+		e.calib.observe(k, ratio, ProtocolOf(k.kind, uint64(1)<<k.class).Factor())
 	}
 	a.finish()
 	g.sum.Bursts++

@@ -26,24 +26,24 @@ type reorder struct {
 	window int64
 	newest int64
 	cut    int64 // everything at or before it has been processed
-	events []trace.Event
+	events []item
 	evHead int
 	sorted bool
 	byGPU  []*sampleQueue // indexed by GPU index
 	queues []*sampleQueue // in order of first appearance
 }
 
-func (r *reorder) addEvent(e *Engine, ev *trace.Event) {
-	t := int64(ev.TsNs)
+func (r *reorder) addEvent(e *Engine, it *item) {
+	t := int64(it.ev.TsNs)
 	if t <= r.cut {
 		e.stats.LateItems++
-		e.event(ev)
+		e.event(it)
 		return
 	}
-	if n := len(r.events); n > r.evHead && r.events[n-1].TsNs > ev.TsNs {
+	if n := len(r.events); n > r.evHead && r.events[n-1].ev.TsNs > it.ev.TsNs {
 		r.sorted = false
 	}
-	r.events = append(r.events, *ev)
+	r.events = append(r.events, *it)
 	r.advance(e, t)
 }
 
@@ -89,7 +89,7 @@ func (r *reorder) advance(e *Engine, t int64) {
 func (r *reorder) release(e *Engine, cut int64) {
 	if !r.sorted {
 		pending := r.events[r.evHead:]
-		slices.SortStableFunc(pending, func(a, b trace.Event) int { return cmp64(a.TsNs, b.TsNs) })
+		slices.SortStableFunc(pending, func(a, b item) int { return cmp64(a.ev.TsNs, b.ev.TsNs) })
 		r.sorted = true
 	}
 	for {
@@ -100,7 +100,7 @@ func (r *reorder) release(e *Engine, cut int64) {
 				best, bt = q, q.q[q.head].t
 			}
 		}
-		for r.evHead < len(r.events) && int64(r.events[r.evHead].TsNs) <= bt {
+		for r.evHead < len(r.events) && int64(r.events[r.evHead].ev.TsNs) <= bt {
 			e.event(&r.events[r.evHead])
 			r.evHead++
 		}

@@ -10,7 +10,7 @@ import (
 // shardItem is a batch for one engine: metadata to apply, or data.
 type shardItem struct {
 	apply   func(*Engine)
-	events  []trace.Event
+	events  []item
 	samples []timedSample
 }
 
@@ -32,6 +32,8 @@ type shards struct {
 	gpuSlot map[int]int
 	pidGPU  map[uint32]int
 	bufs    []shardItem
+	exp     expander
+	route   func(*item) // sh.item, made once
 	stopped bool
 }
 
@@ -59,6 +61,7 @@ func newShards(opts Options, sinks []Sink) *shards {
 	for i := range sh.bufs {
 		sh.bufs[i] = newBatch()
 	}
+	sh.route = sh.item
 	return sh
 }
 
@@ -67,7 +70,7 @@ func (e *Engine) consume(it *shardItem) {
 		it.apply(e)
 	}
 	for i := range it.events {
-		e.addEvent(&it.events[i])
+		e.addItem(&it.events[i])
 	}
 	for i := range it.samples {
 		e.order.addSample(e, &it.samples[i])
@@ -93,11 +96,22 @@ func (sh *shards) pidShard(pid uint32) int {
 	return 0
 }
 
-// event routes an event to the engine of its process's GPU.
+// event expands an event's CUDA graph launches (graph state is per
+// process and needs all of its events in order, so this happens before
+// routing) and routes what it stands for to its process's engine.
 func (sh *shards) event(ev trace.Event) {
-	s := sh.pidShard(ev.Pid)
+	if !sh.exp.active && !ev.Kind.IsGraph() {
+		sh.item(&item{ev: ev})
+		return
+	}
+	sh.exp.expand(&ev, sh.route)
+}
+
+// item routes an item to the engine of its process's GPU.
+func (sh *shards) item(it *item) {
+	s := sh.pidShard(it.ev.Pid)
 	b := &sh.bufs[s]
-	b.events = append(b.events, ev)
+	b.events = append(b.events, *it)
 	if len(b.events) >= batchItems {
 		sh.flush(s)
 	}
@@ -127,7 +141,7 @@ func (sh *shards) flush(s int) {
 }
 
 func newBatch() shardItem {
-	return shardItem{events: make([]trace.Event, 0, batchItems), samples: make([]timedSample, 0, batchItems)}
+	return shardItem{events: make([]item, 0, batchItems), samples: make([]timedSample, 0, batchItems)}
 }
 
 // broadcast gives every engine a metadata record, after the data before it.
@@ -187,6 +201,9 @@ func (sh *shards) finish(res *Result) {
 		st.Events += s.Events
 		st.Calls += s.Calls
 		st.UnmappedCalls += s.UnmappedCalls
+		st.CapturedCalls += s.CapturedCalls
+		st.ReplayedCalls += s.ReplayedCalls
+		st.GraphLaunches += s.GraphLaunches
 		st.LateItems += s.LateItems
 		st.ClockPairs = max(st.ClockPairs, s.ClockPairs)
 		if s.LastNs > 0 {
@@ -211,6 +228,7 @@ func (sh *shards) finish(res *Result) {
 		st.FirstNs = 0
 	}
 	res.Stats = st
+	res.Graphs = sh.exp.summaries()
 	for _, idx := range order {
 		res.GPUs = append(res.GPUs, owned[idx])
 	}

@@ -1,6 +1,9 @@
 package correlate
 
-import "github.com/linkprof/linkprof/trace"
+import (
+	"github.com/linkprof/linkprof/graphs"
+	"github.com/linkprof/linkprof/trace"
+)
 
 // Options tune the analysis. Zero fields take the defaults.
 type Options struct {
@@ -76,8 +79,16 @@ type Call struct {
 	TxBytes   float64 // attributed
 	RxBytes   float64
 	Complete  bool // its expected bytes were all seen
-	factor    float64
+	// Phase is how the call relates to CUDA graphs. Capture calls are not
+	// executions: no bytes, no GPU time, emitted when issued.
+	Phase  graphs.Phase
+	Graph  int // graph ID (Replay; 0 for Capture: IDs come at capture end)
+	Launch int // the graph's launch number (Replay)
+	factor float64
 }
+
+// Executed reports whether the call ran: eager or replayed, not captured.
+func (c *Call) Executed() bool { return c.Phase != graphs.Capture }
 
 func (c *Call) exp(d int) float64 {
 	if d == tx {
@@ -136,6 +147,27 @@ func (b *Burst) Label() string {
 		b.label = burstLabel(b)
 	}
 	return b.label
+}
+
+// GraphLaunch is one CUDA graph launch (cudaGraphLaunch / cuGraphLaunch)
+// of a recorded graph. Sinks must not keep the pointer.
+type GraphLaunch struct {
+	Pid         uint32
+	Tid         uint32
+	Stream      uint64
+	Exec        uint64
+	TsNs        int64
+	Rank        int // the process's rank, -1 unknown
+	Graph       int // graph ID (report.json graphs[].id)
+	Launch      int // numbers the graph's launches from 0
+	Collectives int // collectives the launch replays
+}
+
+// LaunchSink is a Sink that also wants the graph launches, in time order
+// per process (the timeline).
+type LaunchSink interface {
+	Sink
+	GraphLaunch(l *GraphLaunch)
 }
 
 // Sink receives the analysis as it streams out, in time order per GPU.

@@ -33,6 +33,15 @@ const (
 	ll128MaxBytes = 8 << 20
 )
 
+// ProtocolOf is ProtocolFor for NCCL collectives; a custom collective
+// (IPC buffers, no NCCL protocol) moves its payload as is: Simple.
+func ProtocolOf(k trace.Kind, msgBytes uint64) Protocol {
+	if k.IsCustomCollective() {
+		return Simple
+	}
+	return ProtocolFor(msgBytes)
+}
+
 // ProtocolFor guesses the protocol of a message of the given buffer size.
 func ProtocolFor(msgBytes uint64) Protocol {
 	switch {
@@ -60,7 +69,11 @@ func RingWire(k trace.Kind, payload uint64, rank, nranks, root int) Wire {
 	n := float64(nranks)
 	s := float64(payload)
 	switch k {
-	case trace.AllReduce:
+	case trace.AllReduce, trace.CustomAllReduce:
+		// Custom all-reduces (vLLM, SGLang) move what a ring does in their
+		// two-stage form (a reduce-scatter, then an all-gather) and, on 2
+		// ranks, in their one-stage form; one-stage on more ranks moves
+		// more, which calibration corrects per size class.
 		v := 2 * (n - 1) / n * s
 		return Wire{Msg: payload, Tx: v, Rx: v}
 	case trace.AllGather, trace.ReduceScatter, trace.AlltoAll:

@@ -29,6 +29,7 @@ type Model struct {
 	byHandle  map[handleKey]*Graph   // the live graph of each handle
 	execs     map[handleKey]*Graph   // the graph each live exec was instantiated from
 	last      map[threadKey]trace.Event
+	launched  *Graph // the graph the last event launched
 }
 
 // New returns an empty model.
@@ -54,14 +55,19 @@ func (m *Model) Graphs() []*Graph { return m.graphs }
 
 // Add updates the state with one event and returns the calls it stands
 // for (see the package doc). The returned slice is the caller's.
-func (m *Model) Add(e trace.Event) []Call {
+func (m *Model) Add(e trace.Event) []Call { return m.AddTo(nil, e) }
+
+// AddTo is Add appending to dst, so a caller that reuses its slice
+// allocates nothing per event.
+func (m *Model) AddTo(dst []Call, e trace.Event) []Call {
+	m.launched = nil
 	tk := threadKey{e.Pid, e.Tid}
 	if m.nestedTwin(tk, e) {
-		return nil
+		return dst
 	}
 	switch e.Kind {
 	case trace.GroupStart, trace.GroupEnd, trace.CustomAllReduce:
-		return m.issue(e, m.threadCapture(tk))
+		return m.issue(dst, e, m.threadCapture(tk))
 	case trace.StreamBeginCapture:
 		m.begin(e)
 	case trace.StreamEndCapture:
@@ -69,7 +75,7 @@ func (m *Model) Add(e trace.Event) []Call {
 	case trace.GraphInstantiate:
 		m.instantiate(e)
 	case trace.GraphLaunch:
-		return m.launch(e)
+		return m.launch(dst, e)
 	case trace.GraphExecDestroy:
 		delete(m.execs, handleKey{e.Pid, e.Aux})
 	case trace.GraphDestroy:
@@ -80,19 +86,33 @@ func (m *Model) Add(e trace.Event) []Call {
 		m.wait(e)
 	default:
 		if e.Kind.IsCollective() {
-			return m.issue(e, m.captureOf(e.Pid, e.Stream))
+			return m.issue(dst, e, m.captureOf(e.Pid, e.Stream))
 		}
 	}
-	return nil
+	return dst
 }
+
+// Launched is the graph the last event given to Add launched (nil when it
+// was no launch, or the twin of one already counted); its Launches
+// includes that launch. A launch of a graph with nothing captured returns
+// no calls, so this is how a caller sees it.
+func (m *Model) Launched() *Graph { return m.launched }
 
 // nestedTwin reports whether e is the second half of one runtime call
 // seen twice: the runtime function and the driver function it called, on
 // one thread, back to back, with the same handles. The pair is consumed, so
 // a third such event starts a new call.
 func (m *Model) nestedTwin(tk threadKey, e trace.Event) bool {
+	if !e.Kind.IsGraph() {
+		// Any other call on the thread ends a back-to-back pair; the map
+		// stays empty, and this costs nothing, in processes without graphs.
+		if len(m.last) > 0 {
+			delete(m.last, tk)
+		}
+		return false
+	}
 	prev, ok := m.last[tk]
-	twin := ok && e.Kind.IsGraph() && prev.Kind == e.Kind &&
+	twin := ok && prev.Kind == e.Kind &&
 		(prev.Flags^e.Flags)&trace.FlagDriver != 0 &&
 		(prev.Flags^e.Flags)&trace.FlagReturn == 0 &&
 		prev.Stream == e.Stream && prev.Comm == e.Comm && prev.Aux == e.Aux
@@ -106,12 +126,12 @@ func (m *Model) nestedTwin(tk threadKey, e trace.Event) bool {
 
 // issue returns a collective (or group framing) call: captured into g, or
 // eager when g is nil.
-func (m *Model) issue(e trace.Event, g *Graph) []Call {
+func (m *Model) issue(dst []Call, e trace.Event, g *Graph) []Call {
 	if g == nil {
-		return []Call{{Event: e, Phase: Eager, Launch: -1}}
+		return append(dst, Call{Event: e, Phase: Eager, Launch: -1})
 	}
 	g.Captured = append(g.Captured, e)
-	return []Call{{Event: e, Phase: Capture, Graph: g, Launch: -1}}
+	return append(dst, Call{Event: e, Phase: Capture, Graph: g, Launch: -1})
 }
 
 // threadCapture is the newest capture begun on the thread and still open:
@@ -222,7 +242,7 @@ func (m *Model) instantiate(e trace.Event) {
 
 // launch expands a launch into the graph's captured sequence, on the
 // launch's stream and thread, at the launch's time.
-func (m *Model) launch(e trace.Event) []Call {
+func (m *Model) launch(dst []Call, e trace.Event) []Call {
 	hk := handleKey{e.Pid, e.Aux}
 	g := m.execs[hk]
 	if g == nil {
@@ -232,12 +252,12 @@ func (m *Model) launch(e trace.Event) []Call {
 	}
 	n := g.Launches
 	g.Launches++
-	calls := make([]Call, 0, len(g.Captured))
+	m.launched = g
 	for _, c := range g.Captured {
 		c.TsNs, c.Tid, c.Stream = e.TsNs, e.Tid, e.Stream
-		calls = append(calls, Call{Event: c, Phase: Replay, Graph: g, Launch: n})
+		dst = append(dst, Call{Event: c, Phase: Replay, Graph: g, Launch: n})
 	}
-	return calls
+	return dst
 }
 
 func (m *Model) destroy(e trace.Event) {

@@ -6,6 +6,7 @@ package pprofout
 
 import (
 	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/graphs"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -30,11 +31,16 @@ type key struct {
 	rank    int
 	gpu     int
 	grouped bool
+	phase   graphs.Phase
 }
 
 type values [nValues]float64
 
 // Builder is a correlate.Sink that aggregates calls into pprof samples.
+// Capture-time calls (phase graph-capture) are samples with calls and
+// payload but no link bytes or GPU time: they show where graphs were
+// captured; the bytes go to the replays (phase graph-replay), whose stack
+// is the capture site's.
 // Memory is bounded by the distinct keys, not by the number of calls.
 type Builder struct {
 	samples map[key]*values
@@ -53,7 +59,7 @@ func NewBuilder() *Builder {
 // Call implements correlate.Sink.
 func (b *Builder) Call(c *correlate.Call) {
 	k := key{pid: c.Pid, stack: c.StackID, kind: c.Kind, dtype: c.DataType, size: correlate.SizeClass(c.Payload),
-		comm: c.Comm, rank: c.Rank, gpu: c.GPU, grouped: c.Grouped}
+		comm: c.Comm, rank: c.Rank, gpu: c.GPU, grouped: c.Grouped, phase: c.Phase}
 	v := b.last
 	if v == nil || k != b.lastKey {
 		v = b.samples[k]

@@ -64,7 +64,7 @@ func labels(k key) map[string][]string {
 	return map[string][]string{
 		"op": {k.kind.Op()}, "dtype": {k.dtype.String()}, "size_bucket": {correlate.FormatBytes(uint64(1) << k.size)},
 		"comm": {fmt.Sprintf("%#x", k.comm)}, "rank": {strconv.Itoa(k.rank)}, "gpu": {strconv.Itoa(k.gpu)},
-		"phase": {"eager"},
+		"phase": {k.phase.String()},
 	}
 }
 
@@ -114,7 +114,10 @@ func (t *tables) synthetic(name string) *profile.Location {
 // stack is leaf first: the collective, the caller's frames, then the
 // process and rank as roots.
 func (t *tables) stack(k key) []*profile.Location {
-	name := "nccl" + k.kind.String()
+	name := k.kind.String()
+	if k.kind.IsCollective() {
+		name = "nccl" + name
+	}
 	locs := []*profile.Location{t.synthetic(name)}
 	locs = append(locs, t.natives(k.pid, k.stack)...)
 	pr := t.procs[k.pid]

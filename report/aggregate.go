@@ -96,8 +96,12 @@ func get[K comparable](m map[K]*tally, k K) *tally {
 	return t
 }
 
-// Call implements correlate.Sink.
+// Call implements correlate.Sink. Capture-time calls are no executions:
+// report.json lists them per graph (graphs[].captured), not in ops.
 func (a *Aggregator) Call(c *correlate.Call) {
+	if !c.Executed() {
+		return
+	}
 	k := int(c.Kind) % maxKinds
 	a.ops[k].add(c)
 	if !c.Complete && c.ExpTx+c.ExpRx > 0 {

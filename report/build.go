@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/graphs"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -13,18 +14,24 @@ import (
 const topN = 10
 
 // opOrder is DESIGN.md's op list; report.json has one entry for each.
+// CustomAllReduce (vLLM's and SGLang's, probed by profiler/extra) comes
+// last.
 var opOrder = []trace.Kind{trace.AllReduce, trace.AllGather, trace.ReduceScatter, trace.Broadcast,
-	trace.Reduce, trace.AlltoAll, trace.Gather, trace.Scatter, trace.Send, trace.Recv}
+	trace.Reduce, trace.AlltoAll, trace.Gather, trace.Scatter, trace.Send, trace.Recv, trace.CustomAllReduce}
 
 // Build assembles report.json from an analysis and its aggregator.
 func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report {
 	r := &Report{
 		Version: Version, DurationNs: res.DurationNs(), LostEvents: res.Meta.Lost,
 		Truncated: res.Meta.Truncated, Simulated: res.Meta.Start.Simulated,
-		Unattributed: Link{TxBytes: round(a.unTx), RxBytes: round(a.unRx)},
-		Calibration:  res.Fit, Graphs: []any{},
+		Unattributed: Unattributed{Link: Link{TxBytes: round(a.unTx), RxBytes: round(a.unRx)}},
+		Calibration:  res.Fit, Graphs: res.Graphs,
 		Analysis: Analysis{Events: res.Stats.Events, UnmappedCalls: res.Stats.UnmappedCalls,
-			LateItems: res.Stats.LateItems},
+			LateItems: res.Stats.LateItems, CapturedCalls: res.Stats.CapturedCalls,
+			ReplayedCalls: res.Stats.ReplayedCalls, GraphLaunches: res.Stats.GraphLaunches},
+	}
+	if r.Graphs == nil {
+		r.Graphs = []graphs.Summary{}
 	}
 	if r.Calibration == nil {
 		r.Calibration = []correlate.FitRow{}
@@ -44,6 +51,7 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 	r.Comms = comms(f)
 	r.MessageSizes = sizes(f)
 	r.TopCollectives = top(f)
+	r.Unattributed.Hints = hints(r)
 	return r
 }
 
@@ -160,7 +168,7 @@ func top(a *folded) []Top {
 	for k, t := range a.top {
 		w := correlate.RingWire(k.kind, k.count*k.dtype.Size(), 0, k.nranks, 0)
 		out = append(out, Top{Op: k.kind.Op(), DataType: k.dtype.String(), Count: k.count, NRanks: k.nranks,
-			Protocol: correlate.ProtocolFor(w.Msg).String(), Traffic: t.traffic()})
+			Protocol: correlate.ProtocolOf(k.kind, w.Msg).String(), Traffic: t.traffic()})
 	}
 	slices.SortFunc(out, func(x, y Top) int {
 		return cmp.Or(cmp.Compare(y.TxBytes+y.RxBytes, x.TxBytes+x.RxBytes), cmp.Compare(y.Calls, x.Calls),

@@ -53,3 +53,13 @@ func (l *locked) Burst(b *correlate.Burst) {
 	l.s.Burst(b)
 	l.mu.Unlock()
 }
+
+func (l *locked) GraphLaunch(gl *correlate.GraphLaunch) {
+	ls, ok := l.s.(correlate.LaunchSink)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	ls.GraphLaunch(gl)
+	l.mu.Unlock()
+}

@@ -60,7 +60,7 @@ func TestReportWithoutSamples(t *testing.T) {
 			t.Errorf("%s: %+v, want %d calls, %d payload bytes, no link bytes", o.Op, o, w[0], w[1])
 		}
 	}
-	if r.DurationNs != 9_000 || len(r.GPUs) != 0 || r.Bursts.Count != 0 || r.Unattributed != (report.Link{}) {
+	if r.DurationNs != 9_000 || len(r.GPUs) != 0 || r.Bursts.Count != 0 || r.Unattributed.Link != (report.Link{}) {
 		t.Errorf("duration %d gpus %v bursts %+v unattributed %+v", r.DurationNs, r.GPUs, r.Bursts, r.Unattributed)
 	}
 	if len(r.Processes) != 1 || r.Processes[0].Rank != 1 || r.Processes[0].Calls != 6 {

@@ -46,7 +46,7 @@ func TestWriteAllReportJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Version != 1 || len(r.Ops) != 10 || len(r.GPUs) != 2 || len(r.Processes) != 2 {
+	if r.Version != 1 || len(r.Ops) != 11 || len(r.GPUs) != 2 || len(r.Processes) != 2 {
 		t.Fatalf("version %d, %d ops, %d gpus, %d processes", r.Version, len(r.Ops), len(r.GPUs), len(r.Processes))
 	}
 	ar, ag := r.Ops[0], r.Ops[1]

@@ -35,6 +35,8 @@ func WriteText(w io.Writer, r *Report) error {
 		}
 	}
 	p("unattributed\t\t\t%s\t%s\t%s\t\t\n\n", bytesStr(r.Unattributed.TxBytes), bytesStr(r.Unattributed.RxBytes), pct(r.Unattributed.TxBytes, linkTx))
+	writeHints(w, tw, r, linkTx)
+	writeGraphs(w, tw, r)
 	b := r.Bursts
 	p("bursts: %d, duration p50 %s p99 %s, peak %s/s, idle gap p50 %s p99 %s, duty cycle %.1f%%\n",
 		b.Count, dur(b.DurationP50Ns), dur(b.DurationP99Ns), bytesStr(uint64(b.PeakBytesPerS)), dur(b.IdleGapP50Ns), dur(b.IdleGapP99Ns), 100*b.DutyCycle)

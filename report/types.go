@@ -3,7 +3,10 @@
 // recordings; WriteAll also writes the pprof profile and the timeline.
 package report
 
-import "github.com/linkprof/linkprof/correlate"
+import (
+	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/graphs"
+)
 
 // Version of report.json.
 const Version = 1
@@ -18,13 +21,13 @@ type Report struct {
 	Processes      []Process          `json:"processes"`
 	GPUs           []GPU              `json:"gpus"`
 	Ops            []Op               `json:"ops"`
-	Unattributed   Link               `json:"unattributed"`
+	Unattributed   Unattributed       `json:"unattributed"`
 	Bursts         Bursts             `json:"bursts"`
 	Comms          []Comm             `json:"comms"`
 	MessageSizes   []SizeBin          `json:"message_sizes"`
 	TopCollectives []Top              `json:"top_collectives"`
 	Calibration    []correlate.FitRow `json:"calibration"`
-	Graphs         []any              `json:"graphs"`
+	Graphs         []graphs.Summary   `json:"graphs"`
 	Analysis       Analysis           `json:"analysis"`
 }
 
@@ -32,6 +35,27 @@ type Report struct {
 type Link struct {
 	TxBytes uint64 `json:"nvlink_tx_bytes"`
 	RxBytes uint64 `json:"nvlink_rx_bytes"`
+}
+
+// Unattributed is the link traffic no recorded collective explains, and
+// the known paths outside NCCL calls that could (empty when it is small).
+type Unattributed struct {
+	Link
+	Hints []Hint `json:"hints"`
+}
+
+// Hint is one known way of moving collective traffic that linkprof's NCCL
+// probes do not see (profiler/extra.KnownPaths).
+type Hint struct {
+	Path      string `json:"path"`
+	Framework string `json:"framework"`
+	Explains  string `json:"explains"`
+	ToNCCL    string `json:"to_nccl"` // the setting that routes it through NCCL
+	Probed    bool   `json:"probed"`  // linkprof records its calls when its library is found
+	// CallsSeen is how many of its calls the recording holds (custom
+	// all-reduces; for graph replays, launches of graphs captured before
+	// the recording, which cannot be expanded).
+	CallsSeen uint64 `json:"calls_seen"`
 }
 
 // Traffic is what a group of calls did.
@@ -117,6 +141,9 @@ type Top struct {
 // Analysis says how the analysis went.
 type Analysis struct {
 	Events        uint64 `json:"events"`
+	CapturedCalls uint64 `json:"captured_calls"` // issued into CUDA graphs: not in ops[].calls
+	ReplayedCalls uint64 `json:"replayed_calls"` // of ops[].calls, run by graph launches
+	GraphLaunches uint64 `json:"graph_launches"`
 	UnmappedCalls uint64 `json:"unmapped_calls"` // on no sampled GPU
 	LateItems     uint64 `json:"late_items"`
 	ClockPairs    int    `json:"clock_pairs"`

@@ -53,6 +53,14 @@ func (t tee) Burst(b *correlate.Burst) {
 	}
 }
 
+func (t tee) GraphLaunch(l *correlate.GraphLaunch) {
+	for _, s := range t {
+		if ls, ok := s.(correlate.LaunchSink); ok {
+			ls.GraphLaunch(l)
+		}
+	}
+}
+
 // maxShards bounds the engines Run starts (GPUs are dealt among them).
 const maxShards = 8
 

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/graphs"
 )
 
 // DefaultMaxEvents bounds the file (about 190 bytes an event: 370 MB); a
@@ -119,24 +120,54 @@ func (w *Writer) name(pid, tid uint64, process, thread string, sort int) {
 
 // Call implements correlate.Sink: the host call as an instant-width slice
 // on the rank's host thread, the modelled GPU execution on its GPU thread.
+// A graph replay has no host call (its launch is on the host thread); a
+// capture-time call is a host slice of category graph-capture and never
+// runs.
 func (w *Writer) Call(c *correlate.Call) {
 	pid := uint64(c.Pid)
-	proc := fmt.Sprintf("rank %s (pid %d)", rankStr(c.Rank), c.Pid)
-	w.name(pid, tidHost, proc, "host: NCCL calls", c.Rank)
+	proc := procName(c.Rank, c.Pid)
 	name := c.Kind.Op()
-	args := map[string]any{"count": c.Count, "dtype": c.DataType.String(), "payload_bytes": c.Payload,
-		"comm": fmt.Sprintf("%#x", c.Comm), "stream": fmt.Sprintf("%#x", c.Stream)}
-	zero := 0.0
-	w.put(&Event{Name: name, Cat: "host", Ph: "X", Ts: w.us(c.EnqueueNs), Dur: &zero, Pid: pid, Tid: tidHost, Args: args})
+	if c.Phase != graphs.Replay {
+		w.name(pid, tidHost, proc, hostTrack, c.Rank)
+		args := map[string]any{"count": c.Count, "dtype": c.DataType.String(), "payload_bytes": c.Payload,
+			"comm": fmt.Sprintf("%#x", c.Comm), "stream": fmt.Sprintf("%#x", c.Stream)}
+		cat := "host"
+		if c.Phase == graphs.Capture {
+			cat, name = c.Phase.String(), name+" (captured)"
+		}
+		zero := 0.0
+		w.put(&Event{Name: name, Cat: cat, Ph: "X", Ts: w.us(c.EnqueueNs), Dur: &zero, Pid: pid, Tid: tidHost, Args: args})
+	}
 	if c.EndNs <= c.StartNs || c.StartNs == 0 {
 		return
 	}
 	w.name(pid, tidGPU, proc, "GPU (modelled)", c.Rank)
 	d := float64(c.EndNs-c.StartNs) / 1e3
-	w.put(&Event{Name: name, Cat: "gpu", Ph: "X", Ts: w.us(c.StartNs), Dur: &d, Pid: pid, Tid: tidGPU,
-		Args: map[string]any{"nvlink_tx_bytes": int64(c.TxBytes), "nvlink_rx_bytes": int64(c.RxBytes),
-			"enqueue_lag_us": float64(c.StartNs-c.LaunchNs) / 1e3, "protocol": c.Protocol.String()}})
+	args := map[string]any{"nvlink_tx_bytes": int64(c.TxBytes), "nvlink_rx_bytes": int64(c.RxBytes),
+		"enqueue_lag_us": float64(c.StartNs-c.LaunchNs) / 1e3, "protocol": c.Protocol.String()}
+	if c.Phase == graphs.Replay {
+		args["phase"], args["graph"], args["launch"] = c.Phase.String(), c.Graph, c.Launch
+		args["count"], args["dtype"], args["payload_bytes"] = c.Count, c.DataType.String(), c.Payload
+	}
+	w.put(&Event{Name: name, Cat: "gpu", Ph: "X", Ts: w.us(c.StartNs), Dur: &d, Pid: pid, Tid: tidGPU, Args: args})
 }
+
+// GraphLaunch implements correlate.LaunchSink: the launch as an
+// instant-width slice on the host thread, naming the graph whose
+// collectives then run on the GPU thread.
+func (w *Writer) GraphLaunch(l *correlate.GraphLaunch) {
+	pid := uint64(l.Pid)
+	w.name(pid, tidHost, procName(l.Rank, l.Pid), hostTrack, l.Rank)
+	zero := 0.0
+	w.put(&Event{Name: "graph " + strconv.Itoa(l.Graph) + " launch", Cat: "graph-launch", Ph: "X", Ts: w.us(l.TsNs), Dur: &zero,
+		Pid: pid, Tid: tidHost, Args: map[string]any{"graph": l.Graph, "launch": l.Launch, "collectives": l.Collectives,
+			"exec": fmt.Sprintf("%#x", l.Exec), "stream": fmt.Sprintf("%#x", l.Stream)}})
+}
+
+// hostTrack names a rank's host thread.
+const hostTrack = "host: NCCL calls, graph launches"
+
+func procName(rank int, pid uint32) string { return fmt.Sprintf("rank %s (pid %d)", rankStr(rank), pid) }
 
 // Interval implements correlate.Sink: link rates as counters, a point
 // whenever a rate moved by counterStepGBps since the last one.
