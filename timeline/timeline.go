@@ -167,7 +167,9 @@ func (w *Writer) GraphLaunch(l *correlate.GraphLaunch) {
 // hostTrack names a rank's host thread.
 const hostTrack = "host: NCCL calls, graph launches"
 
-func procName(rank int, pid uint32) string { return fmt.Sprintf("rank %s (pid %d)", rankStr(rank), pid) }
+func procName(rank int, pid uint32) string {
+	return fmt.Sprintf("rank %s (pid %d)", rankStr(rank), pid)
+}
 
 // Interval implements correlate.Sink: link rates as counters, a point
 // whenever a rate moved by counterStepGBps since the last one.
