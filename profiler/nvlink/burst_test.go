@@ -84,11 +84,11 @@ func TestPinnedReadersKeepTheirThread(t *testing.T) {
 		}
 		tids[gpu][unix.Gettid()] = true
 	}})
-	_, sink := runFor(t, srv, clk, nvlink.Config{Schedule: nvlink.SchedulePerGPULocked, PinThreads: true, Hz: 200}, time.Second)
+	_, sink := runFor(t, srv, clk, nvlink.Config{Schedule: nvlink.SchedulePerGPULocked, PinThreads: true}, time.Second)
 	for gpu := range uint32(3) {
-		// Per-GPU readers' sleeps add up on the fake clock: the rate is rough.
+		// The fair lock makes the readers take turns once all are waiting.
 		if n := len(sink.gpuSamples(gpu)); n < 100 {
-			t.Errorf("GPU %d: %d reads in 1 s at 200 Hz", gpu, n)
+			t.Errorf("GPU %d: %d of %d reads", gpu, n, len(sink.samples))
 		}
 	}
 	seen := map[int]int{}
