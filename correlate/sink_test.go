@@ -9,7 +9,9 @@ import (
 
 // collect keeps what an analysis emits, summed per op.
 type collect struct {
-	calls      map[string]uint64
+	calls      map[string]uint64 // executed
+	captured   map[string]uint64
+	phases     map[string]uint64 // executed and captured, per phase
 	tx, rx     map[string]float64
 	unTx       float64
 	unRx       float64
@@ -18,14 +20,24 @@ type collect struct {
 	incomplete int
 	lastEnd    map[uint64]int64
 	outOfOrder int
+	// capturedRan counts capture-time calls with bytes or GPU time.
+	capturedRan int
 }
 
 func newCollect() *collect {
-	return &collect{calls: map[string]uint64{}, tx: map[string]float64{}, rx: map[string]float64{}, lastEnd: map[uint64]int64{}}
+	return &collect{calls: map[string]uint64{}, captured: map[string]uint64{}, phases: map[string]uint64{}, tx: map[string]float64{}, rx: map[string]float64{}, lastEnd: map[uint64]int64{}}
 }
 
 func (c *collect) Call(call *correlate.Call) {
 	op := call.Kind.Op()
+	c.phases[call.Phase.String()]++
+	if !call.Executed() {
+		c.captured[op]++
+		if call.TxBytes+call.RxBytes+call.ExpTx+call.ExpRx != 0 || call.GPUTimeNs() != 0 {
+			c.capturedRan++
+		}
+		return
+	}
 	c.calls[op]++
 	c.tx[op] += call.TxBytes
 	c.rx[op] += call.RxBytes

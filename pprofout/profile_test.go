@@ -20,13 +20,30 @@ var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 func simProfile(t *testing.T) *profile.Profile {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "rec")
-	_, err := sim.Write(dir, sim.Config{Ranks: 2, Steps: 4, Seed: 1, StepGapNs: 20_000_000, Stacks: true,
+	return profileOf(t, sim.Config{Ranks: 2, Steps: 4, Seed: 1, StepGapNs: 20_000_000, Stacks: true,
 		Ops: []sim.Op{
 			{Kind: trace.AllReduce, Count: 16 << 20, DType: trace.DataType(9)},
 			{Kind: trace.AllGather, Count: 1 << 10, DType: trace.DataType(7)},
 		},
 		Blobs: []sim.Blob{{AtNs: 45_000_000, GPU: 0, Bytes: 64 << 20}}})
+}
+
+// graphProfile: each rank captures an all-reduce and a custom all-reduce
+// at step 0 and replays them at steps 1-3, an eager all-gather per step.
+func graphProfile(t *testing.T) *profile.Profile {
+	t.Helper()
+	return profileOf(t, sim.Config{Ranks: 2, Steps: 4, Seed: 1, StepGapNs: 20_000_000, Stacks: true,
+		Ops: []sim.Op{{Kind: trace.AllGather, Count: 1 << 10, DType: trace.DataType(7)}},
+		Graph: &sim.Graph{Ops: []sim.Op{
+			{Kind: trace.AllReduce, Count: 16 << 20, DType: trace.DataType(9)},
+			{Kind: trace.CustomAllReduce, Count: 1 << 20, DType: trace.DataType(9)},
+		}}})
+}
+
+func profileOf(t *testing.T, cfg sim.Config) *profile.Profile {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rec")
+	_, err := sim.Write(dir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,13 +59,19 @@ func simProfile(t *testing.T) *profile.Profile {
 	return p
 }
 
-func TestProfileGolden(t *testing.T) {
-	p := simProfile(t)
+func TestProfileGolden(t *testing.T) { checkGolden(t, simProfile(t), "sim.golden") }
+
+// Replays carry the capture site's stack and phase graph-replay; the
+// capture-time calls are samples with calls and payload, no link bytes.
+func TestGraphProfileGolden(t *testing.T) { checkGolden(t, graphProfile(t), "graphs.golden") }
+
+func checkGolden(t *testing.T, p *profile.Profile, name string) {
+	t.Helper()
 	if err := p.CheckValid(); err != nil {
 		t.Fatal(err)
 	}
 	got := p.String()
-	golden := filepath.Join("testdata", "sim.golden")
+	golden := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

@@ -51,11 +51,15 @@ type Config struct {
 	Seed        uint64
 	// KeepSegments returns every GPU execution in Truth (tests, not benchmarks).
 	KeepSegments bool
+	// Graph serves steps from CUDA graph replays (see Graph).
+	Graph *Graph
 }
 
 // Truth is what really crossed the links.
 type Truth struct {
-	Calls       map[string]uint64  // per op, over all ranks
+	Calls       map[string]uint64  // per op, over all ranks: executed (eager and replayed)
+	Captured    map[string]uint64  // per op, capture-time calls (not executed)
+	Launches    uint64             // graph launches, over all ranks
 	Payload     map[string]uint64  // per op
 	OpTx        map[string]float64 // per op, wire bytes over all GPUs
 	OpRx        map[string]float64

@@ -45,7 +45,8 @@ func Write(dir string, cfg Config) (*Truth, error) {
 		return nil, err
 	}
 	g := &gen{cfg: cfg, w: w, rng: rand.New(rand.NewPCG(cfg.Seed, 7)), blobs: slices.Clone(cfg.Blobs),
-		truth: &Truth{Calls: map[string]uint64{}, Payload: map[string]uint64{}, OpTx: map[string]float64{}, OpRx: map[string]float64{}}}
+		truth: &Truth{Calls: map[string]uint64{}, Payload: map[string]uint64{}, OpTx: map[string]float64{}, OpRx: map[string]float64{},
+			Captured: map[string]uint64{}}}
 	for r := 0; r < cfg.Ranks; r++ {
 		g.links = append(g.links, &link{})
 	}
@@ -55,7 +56,7 @@ func Write(dir string, cfg Config) (*Truth, error) {
 	}
 	g.gpuFree, g.nextSmp = cfg.StartMonoNs, cfg.StartMonoNs
 	for s := 0; s < cfg.Steps; s++ {
-		g.step(cfg.StartMonoNs + int64(s)*cfg.StepGapNs + cfg.StepGapNs/2)
+		g.step(s, cfg.StartMonoNs+int64(s)*cfg.StepGapNs+cfg.StepGapNs/2)
 	}
 	g.samplesUntil(g.gpuFree + 5*cfg.SampleNs)
 	g.flushSamples()

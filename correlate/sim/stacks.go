@@ -21,7 +21,12 @@ func (g *gen) writeStacks() error {
 			return err
 		}
 	}
-	for _, op := range g.cfg.Ops {
+	seen := map[trace.Kind]bool{}
+	for _, op := range g.allOps() {
+		if seen[op.Kind] {
+			continue
+		}
+		seen[op.Kind] = true
 		k := uint64(op.Kind)
 		st := trace.Stack{ID: int32(op.Kind), Pid: Pid(0), Addrs: []uint64{
 			ncclBase + 0x100*k, appBase + 0x1000 + 0x10*k, appBase + 0x2000, appBase + 0x3000, 0xdeadbeef, appBase + 0x4000,
@@ -31,4 +36,13 @@ func (g *gen) writeStacks() error {
 		}
 	}
 	return nil
+}
+
+// allOps is every op the workload issues, eager or captured.
+func (g *gen) allOps() []Op {
+	ops := g.cfg.Ops
+	if gc := g.cfg.Graph; gc != nil {
+		ops = append(append(append([]Op{}, ops...), gc.Ops...), gc.Ops2...)
+	}
+	return ops
 }

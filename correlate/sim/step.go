@@ -7,8 +7,8 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
-// step issues one step's calls on every rank and runs them on the GPUs.
-func (g *gen) step(t0 int64) {
+// step issues step s's calls on every rank and runs them on the GPUs.
+func (g *gen) step(s int, t0 int64) {
 	c := g.cfg
 	skew := make([]int64, c.Ranks)
 	for r := range skew {
@@ -16,12 +16,16 @@ func (g *gen) step(t0 int64) {
 			skew[r] = g.rng.Int64N(c.SkewNs)
 		}
 	}
+	if c.Graph != nil {
+		t0 = g.graphStep(s, t0, skew)
+	}
 	groupEnd := int64(len(c.Ops)+1) * c.HostGapNs
 	for i, op := range c.Ops {
 		ready := int64(0)
 		for r := 0; r < c.Ranks; r++ {
 			at := t0 + int64(i+1)*c.HostGapNs + skew[r]
 			g.call(r, op, at)
+			g.count(op, r)
 			launch := at
 			if c.Group {
 				launch = t0 + groupEnd + skew[r]
@@ -55,14 +59,25 @@ func (g *gen) call(r int, op Op, at int64) {
 	if g.cfg.Stacks {
 		stack = int32(op.Kind)
 	}
+	comm, stream := Comm(r), uint64(Stream)
+	if op.Kind.IsCustomCollective() {
+		// The custom all-reduce object, and no stream argument.
+		comm, stream = CustomComm(r), 0
+	}
 	g.events = append(g.events, trace.Event{
 		TsNs: uint64(at), Pid: Pid(r), Tid: Pid(r), Kind: op.Kind, StackID: stack, Count: op.Count,
-		Comm: Comm(r), Stream: Stream, SendBuff: 0x10000, RecvBuff: 0x20000, DataType: op.DType,
+		Comm: comm, Stream: stream, SendBuff: 0x10000, RecvBuff: 0x20000, DataType: op.DType,
 		RedOp: 0, Peer: peer, GroupDepth: depth, Rank: -1, NRanks: -1,
 	})
-	p := op.Count * op.DType.Size()
+}
+
+// CustomComm is rank r's custom all-reduce object.
+func CustomComm(r int) uint64 { return 0x7e0000002000 + uint64(r)<<20 }
+
+// count adds an executed call of rank r to the truth.
+func (g *gen) count(op Op, r int) {
 	g.truth.Calls[op.Kind.Op()]++
-	g.truth.Payload[op.Kind.Op()] += p
+	g.truth.Payload[op.Kind.Op()] += op.Count * op.DType.Size()
 }
 
 func (g *gen) marker(r int, k trace.Kind, at int64, depth int32) {
@@ -80,7 +95,7 @@ func (g *gen) execute(op Op, ready int64) {
 	var most float64
 	for r := range wires {
 		w := correlate.RingWire(op.Kind, p, r, c.Ranks, int(op.Root))
-		f := g.factor(correlate.ProtocolFor(w.Msg))
+		f := g.factor(correlate.ProtocolOf(op.Kind, w.Msg))
 		w.Tx, w.Rx = w.Tx*f, w.Rx*f
 		wires[r] = w
 		most = max(most, w.Tx, w.Rx)
