@@ -204,16 +204,20 @@ def rank_main(rank, args, port, queue):
     start = time.monotonic_ns()
     g_big = phase_eager_and_replay(args, log, dev)
     d = phase_decode(args, log, world, dev)
-    if not args.no_recapture:
+    if args.recapture:
         phase_recapture(args, log, d)
     torch.cuda.synchronize()
-    del g_big
     queue.put({"rank": rank, "pid": os.getpid(), "world_size": world,
                "nccl_version": ".".join(map(str, torch.cuda.nccl.version())),
                "torch": torch.__version__, "tensor_numel_offset": numel_offset(),
                "duration_ns": time.monotonic_ns() - start,
                "phases": log.phases, "graphs": log.graphs, "expected": log.expected()})
-    dist.destroy_process_group()
+    # Destroying a graph that holds NCCL kernels hung on the GPU box
+    # (cudaGraphExecDestroy never returned, with or without linkprof): hand
+    # the results over and leave without destroying anything.
+    queue.close()
+    queue.join_thread()
+    os._exit(0)
 
 
 def main():
@@ -228,8 +232,8 @@ def main():
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--port", type=int, default=29547)
     ap.add_argument("--out", help="also write the JSON here")
-    ap.add_argument("--no-recapture", action="store_true",
-                    help="skip the destroy-and-recapture phase (it hung on H200 + torch 2.11 in cudaGraphExecDestroy)")
+    ap.add_argument("--recapture", action="store_true",
+                    help="also destroy a graph and capture it again (hung in cudaGraphExecDestroy on H200 + torch 2.11, with or without linkprof)")
     args = ap.parse_args()
     if torch.cuda.device_count() < args.world:
         sys.exit(f"gpu_graphs: needs {args.world} GPUs, found {torch.cuda.device_count()}")
