@@ -18,11 +18,30 @@ func switchHost(gpus int) (*nvmlfake.Server, *nvmlfake.Clock) {
 }
 
 // Round-robin pays the switch on every call: 1 s / 1.43 ms = 699.3 reads.
+// So does a burst of 1.
 func TestRoundRobinPaysEverySwitch(t *testing.T) {
-	srv, clk := switchHost(2)
-	_, sink := runFor(t, srv, clk, nvlink.Config{}, time.Second)
-	if n := len(sink.samples); n != 700 {
-		t.Errorf("%d reads in 1 s at 1.43 ms a call, want 700", n)
+	for _, cfg := range []nvlink.Config{{}, {Schedule: nvlink.ScheduleBurst, Burst: 1}} {
+		srv, clk := switchHost(2)
+		_, sink := runFor(t, srv, clk, cfg, time.Second)
+		if n := len(sink.samples); n != 700 {
+			t.Errorf("%s/%d: %d reads in 1 s at 1.43 ms a call, want 700", cfg.Schedule, cfg.Burst, n)
+		}
+		for i, s := range sink.samples {
+			if s.GPU != uint32(i%2) {
+				t.Fatalf("%s/%d: read %d went to GPU %d", cfg.Schedule, cfg.Burst, i, s.GPU)
+			}
+		}
+	}
+}
+
+func TestBurstValidation(t *testing.T) {
+	c := nvlink.Config{Schedule: nvlink.ScheduleBurst, Burst: -1}
+	if err := c.Validate(); err == nil || err.Error() != "--nvml-burst -1: must be 1 or more" {
+		t.Errorf("burst -1: %v", err)
+	}
+	c = nvlink.Config{Schedule: nvlink.ScheduleBurst}
+	if err := c.Validate(); err != nil || c.Burst != nvlink.DefaultBurst {
+		t.Errorf("burst 0: %v, burst %d, want the default %d", err, c.Burst, nvlink.DefaultBurst)
 	}
 }
 
