@@ -97,3 +97,32 @@ func TestGraphSummaries(t *testing.T) {
 		t.Errorf("captured custom all-reduce %+v", c)
 	}
 }
+
+type callList []correlate.Call
+
+func (l *callList) Call(c *correlate.Call)         { *l = append(*l, *c) }
+func (l *callList) Interval(*correlate.Interval) {}
+func (l *callList) Burst(*correlate.Burst)       {}
+
+// A custom all-reduce names its own object, not an NCCL communicator: its
+// size comes from the process's widest communicator when the environment
+// says nothing; it moves the ring's bytes with no protocol overhead.
+func TestCustomAllReduceRanks(t *testing.T) {
+	var got callList
+	e := correlate.New(correlate.Options{}, &got)
+	e.AddProcess(trace.Process{Pid: 7, GPU: 0, Rank: -1, LocalRank: -1})
+	e.AddGPU(trace.GPU{Index: 0})
+	for i, n := range []int32{2, 4} {
+		e.AddEvent(trace.Event{TsNs: 100, Pid: 7, Tid: 7, Kind: trace.CommInitRank, Flags: trace.FlagReturn,
+			Comm: uint64(0xc0 + i), Rank: 1, NRanks: n})
+	}
+	e.AddEvent(trace.Event{TsNs: 200, Pid: 7, Tid: 7, Kind: trace.CustomAllReduce, Comm: 0xfa, Count: 1 << 20, DataType: bf16})
+	e.Finish()
+	if len(got) != 1 {
+		t.Fatalf("calls %+v", got)
+	}
+	c := got[0]
+	if c.Rank != 1 || c.NRanks != 4 || c.ExpTx != 1.5*(2<<20) || c.Protocol != correlate.Simple || c.Phase.String() != "eager" {
+		t.Errorf("custom all-reduce rank %d of %d, expected tx %.0f, protocol %s, phase %s", c.Rank, c.NRanks, c.ExpTx, c.Protocol, c.Phase)
+	}
+}

@@ -197,3 +197,21 @@ func TestGraphShardedMatchesSingle(t *testing.T) {
 		}
 	}
 }
+
+// Traffic the collectives explain needs no hint; report.json still has the
+// (empty) list.
+func TestNoHintsWhenExplained(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	if _, err := sim.Write(dir, sim.Config{Ranks: 2, Steps: 10, Seed: 3, StepGapNs: 12_000_000,
+		Ops: []sim.Op{{Kind: trace.AllReduce, Count: 8 << 20, DType: bf16}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteAll(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	txt, _ := os.ReadFile(filepath.Join(dir, report.TextFile))
+	if !strings.Contains(string(b), `"hints": []`) || strings.Contains(string(txt), "outside NCCL") || strings.Contains(string(txt), "CUDA graphs") {
+		t.Errorf("report.json or report.txt has hints or graphs:\n%s", txt)
+	}
+}
