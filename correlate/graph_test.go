@@ -100,7 +100,7 @@ func TestGraphSummaries(t *testing.T) {
 
 type callList []correlate.Call
 
-func (l *callList) Call(c *correlate.Call)         { *l = append(*l, *c) }
+func (l *callList) Call(c *correlate.Call)       { *l = append(*l, *c) }
 func (l *callList) Interval(*correlate.Interval) {}
 func (l *callList) Burst(*correlate.Burst)       {}
 
