@@ -12,7 +12,7 @@ import (
 // (scheduling, decoding, unwrapping, writing), NVML made free: one op is one
 // read. The GPU-box figures come from scripts/nvmlbench.
 func BenchmarkSamplerOverhead(b *testing.B) {
-	for _, sch := range []string{nvlink.ScheduleRoundRobin, nvlink.SchedulePerGPULocked} {
+	for _, sch := range []string{nvlink.ScheduleRoundRobin, nvlink.ScheduleBurst, nvlink.SchedulePerGPULocked} {
 		b.Run(sch, func(b *testing.B) {
 			srv := nvmlfake.New(nvmlfake.Options{GPUs: 2, Counters: kibPerMs})
 			s, err := nvlink.Open(srv, nvlink.Config{Schedule: sch})
