@@ -1,0 +1,35 @@
+package report
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/linkprof/linkprof/graphs"
+	"github.com/linkprof/linkprof/profiler/extra"
+)
+
+// Launches of graphs captured before the recording cannot be expanded:
+// the graph-replay path becomes a hint, with those launches counted.
+func TestHintForUnknownGraphs(t *testing.T) {
+	if !slices.ContainsFunc(extra.KnownPaths, func(p extra.Path) bool { return p.Name == graphReplayPath }) {
+		t.Fatalf("extra.KnownPaths has no %q", graphReplayPath)
+	}
+	r := &Report{Ops: []Op{{Op: "AllReduce", Traffic: Traffic{Calls: 4, Link: Link{TxBytes: 98}}}, {Op: "CustomAllReduce", Traffic: Traffic{Calls: 6}}},
+		Unattributed: Unattributed{Link: Link{TxBytes: 2}},
+		Graphs:       []graphs.Summary{{ID: 1, Unknown: true, Launches: 3}, {ID: 2, Launches: 5}}}
+	var got []string
+	for _, h := range hints(r) {
+		got = append(got, h.Path)
+		if want := map[bool]uint64{true: 3, false: 6}[h.Path == graphReplayPath]; h.Probed && h.CallsSeen != want {
+			t.Errorf("hint %+v: calls seen %d, want %d", h, h.CallsSeen, want)
+		}
+	}
+	want := []string{"vllm custom all-reduce", "torch symmetric memory all-reduce", "sglang custom all-reduce", graphReplayPath}
+	if !slices.Equal(got, want) {
+		t.Errorf("hints %v, want %v", got, want)
+	}
+	r.Unattributed.TxBytes = 0 // below 1% of link TX: nothing to explain
+	if h := hints(r); len(h) != 0 {
+		t.Errorf("hints %v with no unattributed traffic", h)
+	}
+}
