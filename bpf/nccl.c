@@ -102,6 +102,13 @@ static __always_inline __u64 arg(struct pt_regs *ctx, int n)
 	return 0;
 }
 static __always_inline __u64 retval(struct pt_regs *ctx) { return ctx->ax; }
+/* At function entry the return address is the word at sp. */
+static __always_inline __u64 entry_return_address(struct pt_regs *ctx)
+{
+	__u64 ra = 0;
+	bpf_probe_read_user(&ra, sizeof(ra), (void *)ctx->sp);
+	return ra;
+}
 #elif defined(__TARGET_ARCH_arm64)
 /* Untested: arm64 passes the first eight integer arguments in x0-x7. */
 static __always_inline __u64 arg(struct pt_regs *ctx, int n)
@@ -112,6 +119,11 @@ static __always_inline __u64 arg(struct pt_regs *ctx, int n)
 	return 0;
 }
 static __always_inline __u64 retval(struct pt_regs *ctx) { return ((struct user_pt_regs *)ctx)->regs[0]; }
+/* At function entry the return address is in the link register, x30. */
+static __always_inline __u64 entry_return_address(struct pt_regs *ctx)
+{
+	return ((struct user_pt_regs *)ctx)->regs[30];
+}
 #else
 #error "unsupported architecture"
 #endif
@@ -155,7 +167,11 @@ static __always_inline struct lp_event *begin(struct pt_regs *ctx, __u16 kind)
 	e->stream = 0;
 	e->sendbuff = 0;
 	e->recvbuff = 0;
-	e->aux = 0;
+	/* A frame-pointer walk from a function's first instruction skips its
+	 * direct caller (the frame is not set up yet): keep that caller's
+	 * return address so analysis can put it back. Return probes overwrite
+	 * aux with their own meaning. */
+	e->aux = capture_stacks ? entry_return_address(ctx) : 0;
 	e->dtype = -1;
 	e->redop = -1;
 	e->peer = -1;
