@@ -112,7 +112,7 @@ func (e *Engine) newCall(it *item) *Call {
 	c := e.allocCall()
 	*c = Call{
 		Pid: ev.Pid, Tid: ev.Tid, Kind: ev.Kind, DataType: ev.DataType, Count: ev.Count,
-		Payload: ev.PayloadBytes(), Comm: ev.Comm, Stream: ev.Stream, StackID: ev.StackID,
+		Payload: ev.PayloadBytes(), Comm: ev.Comm, Stream: ev.Stream, StackID: ev.StackID, Caller: callerOf(ev),
 		Rank: rank, NRanks: nranks, GPU: e.gpuOf(ev.Pid), EnqueueNs: int64(ev.TsNs),
 		Phase: it.phase, Graph: int(it.graph), Launch: int(it.launch),
 	}
@@ -217,4 +217,14 @@ func (e *Engine) graphLaunch(it *item) {
 	}
 	ls.GraphLaunch(&GraphLaunch{Pid: ev.Pid, Tid: ev.Tid, Stream: ev.Stream, Exec: ev.Aux, TsNs: int64(ev.TsNs),
 		Rank: rank, Graph: int(it.graph), Launch: int(it.launch), Collectives: int(it.calls)})
+}
+
+// callerOf is the return address the probe kept in aux for a call whose
+// stack was captured: a frame-pointer walk from the function's first
+// instruction skips the direct caller (docs/trace-format.md).
+func callerOf(ev *trace.Event) uint64 {
+	if ev.StackID < 0 || !(ev.Kind.IsCollective() || ev.Kind.IsCustomCollective()) {
+		return 0
+	}
+	return ev.Aux
 }

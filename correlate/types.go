@@ -64,7 +64,8 @@ type Call struct {
 	Comm      uint64
 	Stream    uint64
 	StackID   int32
-	Rank      int // in its communicator, -1 unknown
+	Caller    uint64 // return address into the direct caller (--stacks), 0 unknown
+	Rank      int    // in its communicator, -1 unknown
 	NRanks    int
 	GPU       int // -1: not on a sampled GPU
 	Grouped   bool

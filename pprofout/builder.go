@@ -24,6 +24,7 @@ const (
 type key struct {
 	pid     uint32
 	stack   int32
+	caller  uint64
 	kind    trace.Kind
 	dtype   trace.DataType
 	size    int // payload size class
@@ -58,7 +59,7 @@ func NewBuilder() *Builder {
 
 // Call implements correlate.Sink.
 func (b *Builder) Call(c *correlate.Call) {
-	k := key{pid: c.Pid, stack: c.StackID, kind: c.Kind, dtype: c.DataType, size: correlate.SizeClass(c.Payload),
+	k := key{pid: c.Pid, stack: c.StackID, caller: c.Caller, kind: c.Kind, dtype: c.DataType, size: correlate.SizeClass(c.Payload),
 		comm: c.Comm, rank: c.Rank, gpu: c.GPU, grouped: c.Grouped, phase: c.Phase}
 	v := b.last
 	if v == nil || k != b.lastKey {

@@ -119,7 +119,7 @@ func (t *tables) stack(k key) []*profile.Location {
 		name = "nccl" + name
 	}
 	locs := []*profile.Location{t.synthetic(name)}
-	locs = append(locs, t.natives(k.pid, k.stack)...)
+	locs = append(locs, t.natives(k.pid, k.stack, k.caller)...)
 	pr := t.procs[k.pid]
 	comm := pr.Comm
 	if comm == "" {
@@ -139,8 +139,10 @@ func rankName(r int) string {
 // natives symbolizes a captured stack. Frames inside NCCL (the probed
 // entry) are dropped, as the synthetic leaf names the call; the stack is
 // cut at the first address outside every mapping, where unwinding went
-// astray, so no garbage frame appears.
-func (t *tables) natives(pid uint32, id int32) []*profile.Location {
+// astray, so no garbage frame appears. caller, the return address the probe
+// read at the function's entry, is the frame a frame-pointer walk from
+// there skips: it goes first.
+func (t *tables) natives(pid uint32, id int32, caller uint64) []*profile.Location {
 	st, ok := t.res.Meta.Stacks[id]
 	if id < 0 || !ok {
 		return nil
@@ -150,8 +152,15 @@ func (t *tables) natives(pid uint32, id int32) []*profile.Location {
 		maps = t.res.Meta.Mappings[st.Pid]
 	}
 	var out []*profile.Location
+	addrs := st.Addrs
+	if caller != 0 {
+		addrs = withCaller(addrs, caller, func(a uint64) bool {
+			m, ok := findMapping(maps, a)
+			return ok && t.isNCCL(pid, m.Path)
+		})
+	}
 	inNCCL := true
-	for _, addr := range st.Addrs {
+	for _, addr := range addrs {
 		m, ok := findMapping(maps, addr)
 		if addr == 0 || !ok {
 			break
@@ -200,4 +209,20 @@ func (t *tables) mapping(pid uint32, m trace.Mapping) *profile.Mapping {
 	t.p.Mapping = append(t.p.Mapping, pm)
 	t.maps[k] = pm
 	return pm
+}
+
+// withCaller puts the direct caller's return address after the leading
+// NCCL frames, unless the walk already found it there.
+func withCaller(addrs []uint64, caller uint64, inNCCL func(uint64) bool) []uint64 {
+	i := 0
+	for i < len(addrs) && inNCCL(addrs[i]) {
+		i++
+	}
+	if i < len(addrs) && addrs[i] == caller {
+		return addrs
+	}
+	out := make([]uint64, 0, len(addrs)+1)
+	out = append(out, addrs[:i]...)
+	out = append(out, caller)
+	return append(out, addrs[i:]...)
 }

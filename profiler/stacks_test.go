@@ -2,10 +2,15 @@ package profiler
 
 import (
 	"debug/elf"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
+
+	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -44,6 +49,39 @@ func TestStacksNameTheCaller(t *testing.T) {
 	}
 	if checked != 112 {
 		t.Errorf("checked %d collectives, want 112", checked)
+	}
+	checkProfileStacks(t, cfg.Dir)
+}
+
+// checkProfileStacks: in the pprof profile every collective's leaf is the
+// NCCL call and the next frame is the driver code that made it.
+func checkProfileStacks(t *testing.T, dir string) {
+	t.Helper()
+	if err := report.WriteAll(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "profile.pb.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCaller := 0
+	for _, s := range p.Sample {
+		leaf := s.Location[0].Line[0].Function.Name
+		if !strings.HasPrefix(leaf, "nccl") || len(s.Location) < 2 {
+			continue
+		}
+		if caller := s.Location[1].Line[0].Function.Name; caller != "main" {
+			t.Errorf("%s called from %q in the profile, want main", leaf, caller)
+		}
+		withCaller++
+	}
+	if withCaller == 0 {
+		t.Error("no collective sample in the profile has a native caller frame")
 	}
 }
 
