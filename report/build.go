@@ -33,6 +33,7 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 	if r.Graphs == nil {
 		r.Graphs = []graphs.Summary{}
 	}
+	r.Notes = notes(res)
 	if r.Calibration == nil {
 		r.Calibration = []correlate.FitRow{}
 	}
@@ -175,4 +176,17 @@ func top(a *folded) []Top {
 			cmp.Compare(x.Op, y.Op), cmp.Compare(x.Count, y.Count), cmp.Compare(x.DataType, y.DataType))
 	})
 	return out[:min(len(out), topN)]
+}
+
+func notes(res *correlate.Result) []Note {
+	out := []Note{}
+	start := res.Meta.Start.Clock.MonoNs
+	for _, n := range res.Meta.Notes {
+		at := n.MonoNs - start
+		if n.MonoNs == 0 || at < 0 {
+			at = 0
+		}
+		out = append(out, Note{AtNs: at, Level: n.Level, Text: n.Text})
+	}
+	return out
 }

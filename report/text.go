@@ -35,6 +35,7 @@ func WriteText(w io.Writer, r *Report) error {
 		}
 	}
 	p("unattributed\t\t\t%s\t%s\t%s\t\t\n\n", bytesStr(r.Unattributed.TxBytes), bytesStr(r.Unattributed.RxBytes), pct(r.Unattributed.TxBytes, linkTx))
+	writeNotes(tw, r)
 	writeHints(w, tw, r, linkTx)
 	writeGraphs(w, tw, r)
 	b := r.Bursts
@@ -115,4 +116,20 @@ func dur(ns int64) string {
 		return d.Round(time.Microsecond).String()
 	}
 	return d.Round(10 * time.Microsecond).String()
+}
+
+// writeNotes shows the recorder's warnings first: they say what the
+// numbers below may lack (a GPU that disappeared, one not sampled).
+func writeNotes(tw io.Writer, r *Report) {
+	shown := false
+	for _, n := range r.Notes {
+		if n.Level != "warn" {
+			continue
+		}
+		fmt.Fprintf(tw, "WARNING at +%s: %s\n", time.Duration(n.AtNs).Round(time.Millisecond), n.Text)
+		shown = true
+	}
+	if shown {
+		fmt.Fprintln(tw)
+	}
 }

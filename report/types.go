@@ -29,6 +29,16 @@ type Report struct {
 	Calibration    []correlate.FitRow `json:"calibration"`
 	Graphs         []graphs.Summary   `json:"graphs"`
 	Analysis       Analysis           `json:"analysis"`
+	// Notes are what the recorder wrote down: warnings (a GPU that
+	// disappeared, a GPU without NVLink) and facts.
+	Notes []Note `json:"notes"`
+}
+
+// Note is one recorder note, timed from the start of the recording.
+type Note struct {
+	AtNs  int64  `json:"at_ns"`
+	Level string `json:"level"`
+	Text  string `json:"text"`
 }
 
 // Link is a pair of attributed (or unattributed) byte counts.
