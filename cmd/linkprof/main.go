@@ -97,7 +97,9 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
-		names = append(names, n)
+		if !strings.HasPrefix(n, "__") { // internal helpers, not for users
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	for _, n := range names {
