@@ -19,7 +19,6 @@ type collect struct {
 	bursts     []correlate.Burst
 	incomplete int
 	lastEnd    map[uint64]int64
-	outOfOrder int
 	// capturedRan counts capture-time calls with bytes or GPU time.
 	capturedRan int
 }

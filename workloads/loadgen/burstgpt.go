@@ -108,7 +108,6 @@ func parseBurstRow(rec []string, idx []int) (BurstRow, error) {
 	var err error
 	cell := func(i int) string { return strings.TrimSpace(rec[idx[i]]) }
 	if row.Timestamp, err = strconv.ParseFloat(cell(0), 64); err != nil || row.Timestamp < 0 {
-		//lint:ignore ST1005 the message starts with the column's name
 		return row, fmt.Errorf("Timestamp %q is not a number of seconds", cell(0))
 	}
 	if row.Request, err = strconv.Atoi(cell(1)); err != nil || row.Request < 0 {
