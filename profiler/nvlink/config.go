@@ -22,6 +22,11 @@ const (
 	// SchedulePerGPUFree: one free-running reader per GPU. NVML's own
 	// serialization then costs more than it gives: kept to measure it.
 	SchedulePerGPUFree = "per-gpu-free"
+	// SchedulePerProcess: one reader process per GPU (this binary run again,
+	// see ReaderCmd), streaming its reads to the sampler. On the GPU box NVML
+	// serializes reads inside a process but not across processes
+	// (docs/validation.md). Per-link and GPM reads stay in the sampler.
+	SchedulePerProcess = "per-process"
 )
 
 // Defaults, beside the flags that set them.
@@ -32,6 +37,7 @@ const (
 	DefaultBurst       = 8               // reads of one GPU in a row (burst schedule)
 	DefaultLostAfter   = 10              // failed reads in a row before a lost GPU is only probed
 	DefaultLostProbe   = time.Second     // time between reads of a lost GPU
+	DefaultRestarts    = 3               // restarts of a GPU's reader process before giving up on it
 	minGPMInterval     = 100 * time.Millisecond
 )
 
@@ -50,6 +56,16 @@ type Config struct {
 	LostProbe   time.Duration // time between reads of a lost GPU; 0: DefaultLostProbe
 	ClockEvery  time.Duration // periodic clock pairs; 0: DefaultClockEvery
 	Clock       Clock         // nil: SystemClock
+	// ReaderCmd starts a GPU's reader process (per-process schedule); the
+	// reader's flags (ReaderArgs.Args) follow it. It must run RunReader.
+	// nil: this executable with "__nvml-reader" (linkprof's hidden command).
+	ReaderCmd []string
+	// StartReader, when set, replaces ReaderCmd: tests run the reader in
+	// the test process.
+	StartReader StartReaderFunc
+	// Restarts bounds the restarts of a GPU's reader process after it died;
+	// 0: DefaultRestarts, < 0: none.
+	Restarts int
 }
 
 // AddFlags registers the sampler's flags on fs.
@@ -60,7 +76,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.PerLinkHz, "per-link-hz", DefaultPerLinkHz, "per-link reads per GPU per second")
 	fs.BoolVar(&c.GPM, "gpm", false, "also sample GPM NVLink throughput where the GPU supports it")
 	fs.DurationVar(&c.GPMInterval, "gpm-interval", DefaultGPMInterval, "time between GPM samples (at least 100ms)")
-	fs.StringVar(&c.Schedule, "nvml-schedule", ScheduleRoundRobin, "NVML read schedule: round-robin, burst, per-gpu-locked, per-gpu-free")
+	fs.StringVar(&c.Schedule, "nvml-schedule", ScheduleRoundRobin, "NVML read schedule: round-robin, burst, per-gpu-locked, per-gpu-free, per-process")
 	fs.IntVar(&c.Burst, "nvml-burst", DefaultBurst, "reads of one GPU in a row before the next (--nvml-schedule burst)")
 	fs.BoolVar(&c.PinThreads, "nvml-pin", false, "lock each NVML reader to its own OS thread")
 }
@@ -70,9 +86,9 @@ func (c *Config) Validate() error {
 	switch c.Schedule {
 	case "", "best":
 		c.Schedule = ScheduleRoundRobin
-	case ScheduleRoundRobin, ScheduleBurst, SchedulePerGPULocked, SchedulePerGPUFree:
+	case ScheduleRoundRobin, ScheduleBurst, SchedulePerGPULocked, SchedulePerGPUFree, SchedulePerProcess:
 	default:
-		return fmt.Errorf("unknown NVML schedule %q: use round-robin, burst, per-gpu-locked or per-gpu-free", c.Schedule)
+		return fmt.Errorf("unknown NVML schedule %q: use round-robin, burst, per-gpu-locked, per-gpu-free or per-process", c.Schedule)
 	}
 	if err := c.validateBurst(); err != nil {
 		return err
@@ -107,6 +123,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LostProbe <= 0 {
 		c.LostProbe = DefaultLostProbe
+	}
+	if c.Restarts == 0 {
+		c.Restarts = DefaultRestarts
 	}
 	return nil
 }

@@ -24,12 +24,12 @@ var goneCodes = map[nvml.Return]string{
 }
 
 // health is what the sampler knows of a GPU's presence. Only the reader
-// that owns the GPU's aggregate task changes it.
+// that owns the GPU's aggregate task changes it; gpuState.parked, which
+// other readers check, is atomic.
 type health struct {
 	lostCode nvml.Return // the gone-class result that made it lost; SUCCESS while present
 	lostAt   int64       // monotonic ns of the first failed read
 	streak   int         // gone-class failures in a row
-	parked   bool        // only probed, every LostProbe
 }
 
 // track follows a GPU's presence after each aggregate read: the first
@@ -47,7 +47,8 @@ func (s *Sampler) track(g *gpuState, agg *task, smp *trace.Sample, ret nvml.Retu
 			}
 		}
 		if s.cfg.LostAfter > 0 && h.streak == s.cfg.LostAfter {
-			h.parked, agg.backoff = true, s.cfg.LostProbe.Nanoseconds()
+			agg.backoff = s.cfg.LostProbe.Nanoseconds()
+			g.parked.Store(true)
 			return s.warn(sink, smp.MonoAfterNs, s.parkedText(g, smp.MonoAfterNs, h.streak))
 		}
 	case smp.OK():
@@ -58,6 +59,7 @@ func (s *Sampler) track(g *gpuState, agg *task, smp *trace.Sample, ret nvml.Retu
 		text := fmt.Sprintf("%s is back at %s, %s after it disappeared: reading it again",
 			s.gpuName(g), s.since(smp.MonoBeforeNs), fmtSecs(smp.MonoBeforeNs-h.lostAt))
 		*h, agg.backoff = health{}, 0
+		g.parked.Store(false)
 		slog.Info(text)
 		return s.note(sink, smp.MonoBeforeNs, "info", text)
 	}

@@ -35,6 +35,7 @@ type gpuState struct {
 	linkCtr map[int]*[2]counter
 	gpm     *gpmState
 	health  health
+	parked  atomic.Bool // lost: only probed, every LostProbe; per-link and GPM reads pause
 	reads   atomic.Int64
 	good    atomic.Int64
 }

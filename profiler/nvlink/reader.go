@@ -115,22 +115,22 @@ type noLock struct{}
 func (noLock) Lock()   {}
 func (noLock) Unlock() {}
 
-// runReaders runs the readers until ctx is done and returns the first error;
-// the first error also stops the others.
-func runReaders(ctx context.Context, readers []*reader) error {
+// runAll runs the loops (readers, reader-process supervisors) until ctx is
+// done and returns the first error; the first error also stops the others.
+func runAll(ctx context.Context, loops []func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg, ready sync.WaitGroup
-	errs := make([]error, len(readers))
-	ready.Add(len(readers))
-	for i, r := range readers {
+	errs := make([]error, len(loops))
+	ready.Add(len(loops))
+	for i, loop := range loops {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			// Start together, so no reader has the first few turns alone.
 			ready.Done()
 			ready.Wait()
-			if errs[i] = r.loop(ctx); errs[i] != nil {
+			if errs[i] = loop(ctx); errs[i] != nil {
 				cancel()
 			}
 		}()

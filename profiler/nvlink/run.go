@@ -32,7 +32,7 @@ func (s *Sampler) RunTo(ctx context.Context, sink Sink) error {
 		return err
 	}
 	s.start.Store(s.clock.MonoNs())
-	err := runReaders(ctx, s.readers(sink))
+	err := runAll(ctx, s.loops(sink))
 	if cerr := sink.WriteJSON(trace.RecClock, readClocks(s.clock, "nvml-stop")); err == nil && cerr != nil {
 		err = fmt.Errorf("writing clock record: %w", cerr)
 	}
@@ -57,9 +57,32 @@ func (s *Sampler) writeHeader(sink Sink) error {
 	return nil
 }
 
-// oneReader: the schedule runs every read on one reader.
+// oneReader: the schedule runs every read in the sampler on one reader
+// (per-process: the per-link and GPM reads left to the sampler).
 func (s *Sampler) oneReader() bool {
-	return s.cfg.Schedule == ScheduleRoundRobin || s.cfg.Schedule == ScheduleBurst
+	switch s.cfg.Schedule {
+	case ScheduleRoundRobin, ScheduleBurst, SchedulePerProcess:
+		return true
+	}
+	return false
+}
+
+// loops are what runs concurrently: the readers in this process and, under
+// the per-process schedule, one supervisor per GPU reader process.
+func (s *Sampler) loops(sink Sink) []func(context.Context) error {
+	var loops []func(context.Context) error
+	for _, r := range s.readers(sink) {
+		loops = append(loops, r.loop)
+	}
+	if s.cfg.Schedule != SchedulePerProcess {
+		return loops
+	}
+	for _, g := range s.gpus {
+		if g.sampled() {
+			loops = append(loops, func(ctx context.Context) error { return s.supervise(ctx, g, sink) })
+		}
+	}
+	return loops
 }
 
 // readers lays the tasks out by schedule: all on one reader (round-robin, burst),
@@ -106,6 +129,31 @@ func (s *Sampler) gpuTasks(g *gpuState, sink Sink, lock locker) []*task {
 		return nil
 	}
 	var tasks []*task
+	if s.cfg.Schedule != SchedulePerProcess {
+		tasks = append(tasks, s.aggregateTask(g, sink, lock))
+	}
+	// A lost GPU's other reads wait until its counters answer again.
+	if s.cfg.PerLink {
+		tasks = append(tasks, &task{period: hzPeriod(s.cfg.PerLinkHz), run: func(context.Context) error {
+			if g.parked.Load() {
+				return nil
+			}
+			return s.readLinksTo(g, sink, lock)
+		}})
+	}
+	if s.cfg.GPM && g.gpm != nil {
+		tasks = append(tasks, &task{period: s.cfg.GPMInterval.Nanoseconds(), run: func(context.Context) error {
+			if g.parked.Load() {
+				return nil
+			}
+			return s.readGPMTo(g, sink, lock)
+		}})
+	}
+	return tasks
+}
+
+// aggregateTask reads the GPU's aggregate counters in this process.
+func (s *Sampler) aggregateTask(g *gpuState, sink Sink, lock locker) *task {
 	agg := &task{period: hzPeriod(s.cfg.Hz), burst: s.cfg.burst()}
 	agg.run = func(context.Context) error {
 		smp, ret := s.readAggregate(g, lock)
@@ -114,25 +162,7 @@ func (s *Sampler) gpuTasks(g *gpuState, sink Sink, lock locker) []*task {
 		}
 		return s.track(g, agg, &smp, ret, sink)
 	}
-	tasks = append(tasks, agg)
-	// A lost GPU's other reads wait until its counters answer again.
-	if s.cfg.PerLink {
-		tasks = append(tasks, &task{period: hzPeriod(s.cfg.PerLinkHz), run: func(context.Context) error {
-			if g.health.parked {
-				return nil
-			}
-			return s.readLinksTo(g, sink, lock)
-		}})
-	}
-	if s.cfg.GPM && g.gpm != nil {
-		tasks = append(tasks, &task{period: s.cfg.GPMInterval.Nanoseconds(), run: func(context.Context) error {
-			if g.health.parked {
-				return nil
-			}
-			return s.readGPMTo(g, sink, lock)
-		}})
-	}
-	return tasks
+	return agg
 }
 
 func hzPeriod(hz float64) int64 {

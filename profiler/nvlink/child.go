@@ -1,0 +1,103 @@
+package nvlink
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+	"github.com/spf13/pflag"
+)
+
+// ReaderArgs tell a per-process reader what to read. The parent passes them
+// as flags (Args); the reader parses them back (ParseReaderArgs).
+type ReaderArgs struct {
+	GPU       int           // NVML index
+	Hz        float64       // cap on reads per second; 0: as fast as NVML allows
+	Slots     []int         // Sample slots to read: 0 data_tx, 1 data_rx, 2 raw_tx, 3 raw_rx
+	LostAfter int           // gone-class failures in a row before only probing; <= 0: never
+	LostProbe time.Duration // time between probes of a lost GPU
+	Clock     Clock         // nil: SystemClock; not a flag (tests)
+}
+
+// Args are the reader's flags.
+func (a ReaderArgs) Args() []string {
+	slots := ""
+	for i, s := range a.Slots {
+		if i > 0 {
+			slots += ","
+		}
+		slots += strconv.Itoa(s)
+	}
+	return []string{"--gpu", strconv.Itoa(a.GPU), "--hz", strconv.FormatFloat(a.Hz, 'g', -1, 64),
+		"--slots", slots, "--lost-after", strconv.Itoa(a.LostAfter), "--lost-probe", a.LostProbe.String()}
+}
+
+// ParseReaderArgs reads the flags Args wrote.
+func ParseReaderArgs(args []string) (ReaderArgs, error) {
+	var a ReaderArgs
+	fs := pflag.NewFlagSet("nvml-reader", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&a.GPU, "gpu", -1, "NVML index of the GPU to read")
+	fs.Float64Var(&a.Hz, "hz", 0, "cap on reads per second (0: none)")
+	fs.IntSliceVar(&a.Slots, "slots", []int{0, 1, 2, 3}, "Sample slots to read")
+	fs.IntVar(&a.LostAfter, "lost-after", DefaultLostAfter, "gone-class failures in a row before only probing")
+	fs.DurationVar(&a.LostProbe, "lost-probe", DefaultLostProbe, "time between probes of a lost GPU")
+	if err := fs.Parse(args); err != nil {
+		return a, err
+	}
+	if a.GPU < 0 || a.Hz < 0 || len(a.Slots) == 0 || fs.NArg() > 0 {
+		return a, fmt.Errorf("want --gpu N (>= 0), --hz >= 0, --slots and no arguments")
+	}
+	for _, s := range a.Slots {
+		if s < 0 || s >= len(counterFields) {
+			return a, fmt.Errorf("--slots: %d is not a counter slot (0-3)", s)
+		}
+	}
+	return a, nil
+}
+
+// RunReader is a per-process reader: it opens NVML through lib, reads the
+// GPU's aggregate counters as fast as a.Hz allows, and writes one record
+// (wire.go) per read to out until ctx is done or a write fails. A lost GPU
+// is only probed after a.LostAfter gone-class failures in a row, as the
+// in-process schedules do; the parent reports it from the records.
+func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Writer) error {
+	if a.Clock == nil {
+		a.Clock = SystemClock{}
+	}
+	if err := nvmlError("initializing NVML", lib.Init()); err != nil {
+		return err
+	}
+	defer lib.Shutdown()
+	dev, ret := lib.DeviceGetHandleByIndex(a.GPU)
+	if err := nvmlError(fmt.Sprintf("opening GPU %d", a.GPU), ret); err != nil {
+		return err
+	}
+	fields := make([]uint32, len(a.Slots))
+	for i, s := range a.Slots {
+		fields[i] = counterFields[s].id
+	}
+	buf, rec := make([]nvml.FieldValue, len(fields)), make([]byte, 0, 64)
+	streak := 0
+	t := &task{period: hzPeriod(a.Hz)}
+	t.run = func(context.Context) error {
+		r := readRaw(dev, fields, a.Slots, buf, a.Clock, noLock{})
+		rec = appendWire(rec[:0], a.GPU, r)
+		if _, err := out.Write(rec); err != nil {
+			return fmt.Errorf("writing sample: %w", err)
+		}
+		switch {
+		case goneCodes[r.ret] != "":
+			if streak++; a.LostAfter > 0 && streak >= a.LostAfter {
+				t.backoff = a.LostProbe.Nanoseconds()
+			}
+		case r.ret == nvml.SUCCESS:
+			streak, t.backoff = 0, 0
+		}
+		return nil
+	}
+	return (&reader{clock: a.Clock, tasks: []*task{t}}).loop(ctx)
+}
