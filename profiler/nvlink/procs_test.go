@@ -1,0 +1,276 @@
+package nvlink_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"regexp"
+	"sync/atomic"
+	"testing"
+
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+
+	"github.com/linkprof/linkprof/profiler/nvlink"
+	"github.com/linkprof/linkprof/profiler/nvlink/nvmlfake"
+	"github.com/linkprof/linkprof/trace"
+)
+
+// seqBase and seqStep make counters that count reads: GPU g's slot s at its
+// k-th read (k from 1) is seqBase + k*seqStep(g, s), served as 32-bit values,
+// so they wrap within the first 10 reads and the unwrapped value is exact.
+const seqBase = 1<<32 - 1000
+
+func seqStep(gpu, slot int) uint64 { return uint64(100 * (gpu + 1) * (slot + 1)) }
+
+// seqHost is a fake host with those counters, on the system clock (readers
+// in other processes cannot share a fake one).
+func seqHost(gpus int) *nvmlfake.Server {
+	reads := make([]atomic.Int64, gpus)
+	counters := func(gpu int, field, scope uint32, mono int64) (uint64, nvml.Return) {
+		slot := int(field - nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX)
+		k := reads[gpu].Load()
+		if slot == 0 { // fields come in slot order within a read
+			k = reads[gpu].Add(1)
+		}
+		return seqBase + uint64(k)*seqStep(gpu, slot), nvml.SUCCESS
+	}
+	return nvmlfake.New(nvmlfake.Options{GPUs: gpus, ValueType: nvml.VALUE_TYPE_UNSIGNED_INT, Counters: counters})
+}
+
+// checkSeq checks a GPU's good samples against reads ks of a seqHost:
+// exact unwrapped values, and the wrap flag exactly where a counter crossed 2^32.
+func checkSeq(t *testing.T, gpu int, got []trace.Sample, ks []int) {
+	t.Helper()
+	if len(got) != len(ks) {
+		t.Fatalf("GPU %d: %d good samples, want %d", gpu, len(got), len(ks))
+	}
+	for i, s := range got {
+		vals := []uint64{s.DataTxKiB, s.DataRxKiB, s.RawTxKiB, s.RawRxKiB}
+		wrapped := false
+		for slot, v := range vals {
+			want := seqBase + uint64(ks[i])*seqStep(gpu, slot)
+			if v != want {
+				t.Fatalf("GPU %d sample %d (read %d) slot %d = %d, want %d", gpu, i, ks[i], slot, v, want)
+			}
+			if i > 0 && want>>32 != (seqBase+uint64(ks[i-1])*seqStep(gpu, slot))>>32 {
+				wrapped = true
+			}
+		}
+		if s.Flags&trace.SampleWrapped != 0 != wrapped {
+			t.Fatalf("GPU %d sample %d (read %d): flags %#x, wrapped should be %v", gpu, i, ks[i], s.Flags, wrapped)
+		}
+	}
+}
+
+func goodSamples(all []trace.Sample, gpu int) (good []trace.Sample, gaps int) {
+	for _, s := range all {
+		switch {
+		case s.GPU != uint32(gpu):
+		case s.OK():
+			good = append(good, s)
+		default:
+			gaps++
+		}
+	}
+	return good, gaps
+}
+
+func seq(from, to int) []int {
+	var ks []int
+	for k := from; k <= to; k++ {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// perGPUSink stops the run once every GPU has n good samples.
+type perGPUSink struct {
+	memSink
+	n    int
+	good map[uint32]int
+	gpus int
+	done context.CancelFunc
+}
+
+func (p *perGPUSink) WriteSamples(s ...trace.Sample) error {
+	if err := p.memSink.WriteSamples(s...); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, x := range s {
+		if x.OK() {
+			p.good[x.GPU]++
+		}
+	}
+	enough := 0
+	for _, n := range p.good {
+		if n >= p.n {
+			enough++
+		}
+	}
+	if enough == p.gpus {
+		p.done()
+	}
+	return nil
+}
+
+// runPerProcess runs the per-process schedule on 2 fake GPUs until each has
+// n good samples.
+func runPerProcess(t *testing.T, cfg nvlink.Config, n int) (*nvlink.Sampler, *perGPUSink) {
+	t.Helper()
+	cfg.Schedule = nvlink.SchedulePerProcess
+	s, err := nvlink.Open(seqHost(2), cfg)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sink := &perGPUSink{n: n, good: map[uint32]int{}, gpus: 2, done: cancel}
+	if err := s.RunTo(ctx, sink); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return s, sink
+}
+
+// inProcess runs each GPU's reader loop in a goroutine over the reader
+// side's own fake host (a real reader has its own NVML), through a pipe, as
+// a child process would. GPU 0's first reader fails its write after
+// dieAfter records (0: never), as a reader process that dies.
+func inProcess(host *nvmlfake.Server, dieAfter int) nvlink.StartReaderFunc {
+	var starts [2]atomic.Int32
+	return func(ctx context.Context, a nvlink.ReaderArgs) (*nvlink.ReaderStream, error) {
+		pr, pw := io.Pipe()
+		var out io.Writer = pw
+		if starts[a.GPU].Add(1) == 1 && a.GPU == 0 && dieAfter > 0 {
+			out = &failAfter{w: pw, n: dieAfter}
+		}
+		done := make(chan error, 1)
+		go func() {
+			err := nvlink.RunReader(ctx, host, a, out)
+			pw.CloseWithError(err)
+			done <- err
+		}()
+		wait := func() error {
+			pr.Close() // unblocks a reader stuck writing
+			return <-done
+		}
+		return &nvlink.ReaderStream{Out: pr, Wait: wait}, nil
+	}
+}
+
+type failAfter struct {
+	w io.Writer
+	n int
+}
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.n == 0 {
+		return 0, errors.New("reader killed")
+	}
+	f.n--
+	return f.w.Write(p)
+}
+
+// The parent decodes the readers' raw records into exact, unwrapped samples.
+func TestPerProcessDecodesReaders(t *testing.T) {
+	s, sink := runPerProcess(t, nvlink.Config{Hz: 2000, StartReader: inProcess(seqHost(2), 0)}, 40)
+	for gpu := range 2 {
+		good, gaps := goodSamples(sink.samples, gpu)
+		if gaps != 0 {
+			t.Errorf("GPU %d: %d gaps", gpu, gaps)
+		}
+		checkSeq(t, gpu, good, seq(1, len(good)))
+		if len(good) < 40 || s.Rates()[gpu] <= 0 {
+			t.Errorf("GPU %d: %d samples, rate %v", gpu, len(good), s.Rates()[gpu])
+		}
+	}
+	if len(sink.notes) != 0 {
+		t.Errorf("notes: %+v", sink.notes)
+	}
+}
+
+// A reader that dies leaves one gap and a note; its restart continues the
+// counters (the read it lost in dying is simply missing), and the other GPU
+// is not disturbed.
+func TestPerProcessRestartsADeadReader(t *testing.T) {
+	_, sink := runPerProcess(t, nvlink.Config{Hz: 2000, StartReader: inProcess(seqHost(2), 5)}, 30)
+	good, gaps := goodSamples(sink.samples, 0)
+	if gaps != 1 {
+		t.Fatalf("GPU 0: %d gaps, want 1", gaps)
+	}
+	// Reads 1-5 arrived, read 6 was made but its write failed, then the
+	// restarted reader goes on from read 7.
+	checkSeq(t, 0, good, append(seq(1, 5), seq(7, len(good)+1)...))
+	var gap trace.Sample
+	for _, s := range sink.gpuSamples(0) {
+		if !s.OK() {
+			gap = s
+		}
+	}
+	if gap.MonoBeforeNs <= good[4].MonoAfterNs || gap.MonoBeforeNs >= good[5].MonoBeforeNs {
+		t.Errorf("gap at %d, not between read 5 (%d) and 7 (%d)", gap.MonoBeforeNs, good[4].MonoAfterNs, good[5].MonoBeforeNs)
+	}
+	good1, gaps1 := goodSamples(sink.samples, 1)
+	if gaps1 != 0 {
+		t.Errorf("GPU 1: %d gaps", gaps1)
+	}
+	checkSeq(t, 1, good1, seq(1, len(good1)))
+	re := regexp.MustCompile(`^GPU 0 \(UUID GPU-00000000-fake-0000-0000-000000000000\): its NVML reader process ended at \+\d+\.\ds \(writing sample: reader killed\): restarting it \(1 of 3\)$`)
+	if len(sink.notes) != 1 || sink.notes[0].Level != "warn" || !re.MatchString(sink.notes[0].Text) {
+		t.Errorf("notes: %+v", sink.notes)
+	}
+}
+
+// A reader that never starts is retried Restarts times, then given up on,
+// with a gap and a note each time; the recording goes on.
+func TestPerProcessGivesUp(t *testing.T) {
+	start := func(context.Context, nvlink.ReaderArgs) (*nvlink.ReaderStream, error) {
+		return nil, errors.New("no NVML here")
+	}
+	host := seqHost(1)
+	s, err := nvlink.Open(host, nvlink.Config{Schedule: nvlink.SchedulePerProcess, StartReader: start, Restarts: 2})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	sink := &noteSink{want: 3, done: cancel}
+	if err := s.RunTo(ctx, sink); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	want := []string{
+		`restarting it \(1 of 2\)$`,
+		`restarting it \(2 of 2\)$`,
+		`after 2 restarts: its counters are no longer read$`,
+	}
+	if len(sink.notes) != 3 || len(sink.samples) != 3 {
+		t.Fatalf("%d notes, %d samples, want 3 of each: %+v", len(sink.notes), len(sink.samples), sink.notes)
+	}
+	prefix := regexp.MustCompile(`^GPU 0 \(UUID GPU-00000000-fake-0000-0000-000000000000\): its NVML reader process ended at \+\d+\.\ds \(no NVML here\)`)
+	for i, n := range sink.notes {
+		if !prefix.MatchString(n.Text) || !regexp.MustCompile(want[i]).MatchString(n.Text) || n.Level != "warn" || sink.samples[i].OK() {
+			t.Errorf("note %d %q, sample %+v", i, n.Text, sink.samples[i])
+		}
+	}
+}
+
+// noteSink stops the run after want notes.
+type noteSink struct {
+	memSink
+	want int
+	done context.CancelFunc
+}
+
+func (n *noteSink) WriteJSON(t trace.RecordType, v any) error {
+	if err := n.memSink.WriteJSON(t, v); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.notes) >= n.want {
+		n.done()
+	}
+	return nil
+}
