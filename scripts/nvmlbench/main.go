@@ -17,15 +17,19 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
+	"github.com/linkprof/linkprof/profiler/nvlink"
 	"github.com/linkprof/linkprof/profiler/nvlink/simlink"
 )
 
@@ -39,7 +43,19 @@ type options struct {
 	only   string
 }
 
+// readerFlag, first on the command line, makes nvmlbench the sampler's
+// reader process of one GPU (--nvml-schedule per-process), as
+// "linkprof __nvml-reader" is for linkprof: -nvml-reader SIM READER-FLAGS.
+const readerFlag = "-nvml-reader"
+
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == readerFlag {
+		if err := readerMain(os.Args[2], os.Args[3:]); err != nil {
+			fmt.Fprintln(os.Stderr, "nvmlbench reader:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var o options
 	var gpus, bursts string
 	childGPU := flag.Int("child-gpu", -1, "internal: be the child process reading this GPU")
@@ -62,6 +78,30 @@ func main() {
 		fmt.Fprintln(os.Stderr, "nvmlbench:", err)
 		os.Exit(1)
 	}
+}
+
+// readerCmd starts the sampler's reader processes: nvmlbench itself.
+func readerCmd(sim int) []string {
+	self, err := os.Executable()
+	if err != nil {
+		return nil // the sampler then says what failed
+	}
+	return []string{self, readerFlag, strconv.Itoa(sim)}
+}
+
+// readerMain is one reader process of the per-process schedule.
+func readerMain(sim string, args []string) error {
+	n, err := strconv.Atoi(sim)
+	if err != nil {
+		return fmt.Errorf("simulated GPUs %q: %w", sim, err)
+	}
+	a, err := nvlink.ParseReaderArgs(args)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return nvlink.RunReader(ctx, newLib(n), a, os.Stdout)
 }
 
 func ints(list string) ([]int, error) {

@@ -45,6 +45,7 @@ func gpuPlan(o options, g int, raw func(string, rawCase) measurement) []measurem
 	}
 	smp := func(name string, cfg nvlink.Config) measurement {
 		cfg.GPUs = first
+		cfg.ReaderCmd = readerCmd(o.sim)
 		return measurement{"sampler " + name, func(nvml.Interface) (*result, error) { return sampler(newLib(o.sim), cfg, o.dur) }}
 	}
 	var ms []measurement
@@ -52,6 +53,7 @@ func gpuPlan(o options, g int, raw func(string, rawCase) measurement) []measurem
 		ms = append(ms, raw("raw: alternate GPUs", rawCase{gpus: first, nfields: 4, burst: 1}))
 	}
 	ms = append(ms,
+		smp("per-process", nvlink.Config{Schedule: nvlink.SchedulePerProcess}),
 		smp("round-robin", nvlink.Config{}),
 		smp("round-robin pinned", nvlink.Config{PinThreads: true}))
 	if g > 1 {

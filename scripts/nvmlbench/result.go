@@ -64,6 +64,13 @@ func cpuNow() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// cpuChildren is the user+system CPU time of the children reaped so far.
+func cpuChildren() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // summary prints, per GPU count, the sampler case with the most reads and
 // the rate per GPU that 5% of a core allows at its CPU cost per read.
 func summary(all []*result, ceiling float64) {

@@ -11,35 +11,74 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
-// sampler runs the linkprof sampler with cfg for dur.
+// startupLimit bounds the wait for every GPU's first sample.
+const startupLimit = 30 * time.Second
+
+// sampler runs the linkprof sampler with cfg and counts the reads of a
+// window of dur that opens once every GPU gave its first sample: reader
+// processes (per-process) start NVML first, which is not the schedule's
+// rate. CPU covers the whole run, their NVML start included.
 func sampler(lib nvml.Interface, cfg nvlink.Config, dur time.Duration) (*result, error) {
 	s, err := nvlink.Open(lib, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	sink := &countSink{perGPU: make([]int, len(cfg.GPUs))}
-	ctx, cancel := context.WithTimeout(context.Background(), dur)
+	sink := &countSink{perGPU: make([]int, len(cfg.GPUs)), first: make([]bool, len(cfg.GPUs)), ready: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cpu0, start := cpuNow(), time.Now()
+	go func() {
+		select {
+		case <-sink.ready:
+		case <-time.After(startupLimit):
+		case <-ctx.Done():
+			return
+		}
+		sink.open(dur)
+		time.Sleep(dur)
+		cancel()
+	}()
+	cpu0, kids0 := cpuNow(), cpuChildren()
 	if err := s.RunTo(ctx, sink); err != nil {
 		return nil, err
 	}
-	return &result{Reads: sink.perGPU, Lat: sink.lat, Secs: time.Since(start).Seconds(), CPUSec: (cpuNow() - cpu0).Seconds()}, nil
+	cpu := cpuNow() - cpu0 + cpuChildren() - kids0
+	return &result{Reads: sink.perGPU, Lat: sink.lat, Secs: dur.Seconds(), CPUSec: cpu.Seconds()}, nil
 }
 
-// countSink counts good samples and keeps each call's latency.
+// countSink counts the good samples read within its window and keeps each
+// one's call latency.
 type countSink struct {
-	mu     sync.Mutex
-	perGPU []int
-	lat    []int64
+	mu       sync.Mutex
+	perGPU   []int
+	lat      []int64
+	first    []bool // GPU gave a sample
+	nfirst   int
+	ready    chan struct{} // closed once every GPU gave one
+	from, to int64         // the window, monotonic ns; empty until open
+}
+
+func (c *countSink) open(dur time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.from = nvlink.SystemClock{}.MonoNs()
+	c.to = c.from + dur.Nanoseconds()
 }
 
 func (c *countSink) WriteSamples(s ...trace.Sample) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, x := range s {
-		if x.OK() {
+		if !x.OK() {
+			continue
+		}
+		if !c.first[x.GPU] {
+			c.first[x.GPU] = true
+			if c.nfirst++; c.nfirst == len(c.first) {
+				close(c.ready)
+			}
+		}
+		if x.MonoBeforeNs >= c.from && x.MonoBeforeNs < c.to {
 			c.perGPU[x.GPU]++
 			c.lat = append(c.lat, x.MonoAfterNs-x.MonoBeforeNs)
 		}
