@@ -11,12 +11,11 @@ import (
 // result is one measurement: reads per GPU over secs, each call's latency,
 // and the CPU time the measured code used.
 type result struct {
-	Name   string    `json:"name"`
-	Reads  []int     `json:"reads"` // good reads per GPU
-	Secs   float64   `json:"secs"`
-	Lat    []int64   `json:"lat"` // ns per call
-	CPUSec float64   `json:"cpu_s"`
-	perGPU []float64 // reads/s
+	Name   string  `json:"name"`
+	Reads  []int   `json:"reads"` // good reads per GPU
+	Secs   float64 `json:"secs"`
+	Lat    []int64 `json:"lat"` // ns per call
+	CPUSec float64 `json:"cpu_s"`
 }
 
 func (r *result) total() float64 {

@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 error messages start with BurstGPT's capitalized column names
+
 package loadgen
 
 import (
@@ -111,11 +113,9 @@ func parseBurstRow(rec []string, idx []int) (BurstRow, error) {
 		return row, fmt.Errorf("Timestamp %q is not a number of seconds", cell(0))
 	}
 	if row.Request, err = strconv.Atoi(cell(1)); err != nil || row.Request < 0 {
-		//lint:ignore ST1005 the message starts with the column's name
 		return row, fmt.Errorf("Request tokens %q is not a count", cell(1))
 	}
 	if row.Response, err = strconv.Atoi(cell(2)); err != nil || row.Response < 0 {
-		//lint:ignore ST1005 the message starts with the column's name
 		return row, fmt.Errorf("Response tokens %q is not a count", cell(2))
 	}
 	return row, nil
