@@ -16,6 +16,11 @@ type GPUSummary struct {
 	UnTx, UnRx float64
 	Bursts     uint64
 	BusyNs     int64 // sum of burst durations
+	// Intervals between successive good samples, those above the burst
+	// threshold, and the fastest one's rate (the larger of TX and RX).
+	Intervals     uint64
+	BusyIntervals uint64
+	PeakBps       float64
 }
 
 // gpuState is the model of one sampled GPU.
@@ -68,6 +73,11 @@ func (e *Engine) interval(g *gpuState, iv Interval) {
 	dt := float64(iv.EndNs - iv.StartNs)
 	rate := max(iv.TxBytes, iv.RxBytes) / dt * 1e9
 	busy := rate >= e.opts.BurstThreshold*g.peakBps
+	g.sum.Intervals++
+	if busy {
+		g.sum.BusyIntervals++
+	}
+	g.sum.PeakBps = max(g.sum.PeakBps, rate)
 	if closed := g.bursts.observe(&iv, busy, e.opts.BurstGapNs, rate); closed != nil {
 		e.closeBurst(g, closed)
 	}

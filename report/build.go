@@ -119,10 +119,15 @@ func gpus(res *correlate.Result) []GPU {
 		g := GPU{Index: s.Index, UUID: id.UUID, Name: id.Name, Simulated: id.Simulated,
 			Samples: s.Samples - s.Failed, FailedSamples: s.Failed,
 			TxBytes: round(s.TxBytes), RxBytes: round(s.RxBytes),
-			Unattributed: Link{TxBytes: round(s.UnTx), RxBytes: round(s.UnRx)}, Bursts: s.Bursts}
+			Unattributed: Link{TxBytes: round(s.UnTx), RxBytes: round(s.UnRx)}, Bursts: s.Bursts,
+			PeakBytesPerS: s.PeakBps}
 		if span := s.LastNs - s.FirstNs; span > 0 {
 			g.SampleHz = float64(g.Samples-1) / (float64(span) / 1e9)
 			g.DutyCycle = float64(s.BusyNs) / float64(span)
+			g.MeanTxBytesPerS = s.TxBytes / (float64(span) / 1e9)
+		}
+		if s.Intervals > 0 {
+			g.BusyFraction = float64(s.BusyIntervals) / float64(s.Intervals)
 		}
 		out = append(out, g)
 	}

@@ -50,9 +50,10 @@ func WriteText(w io.Writer, r *Report) error {
 	for _, l := range labels {
 		p("  %s\t%d\t\n", l, b.Labels[l])
 	}
-	p("\ngpu\tsamples\tHz\ttx\trx\tunattributed tx\tbursts\tduty\t\n")
+	p("\ngpu\tsamples\tHz\ttx\trx\tmean tx\tpeak\tbusy\tunattributed tx\tbursts\tduty\t\n")
 	for _, g := range r.GPUs {
-		p("%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%.1f%%\t\n", g.Index, g.Samples, g.SampleHz, bytesStr(g.TxBytes), bytesStr(g.RxBytes), bytesStr(g.Unattributed.TxBytes), g.Bursts, 100*g.DutyCycle)
+		p("%d\t%d\t%.0f\t%s\t%s\t%s/s\t%s/s\t%.1f%%\t%s\t%d\t%.1f%%\t\n", g.Index, g.Samples, g.SampleHz, bytesStr(g.TxBytes), bytesStr(g.RxBytes),
+			bytesStr(uint64(g.MeanTxBytesPerS)), bytesStr(uint64(g.PeakBytesPerS)), 100*g.BusyFraction, bytesStr(g.Unattributed.TxBytes), g.Bursts, 100*g.DutyCycle)
 	}
 	p("\nrank\tpid\tprocess\tgpu\tcalls\tpayload\tnvlink tx\t\n")
 	for _, pr := range r.Processes {

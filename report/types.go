@@ -106,6 +106,12 @@ type GPU struct {
 	Unattributed  Link    `json:"unattributed"`
 	Bursts        uint64  `json:"bursts"`
 	DutyCycle     float64 `json:"duty_cycle"` // burst time over sampled time
+	// Link rates over the sampled span: mean TX and the fastest interval
+	// (the larger of TX and RX), and the share of intervals above the
+	// burst threshold.
+	MeanTxBytesPerS float64 `json:"mean_tx_bytes_per_s"`
+	PeakBytesPerS   float64 `json:"peak_bytes_per_s"`
+	BusyFraction    float64 `json:"busy_fraction"`
 }
 
 // Bursts summarizes link bursts over all GPUs.

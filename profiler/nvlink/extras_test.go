@@ -91,11 +91,27 @@ func TestRunWritesTrace(t *testing.T) {
 	if len(tr.GPUs) != 2 || len(tr.Samples) < 200 || len(tr.Clocks) < 2 {
 		t.Fatalf("gpus %d samples %d clocks %d", len(tr.GPUs), len(tr.Samples), len(tr.Clocks))
 	}
-	sums := nvlink.Summarize(tr)
-	for _, g := range sums {
-		// (gpu+1) KiB per ms for 990 ms between first and last read.
-		if g.Samples < 100 || g.TxBytes != uint64(g.Index+1)*1024*uint64(g.Samples-1)*10 {
-			t.Errorf("GPU %d: %d samples, %d TX bytes", g.Index, g.Samples, g.TxBytes)
+	for gpu := range uint32(2) {
+		// (gpu+1) KiB per ms, 10 ms between reads of one GPU.
+		first, last, n := txSpan(tr.Samples, gpu)
+		if n < 100 || last-first != uint64(gpu+1)*uint64(n-1)*10 {
+			t.Errorf("GPU %d: %d samples, %d KiB sent", gpu, n, last-first)
 		}
 	}
+}
+
+// txSpan returns a GPU's first and last good DATA_TX reading and how many
+// good samples lie between them, inclusive.
+func txSpan(samples []trace.Sample, gpu uint32) (first, last uint64, n int) {
+	for _, s := range samples {
+		if s.GPU != gpu || !s.OK() {
+			continue
+		}
+		if n == 0 {
+			first = s.DataTxKiB
+		}
+		last = s.DataTxKiB
+		n++
+	}
+	return first, last, n
 }

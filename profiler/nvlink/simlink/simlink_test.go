@@ -132,16 +132,16 @@ func TestSamplerSeesExactTruth(t *testing.T) {
 	if !s.Simulated() || !gpus[0].Simulated || gpus[0].Name != simlink.Name {
 		t.Errorf("not marked simulated: %+v", gpus[0])
 	}
-	sums := nvlink.SummarizeSamples(gpus, sink.s)
-	if sums[0].TxBytes != 6710886400+1048576 || sums[1].TxBytes != 671088640 || sums[1].RxBytes != 671088640 {
-		t.Errorf("TX %d %d RX %d", sums[0].TxBytes, sums[1].TxBytes, sums[1].RxBytes)
+	g0, g1 := span(sink.s, 0), span(sink.s, 1)
+	if g0.tx != 6710886400+1048576 || g1.tx != 671088640 || g1.rx != 671088640 {
+		t.Errorf("TX %d %d RX %d", g0.tx, g1.tx, g1.rx)
 	}
 	// 6400 MiB in 200 ms is 33.6 GB/s, above 5% of 450 GB/s: busy for ~20% of
 	// the intervals (the Send, 2.1 GB/s, is not).
-	if b := sums[0].BusyFraction; b < 0.19 || b > 0.22 {
+	if b := float64(g0.busy) / float64(g0.reads-1); b < 0.19 || b > 0.22 {
 		t.Errorf("busy %.3f", b)
 	}
-	if hz := sums[0].SampleHz; hz < 450 || hz > 460 {
+	if hz := float64(g0.reads-1) / (float64(g0.lastNs-g0.firstNs) / 1e9); hz < 450 || hz > 460 {
 		t.Errorf("%.1f Hz per GPU on 2 simulated GPUs at 1.1 ms a call", hz)
 	}
 }
@@ -151,3 +151,31 @@ type samples struct{ s []trace.Sample }
 func (m *samples) WriteSamples(s ...trace.Sample) error    { m.s = append(m.s, s...); return nil }
 func (m *samples) WriteJSON(trace.RecordType, any) error   { return nil }
 func (m *samples) WriteRaw(trace.RecordType, []byte) error { return nil }
+
+// gpuSpan is what one GPU's good samples add up to.
+type gpuSpan struct {
+	reads           int
+	tx, rx          uint64 // bytes between the first and last read
+	firstNs, lastNs int64
+	busy            int // intervals above 5% of 450 GB/s
+}
+
+func span(samples []trace.Sample, gpu uint32) gpuSpan {
+	var g gpuSpan
+	var prev trace.Sample
+	var firstTx, firstRx uint64
+	for _, s := range samples {
+		if s.GPU != gpu || !s.OK() {
+			continue
+		}
+		t := s.MonoBeforeNs + (s.MonoAfterNs-s.MonoBeforeNs)/2
+		if g.reads == 0 {
+			g.firstNs, firstTx, firstRx = t, s.DataTxKiB, s.DataRxKiB
+		} else if dt := float64(t-g.lastNs) / 1e9; float64(s.DataTxKiB-prev.DataTxKiB)*1024/dt > 0.05*450e9 {
+			g.busy++
+		}
+		g.reads, g.lastNs, prev = g.reads+1, t, s
+		g.tx, g.rx = (s.DataTxKiB-firstTx)*1024, (s.DataRxKiB-firstRx)*1024
+	}
+	return g
+}
