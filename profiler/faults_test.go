@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkprof/linkprof/internal/bpfobjs"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -54,9 +55,9 @@ func TestFaultRecorderKilled(t *testing.T) {
 	}
 	defer rec.Process.Kill()
 	flushed := waitFlushedEvents(t, dir, 2)
-	ids := bpfObjectIDs(t, rec.Process.Pid)
-	if len(ids) == 0 {
-		t.Fatal("the recorder holds no BPF objects")
+	ids, err := bpfobjs.Held(rec.Process.Pid)
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("the recorder holds no BPF objects (%v)", err)
 	}
 	rec.Process.Signal(syscall.SIGKILL)
 	rec.Wait()
@@ -65,7 +66,9 @@ func TestFaultRecorderKilled(t *testing.T) {
 	if st.stop != nil || st.events < flushed {
 		t.Errorf("killed recorder's trace: stop %+v, %d events, want no stop record and >= %d events", st.stop, st.events, flushed)
 	}
-	waitGone(t, ids)
+	if left := bpfobjs.WaitGone(ids, 10*time.Second); len(left) > 0 {
+		t.Errorf("BPF objects still in the kernel after the recorder was killed: %v", left)
+	}
 	rep := tg.stop(t)
 	if rep.calls < st.events {
 		t.Errorf("target counted %d calls, trace holds %d", rep.calls, st.events)

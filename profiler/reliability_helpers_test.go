@@ -15,9 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
-
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -249,80 +246,4 @@ func recordFor(cfg Config, d time.Duration) (*Summary, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	return Record(ctx, cfg)
-}
-
-// bpfObject is a BPF program, map or link by its kernel-wide id.
-type bpfObject struct {
-	kind string // prog, map, link
-	id   uint32
-}
-
-// bpfObjectIDs lists the BPF objects a process holds open, from fdinfo.
-func bpfObjectIDs(t *testing.T, pid int) []bpfObject {
-	t.Helper()
-	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
-	ents, err := os.ReadDir(fdDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var objs []bpfObject
-	for _, e := range ents {
-		info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%s", pid, e.Name()))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(info), "\n") {
-			key, val, ok := strings.Cut(line, ":")
-			kind, isID := strings.CutSuffix(key, "_id")
-			if !ok || !isID || (kind != "prog" && kind != "map" && kind != "link") {
-				continue
-			}
-			if id, err := strconv.ParseUint(strings.TrimSpace(val), 10, 32); err == nil {
-				objs = append(objs, bpfObject{kind, uint32(id)})
-				break
-			}
-		}
-	}
-	return objs
-}
-
-// waitGone waits until the kernel has freed every object (freeing after
-// the last reference goes is deferred by RCU).
-func waitGone(t *testing.T, objs []bpfObject) {
-	t.Helper()
-	var alive []bpfObject
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		alive = alive[:0]
-		for _, o := range objs {
-			if bpfObjectExists(o) {
-				alive = append(alive, o)
-			}
-		}
-		if len(alive) == 0 {
-			return
-		}
-	}
-	t.Fatalf("BPF objects still in the kernel after their holder exited: %v", alive)
-}
-
-func bpfObjectExists(o bpfObject) bool {
-	var err error
-	switch o.kind {
-	case "prog":
-		var p *ebpf.Program
-		if p, err = ebpf.NewProgramFromID(ebpf.ProgramID(o.id)); err == nil {
-			p.Close()
-		}
-	case "map":
-		var m *ebpf.Map
-		if m, err = ebpf.NewMapFromID(ebpf.MapID(o.id)); err == nil {
-			m.Close()
-		}
-	case "link":
-		var l link.Link
-		if l, err = link.NewFromID(link.ID(o.id)); err == nil {
-			l.Close()
-		}
-	}
-	return err == nil
 }

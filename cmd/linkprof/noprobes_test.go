@@ -2,16 +2,15 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/linkprof/linkprof/internal/bpfobjs"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -76,12 +75,12 @@ func TestNoProbeLeftAfterExit(t *testing.T) {
 
 // waitAttached waits until the process holds a uprobe link, and returns
 // the ids of every BPF object it holds ("prog 12", "link 40", ...).
-func waitAttached(t *testing.T, pid int) []string {
+func waitAttached(t *testing.T, pid int) []bpfobjs.Object {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		ids := heldBPF(pid)
+		ids, _ := bpfobjs.Held(pid)
 		for _, id := range ids {
-			if strings.HasPrefix(id, "link ") {
+			if id.Kind == "link" {
 				return ids
 			}
 		}
@@ -90,45 +89,14 @@ func waitAttached(t *testing.T, pid int) []string {
 	return nil
 }
 
-// heldBPF lists the BPF objects a process holds, from its fdinfo.
-func heldBPF(pid int) []string {
-	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fdinfo", pid))
-	var ids []string
-	for _, e := range ents {
-		info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%s", pid, e.Name()))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(info), "\n") {
-			key, val, _ := strings.Cut(line, ":")
-			if kind, ok := strings.CutSuffix(key, "_id"); ok && (kind == "prog" || kind == "map" || kind == "link") {
-				ids = append(ids, kind+" "+strings.TrimSpace(val))
-				break
-			}
-		}
-	}
-	return ids
-}
-
-// checkReleased waits until bpftool finds none of the objects (the kernel
-// frees them after an RCU grace period) and no link runs one of the programs.
-func checkReleased(t *testing.T, held []string) {
+// checkReleased waits until the kernel has freed every object linkprof held
+// (an RCU grace period after the last reference goes).
+func checkReleased(t *testing.T, held []bpfobjs.Object) {
 	t.Helper()
-	var left []string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		left = left[:0]
-		for _, id := range held {
-			kind, n, _ := strings.Cut(id, " ")
-			if exec.Command("bpftool", kind, "show", "id", n).Run() == nil {
-				left = append(left, id)
-			}
-		}
-		if len(left) == 0 {
-			return
-		}
+	if left := bpfobjs.WaitGone(held, 10*time.Second); len(left) > 0 {
+		links, _ := exec.Command("bpftool", "link", "show").CombinedOutput()
+		t.Fatalf("still in the kernel after linkprof exited: %v\nbpftool link show:\n%s", left, links)
 	}
-	links, _ := exec.Command("bpftool", "link", "show").CombinedOutput()
-	t.Fatalf("still in the kernel after linkprof exited: %v\nbpftool link show:\n%s", left, links)
 }
 
 // SIGINT at any moment of a recording's life, from process start through
