@@ -178,20 +178,32 @@ func (p *Probes) attach(hostPath string, key libKey, lib *LibraryInfo, specs []p
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening %s: %w", hostPath, err)
 	}
-	var entry, ret probeSet
+	entry, ret, probed, missing := planProbes(lib, specs, hostPath)
+	links, err := p.attachSets(ex, entry, ret)
+	if err != nil {
+		return nil, nil, fmt.Errorf("probing %s: %w", hostPath, err)
+	}
+	p.attached[key] = links
+	return probed, missing, nil
+}
+
+// planProbes decides which symbols of a library get which probe: one name
+// per address (NCCL's ncclX/pncclX, the driver's _ptsz twins), the wanted
+// symbols an older library lacks reported as missing.
+func planProbes(lib *LibraryInfo, specs []probeSpec, path string) (entry, ret probeSet, probed, missing []string) {
 	seen := map[probeAt]bool{}
 	for _, s := range specs {
 		sym, ok := resolveSymbol(lib, s.symbol)
 		at := probeAt{lib.Symbols[sym], s.ret}
 		switch {
 		case !ok && !s.ret && !s.optional:
-			slog.Debug("symbol not in library, skipped", "symbol", s.symbol, "library", hostPath)
+			slog.Debug("symbol not in library, skipped", "symbol", s.symbol, "library", path)
 			missing = append(missing, s.symbol)
 		case !ok:
 		case seen[at]:
 			// An alias of a function already probed (cuGraphLaunch_ptsz
 			// may be cuGraphLaunch): a second probe would double its events.
-			slog.Debug("symbol is an alias, skipped", "symbol", sym, "library", hostPath)
+			slog.Debug("symbol is an alias, skipped", "symbol", sym, "library", path)
 		case s.ret:
 			seen[at] = true
 			ret.add(sym, s.cookie())
@@ -201,12 +213,7 @@ func (p *Probes) attach(hostPath string, key libKey, lib *LibraryInfo, specs []p
 			probed = append(probed, sym)
 		}
 	}
-	links, err := p.attachSets(ex, entry, ret)
-	if err != nil {
-		return nil, nil, fmt.Errorf("probing %s: %w", hostPath, err)
-	}
-	p.attached[key] = links
-	return probed, missing, nil
+	return entry, ret, probed, missing
 }
 
 // probeAt is where a probe goes: one entry and one return probe at most

@@ -119,8 +119,3 @@ func namesInStringTables(path string, fams []family) []family {
 	}
 	return out
 }
-
-// mayHoldNCCL reports whether ncclAllReduce is named in the file at all.
-func mayHoldNCCL(path string) bool {
-	return len(namesInStringTables(path, families[:1])) == 1
-}

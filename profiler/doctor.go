@@ -7,6 +7,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/features"
+
+	"github.com/linkprof/linkprof/profiler/extra"
 )
 
 // Check is one line of `linkprof doctor`.
@@ -95,7 +97,7 @@ func ProcessChecks(pid uint32) []Check {
 			continue
 		}
 		seen[key] = true
-		if c, ok := ncclLibraryCheck(pid, m.Path); ok {
+		if c, ok := libraryCheck(pid, m.Path); ok {
 			checks = append(checks, c)
 		}
 	}
@@ -106,34 +108,23 @@ func ProcessChecks(pid uint32) []Check {
 	return checks
 }
 
-func ncclLibraryCheck(pid uint32, path string) (Check, bool) {
+// libraryCheck says what linkprof would probe in one mapped file, if any:
+// the same classification and plan the recorder uses.
+func libraryCheck(pid uint32, path string) (Check, bool) {
 	host := HostPath(pid, path)
-	if !mayHoldNCCL(host) {
+	c, err := classify(host, path, extra.Table)
+	if err != nil || len(c.specs) == 0 {
 		return Check{}, false
 	}
-	lib, err := InspectELF(host, ncclWanted())
-	if err != nil {
-		return Check{}, false
+	_, _, probed, missing := planProbes(c.info, c.specs, path)
+	detail := fmt.Sprintf("%s: would probe %s", path, strings.Join(probed, " "))
+	if c.has(roleNameNCCL) {
+		detail = fmt.Sprintf("%s (NCCL %s): would probe %s", path, orUnknown(NCCLVersion(host)), strings.Join(probed, " "))
 	}
-	if _, ok := resolveSymbol(lib, ncclMarker); !ok {
-		return Check{}, false
-	}
-	var probed, missing []string
-	for _, s := range ncclProbes {
-		if s.ret {
-			continue
-		}
-		if sym, ok := resolveSymbol(lib, s.symbol); ok {
-			probed = append(probed, sym)
-		} else {
-			missing = append(missing, s.symbol)
-		}
-	}
-	detail := fmt.Sprintf("%s (NCCL %s): would probe %s", path, orUnknown(NCCLVersion(host)), strings.Join(probed, " "))
 	if len(missing) > 0 {
-		detail += "; absent (older NCCL): " + strings.Join(missing, " ")
+		detail += "; absent (older version): " + strings.Join(missing, " ")
 	}
-	return Check{Name: "NCCL", OK: true, Detail: detail}, true
+	return Check{Name: strings.ToUpper(c.roleName()), OK: true, Detail: detail}, true
 }
 
 func orUnknown(s string) string {

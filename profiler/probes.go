@@ -52,17 +52,6 @@ var loaderProbe = probeSpec{symbol: "_dl_debug_state", kind: trace.LibraryLoad, 
 // ncclMarker is the symbol that makes an ELF file an NCCL library.
 const ncclMarker = "ncclAllReduce"
 
-// ncclWanted lists every symbol name InspectELF should look for: the public
-// names and their p-prefixed twins.
-func ncclWanted() map[string]bool {
-	w := map[string]bool{}
-	for _, p := range ncclProbes {
-		w[p.symbol] = true
-		w["p"+p.symbol] = true
-	}
-	return w
-}
-
 // resolveSymbol picks the one name to probe for a function. NCCL exports
 // ncclX and pncclX at one address; probing both would double every event.
 func resolveSymbol(lib *LibraryInfo, symbol string) (string, bool) {

@@ -91,13 +91,6 @@ func (c ncclFiles) mapsNCCL(pid uint32) bool {
 }
 
 func isNCCLFile(path string) bool {
-	if !mayHoldNCCL(path) {
-		return false
-	}
-	info, err := InspectELF(path, map[string]bool{ncclMarker: true, "p" + ncclMarker: true})
-	if err != nil {
-		return false
-	}
-	_, ok := resolveSymbol(info, ncclMarker)
-	return ok
+	c, err := classify(path, path, nil)
+	return err == nil && c.has(roleNameNCCL)
 }
