@@ -39,6 +39,23 @@ static struct {
 	X(Gather, ncclGather) X(Scatter, ncclScatter) X(Send, ncclSend) X(Recv, ncclRecv) \
 	X(GroupStart, ncclGroupStart) X(GroupEnd, ncclGroupEnd) X(pAllReduce, pncclAllReduce) X(pSend, pncclSend)
 
+/* open_truth opens $DRIVER_TRUTH for appending, line-buffered, so a test
+ * reads every call a driver made, even one killed mid-run. NULL if unset or
+ * unopenable (then it says why). */
+static FILE *open_truth(void)
+{
+	const char *path = getenv("DRIVER_TRUTH");
+	if (!path)
+		return NULL;
+	FILE *f = fopen(path, "a");
+	if (!f) {
+		perror("opening truth file");
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
 static int api_load(void)
 {
 	const char *path = getenv("DRIVER_NCCL");

@@ -33,7 +33,7 @@
 #include <unistd.h>
 #include "api.h"
 
-static FILE *truth;
+static FILE *truth; /* what the program called, for the tests (DRIVER_TRUTH) */
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -319,15 +319,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: driver all|loop N|spin|rate R S|children K N|forkspin M|reload K N\n");
 		return 2;
 	}
-	const char *truth_path = getenv("DRIVER_TRUTH");
-	if (truth_path) {
-		truth = fopen(truth_path, "a");
-		if (!truth) {
-			perror("opening truth file");
-			return 1;
-		}
-		setvbuf(truth, NULL, _IOLBF, 0);
-	}
+	truth = open_truth();
+	if (getenv("DRIVER_TRUTH") && !truth)
+		return 1;
 	/* reload loads its own copies of NCCL, one at a time. */
 	if (strcmp(argv[1], "reload") == 0)
 		return argc > 3 && pattern_reload(atoi(argv[2]), atol(argv[3])) == 0 ? 0 : 1;

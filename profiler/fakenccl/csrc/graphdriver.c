@@ -36,7 +36,7 @@ void sgl_all_reduce(long fa, struct fake_tensor *inp, struct fake_tensor *out, l
 void other_all_reduce(long fa, struct fake_tensor *inp, struct fake_tensor *out, long reg, long reg_sz)
 	__asm__("_ZN5other10all_reduceElRN2at6TensorES2_ll");
 
-static FILE *truth;
+static FILE *truth; /* what the program called, for the tests (DRIVER_TRUTH) */
 
 /* Flags as the events carry them: 1 return probe, 2 driver API. */
 enum { RET = 1, DRV = 2 };
@@ -252,15 +252,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: graph-driver graphs N M\n");
 		return 2;
 	}
-	const char *truth_path = getenv("DRIVER_TRUTH");
-	if (truth_path) {
-		truth = fopen(truth_path, "a");
-		if (!truth) {
-			perror("opening truth file");
-			return 1;
-		}
-		setvbuf(truth, NULL, _IOLBF, 0);
-	}
+	truth = open_truth();
+	if (getenv("DRIVER_TRUTH") && !truth)
+		return 1;
 	if (api_load() != 0)
 		return 1;
 	const char *wait = getenv("DRIVER_WAIT");
