@@ -36,6 +36,7 @@ type recorder struct {
 	status *statusLine
 
 	rescan   chan uint32
+	findGPU  chan uint32   // processes that just created a communicator
 	pumpDone chan struct{} // closed when the pump stops, by error or request
 	launched *launched
 	allFiles ncclFiles
@@ -59,7 +60,7 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &recorder{cfg: cfg, w: w, rescan: make(chan uint32, 1024), allFiles: ncclFiles{},
+	r := &recorder{cfg: cfg, w: w, rescan: make(chan uint32, 1024), findGPU: make(chan uint32, 256), allFiles: ncclFiles{},
 		targets: map[uint32]bool{}, stacks: map[int32]bool{}}
 	if err := r.writeStart(); err != nil {
 		w.Close()
@@ -267,6 +268,8 @@ func (r *recorder) scanLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case pid := <-r.findGPU:
+			r.disc.resolveGPU(pid) // an NVML call: kept off the event pump
 		case pid := <-r.rescan:
 			if _, err := r.disc.scan(pid); err != nil {
 				slog.Debug("scanning process", "pid", pid, "err", err)
@@ -297,7 +300,10 @@ func (r *recorder) writeComm(e trace.Event) {
 	if e.Flags&trace.FlagReturn == 0 {
 		return
 	}
-	r.disc.resolveGPU(e.Pid)
+	select {
+	case r.findGPU <- e.Pid:
+	default: // the periodic retry will find it
+	}
 	c := trace.Comm{Pid: e.Pid, Handle: e.Comm, Rank: e.Rank, NRanks: e.NRanks, Kind: e.Kind.String(), TsNs: e.TsNs}
 	if e.Kind == trace.CommSplit {
 		c.Parent, c.Rank, c.NRanks = e.Aux, -1, -1
