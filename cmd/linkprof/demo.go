@@ -10,7 +10,6 @@ import (
 
 	"github.com/linkprof/linkprof/profiler"
 	"github.com/linkprof/linkprof/profiler/fakenccl"
-	"github.com/linkprof/linkprof/profiler/nvlink"
 )
 
 const demoUsage = "demo [-o DIR] [--steps N]"
@@ -54,30 +53,28 @@ func runDemo(args []string) error {
 	return printReport(cfg.Dir)
 }
 
-// demoConfig builds the demo programs and a launch-mode recording of them.
-func demoConfig(dir string, steps int, force bool) (profiler.Config, func(), error) {
-	build, err := os.MkdirTemp("", "linkprof-demo-")
-	if err != nil {
-		return profiler.Config{}, nil, fmt.Errorf("creating build folder: %w", err)
-	}
-	cleanup := func() { os.RemoveAll(build) }
-	var sampler *nvlink.Sampler
-	progs, err := fakenccl.Build(build)
-	if err != nil {
-		cleanup()
-		return profiler.Config{}, nil, err
-	}
+// demoConfig builds the demo programs and a launch-mode recording of them;
+// cleanup removes the build and closes the simulated link.
+func demoConfig(dir string, steps int, force bool) (cfg profiler.Config, cleanup func(), err error) {
 	schedule, err := filepath.Abs(filepath.Join(dir, demoSchedule))
 	if err != nil {
-		cleanup()
-		return profiler.Config{}, nil, err
+		return cfg, nil, err
 	}
-	if sampler, err = simulatedSampler(schedule, 2); err != nil {
-		cleanup()
-		return profiler.Config{}, nil, err
+	build, err := os.MkdirTemp("", "linkprof-demo-")
+	if err != nil {
+		return cfg, nil, fmt.Errorf("creating build folder: %w", err)
 	}
-	closeAll := func() { sampler.Close(); cleanup() }
-	cfg := profiler.Config{
+	progs, err := fakenccl.Build(build)
+	if err != nil {
+		os.RemoveAll(build)
+		return cfg, nil, err
+	}
+	sampler, err := simulatedSampler(schedule, 2)
+	if err != nil {
+		os.RemoveAll(build)
+		return cfg, nil, err
+	}
+	cfg = profiler.Config{
 		Command: []string{progs.Demo},
 		CommandEnv: append(os.Environ(), "DEMO_NCCL="+progs.Lib, "DEMO_SCHEDULE="+schedule,
 			fmt.Sprintf("DEMO_STEPS=%d", steps)),
@@ -85,7 +82,7 @@ func demoConfig(dir string, steps int, force bool) (profiler.Config, func(), err
 		Probe:  profiler.ProbeOptions{RingBytes: profiler.DefaultRingBytes},
 		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), Sampler: sampler,
 	}
-	return cfg, closeAll, nil
+	return cfg, func() { sampler.Close(); os.RemoveAll(build) }, nil
 }
 
 // printReport shows the text report written into the folder.
