@@ -14,7 +14,7 @@ import (
 type gpuSampler struct{ asked chan uint32 }
 
 func (s *gpuSampler) Run(ctx context.Context, w *trace.Writer) error { <-ctx.Done(); return nil }
-func (s *gpuSampler) Rates() map[int]float64                          { return nil }
+func (s *gpuSampler) Rates() map[int]float64                         { return nil }
 func (s *gpuSampler) GPUOf(pid uint32) int {
 	select {
 	case s.asked <- pid:

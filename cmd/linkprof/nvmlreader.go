@@ -13,7 +13,8 @@ import (
 
 // The per-process NVML schedule (--nvml-schedule per-process) runs this
 // binary again once per GPU with this hidden command: it reads one GPU's
-// NVLink counters and streams binary samples to the recorder over stdout.
+// NVLink counters and streams binary samples to the recorder over stdout; the
+// recorder sends rate changes on stdin.
 func init() {
 	register(command{
 		name:    nvlink.ReaderCommand,
@@ -29,5 +30,6 @@ func runNVMLReader(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	a.Control = os.Stdin
 	return nvlink.RunReader(ctx, nvml.New(), a, os.Stdout)
 }

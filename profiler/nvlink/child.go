@@ -1,10 +1,13 @@
 package nvlink
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
@@ -20,6 +23,10 @@ type ReaderArgs struct {
 	LostAfter int           // gone-class failures in a row before only probing; <= 0: never
 	LostProbe time.Duration // time between probes of a lost GPU
 	Clock     Clock         // nil: SystemClock; not a flag (tests)
+	// Control, when set, carries rate changes from the sampler (pace.go):
+	// lines "hz H", H the new cap on reads per second, 0 none. Not a flag:
+	// the reader process's stdin.
+	Control io.Reader
 }
 
 // Args are the reader's flags.
@@ -80,10 +87,16 @@ func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Wri
 	for i, s := range a.Slots {
 		fields[i] = counterFields[s].id
 	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	pace := followControl(a.Control, stop)
 	buf, rec := make([]nvml.FieldValue, len(fields)), make([]byte, 0, 64)
 	streak := 0
 	t := &task{period: hzPeriod(a.Hz)}
 	t.run = func(context.Context) error {
+		if p := pace.Swap(-1); p >= 0 {
+			t.period = p
+		}
 		r := readRaw(dev, fields, a.Slots, buf, a.Clock, noLock{})
 		rec = appendWire(rec[:0], a.GPU, r)
 		if _, err := out.Write(rec); err != nil {
@@ -99,5 +112,34 @@ func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Wri
 		}
 		return nil
 	}
-	return (&reader{clock: a.Clock, tasks: []*task{t}}).loop(ctx)
+	if err := (&reader{clock: a.Clock, tasks: []*task{t}}).loop(ctx); err != nil {
+		return err
+	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// followControl reads the sampler's rate changes from control until it
+// ends. The returned value is the latest period asked for (ns between reads,
+// 0 none), -1 once taken; a line it cannot parse stops the reader.
+func followControl(control io.Reader, stop context.CancelCauseFunc) *atomic.Int64 {
+	pace := new(atomic.Int64)
+	pace.Store(-1)
+	if control == nil {
+		return pace
+	}
+	go func() {
+		sc := bufio.NewScanner(control)
+		for sc.Scan() {
+			var hz float64
+			if n, err := fmt.Sscanf(sc.Text(), "hz %g", &hz); n != 1 || err != nil || hz < 0 {
+				stop(fmt.Errorf("reading the sampler's control line %q: want \"hz H\", H >= 0", sc.Text()))
+				return
+			}
+			pace.Store(hzPeriod(hz))
+		}
+	}()
+	return pace
 }

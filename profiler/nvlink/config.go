@@ -63,6 +63,9 @@ type Config struct {
 	// StartReader, when set, replaces ReaderCmd: tests run the reader in
 	// the test process.
 	StartReader StartReaderFunc
+	// PaceWindow is how long the reader processes' reads are counted before
+	// their rates are evened out (pace.go); 0: DefaultPaceWindow.
+	PaceWindow time.Duration
 	// Restarts bounds the restarts of a GPU's reader process after it died;
 	// 0: DefaultRestarts, < 0: none.
 	Restarts int
@@ -126,6 +129,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Restarts == 0 {
 		c.Restarts = DefaultRestarts
+	}
+	if c.PaceWindow <= 0 {
+		c.PaceWindow = DefaultPaceWindow
 	}
 	return nil
 }

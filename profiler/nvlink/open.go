@@ -17,6 +17,7 @@ type Sampler struct {
 	gpus   []*gpuState
 	notes  []string     // facts found at Open, written into the trace by Run
 	lock   fairLock     // NVML calls of the round-robin and per-gpu-locked schedules
+	pace   *pacer       // evens out the reader processes' rates (per-process schedule)
 	start  atomic.Int64 // monotonic ns Run started; 0 before
 	closed bool
 }
@@ -52,7 +53,8 @@ func Open(lib nvml.Interface, cfg Config) (*Sampler, error) {
 	if err := nvmlError("initializing NVML", lib.Init()); err != nil {
 		return nil, err
 	}
-	s := &Sampler{lib: lib, cfg: cfg, clock: cfg.Clock, lock: newFairLock()}
+	s := &Sampler{lib: lib, cfg: cfg, clock: cfg.Clock, lock: newFairLock(),
+		pace: newPacer(cfg.PaceWindow, cfg.Hz)}
 	if err := s.discover(); err != nil {
 		lib.Shutdown()
 		return nil, err

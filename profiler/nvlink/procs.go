@@ -22,11 +22,13 @@ const ReaderCommand = "__nvml-reader"
 const restartDelay = 100 * time.Millisecond
 
 // ReaderStream is a running GPU reader: Out carries its records (wire.go);
+// Control, when not nil, takes the sampler's rate changes (ReaderArgs.Control);
 // Wait, called once Out ended or the reader's ctx is done, waits for it to
 // be gone and says why it ended.
 type ReaderStream struct {
-	Out  io.Reader
-	Wait func() error
+	Out     io.Reader
+	Control io.Writer
+	Wait    func() error
 }
 
 // StartReaderFunc starts the reader of one GPU; it must stop when ctx is done.
@@ -45,6 +47,10 @@ func ProcessReader(cmd []string) StartReaderFunc {
 		if err != nil {
 			return nil, fmt.Errorf("starting reader process: %w", err)
 		}
+		control, err := c.StdinPipe()
+		if err != nil {
+			return nil, fmt.Errorf("starting reader process: %w", err)
+		}
 		if err := c.Start(); err != nil {
 			return nil, fmt.Errorf("starting reader process: %w", err)
 		}
@@ -55,7 +61,7 @@ func ProcessReader(cmd []string) StartReaderFunc {
 			}
 			return err
 		}
-		return &ReaderStream{Out: out, Wait: wait}, nil
+		return &ReaderStream{Out: out, Control: control, Wait: wait}, nil
 	}
 }
 
@@ -118,6 +124,10 @@ func (s *Sampler) stream(ctx context.Context, g *gpuState, start StartReaderFunc
 	if why != nil {
 		return why, nil
 	}
+	if st.Control != nil {
+		s.pace.attach(g.info.Index, st.Control)
+		defer s.pace.detach(g.info.Index)
+	}
 	buf := make([]byte, trace.SampleSize)
 	for err == nil {
 		if _, why = io.ReadFull(st.Out, buf); why != nil {
@@ -133,8 +143,12 @@ func (s *Sampler) stream(ctx context.Context, g *gpuState, start StartReaderFunc
 			break
 		}
 		err = s.track(g, agg, &smp, r.ret, sink)
+		s.pace.read(g.info.Index, smp.MonoAfterNs, g.parked.Load())
 	}
 	cancel()
+	if c, ok := st.Control.(io.Closer); ok {
+		c.Close()
+	}
 	if werr := st.Wait(); werr != nil && (errors.Is(why, io.EOF) || errors.Is(why, io.ErrUnexpectedEOF)) {
 		why = werr // the exit status says more than the end of its output
 	} else if errors.Is(why, io.EOF) {

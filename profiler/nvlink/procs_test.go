@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
@@ -24,7 +26,11 @@ func seqStep(gpu, slot int) uint64 { return uint64(100 * (gpu + 1) * (slot + 1))
 
 // seqHost is a fake host with those counters, on the system clock (readers
 // in other processes cannot share a fake one).
-func seqHost(gpus int) *nvmlfake.Server {
+func seqHost(gpus int) *nvmlfake.Server { return seqHostSlowed(gpus, nil) }
+
+// seqHostSlowed is seqHost with onRead called by each read, outside NVML's
+// lock, as a driver that serves some readers slower than others.
+func seqHostSlowed(gpus int, onRead func(gpu int)) *nvmlfake.Server {
 	reads := make([]atomic.Int64, gpus)
 	counters := func(gpu int, field, scope uint32, mono int64) (uint64, nvml.Return) {
 		slot := int(field - nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX)
@@ -34,7 +40,7 @@ func seqHost(gpus int) *nvmlfake.Server {
 		}
 		return seqBase + uint64(k)*seqStep(gpu, slot), nvml.SUCCESS
 	}
-	return nvmlfake.New(nvmlfake.Options{GPUs: gpus, ValueType: nvml.VALUE_TYPE_UNSIGNED_INT, Counters: counters})
+	return nvmlfake.New(nvmlfake.Options{GPUs: gpus, ValueType: nvml.VALUE_TYPE_UNSIGNED_INT, Counters: counters, OnRead: onRead})
 }
 
 // checkSeq checks a GPU's good samples against reads ks of a seqHost:
@@ -142,6 +148,8 @@ func inProcess(host *nvmlfake.Server, dieAfter int) nvlink.StartReaderFunc {
 	var starts [2]atomic.Int32
 	return func(ctx context.Context, a nvlink.ReaderArgs) (*nvlink.ReaderStream, error) {
 		pr, pw := io.Pipe()
+		cr, cw := io.Pipe()
+		a.Control = cr
 		var out io.Writer = pw
 		if starts[a.GPU].Add(1) == 1 && a.GPU == 0 && dieAfter > 0 {
 			out = &failAfter{w: pw, n: dieAfter}
@@ -156,7 +164,7 @@ func inProcess(host *nvmlfake.Server, dieAfter int) nvlink.StartReaderFunc {
 			pr.Close() // unblocks a reader stuck writing
 			return <-done
 		}
-		return &nvlink.ReaderStream{Out: pr, Wait: wait}, nil
+		return &nvlink.ReaderStream{Out: pr, Control: cw, Wait: wait}, nil
 	}
 }
 
@@ -188,6 +196,45 @@ func TestPerProcessDecodesReaders(t *testing.T) {
 	}
 	if len(sink.notes) != 0 {
 		t.Errorf("notes: %+v", sink.notes)
+	}
+}
+
+// Reader processes served unevenly are paced to one rate: GPU 1's reads
+// take 4 ms, GPU 0's next to nothing, and GPU 0 is held near GPU 1's rate
+// instead of reading hundreds of times faster. The decoded counters stay
+// exact.
+func TestPerProcessPacesReadersEvenly(t *testing.T) {
+	slow := func(gpu int) {
+		if gpu == 1 {
+			time.Sleep(4 * time.Millisecond)
+		}
+	}
+	cfg := nvlink.Config{Schedule: nvlink.SchedulePerProcess, PaceWindow: 100 * time.Millisecond,
+		StartReader: inProcess(seqHostSlowed(2, slow), 0)}
+	s, err := nvlink.Open(seqHost(2), cfg)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	sink := &perGPUSink{n: 200, good: map[uint32]int{}, gpus: 2, done: cancel}
+	if err := s.RunTo(ctx, sink); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	end := sink.samples[len(sink.samples)-1].MonoAfterNs
+	var last [2]int // reads in the last 300 ms
+	for _, smp := range sink.samples {
+		if smp.OK() && smp.MonoAfterNs > end-300*time.Millisecond.Nanoseconds() {
+			last[smp.GPU]++
+		}
+	}
+	t.Logf("last 300 ms: %v", last)
+	if ratio := float64(last[0]) / float64(last[1]); ratio < 0.75 || ratio > 1.35 {
+		t.Errorf("last 300 ms: GPU 0 read %d times, GPU 1 %d: ratio %.2f, want paced to about 1", last[0], last[1], ratio)
+	}
+	for gpu := range 2 {
+		good, _ := goodSamples(sink.samples, gpu)
+		checkSeq(t, gpu, good, seq(1, len(good)))
 	}
 }
 
@@ -273,4 +320,51 @@ func (n *noteSink) WriteJSON(t trace.RecordType, v any) error {
 		n.done()
 	}
 	return nil
+}
+
+// recordSink collects a reader's records and stops it after n.
+type recordSink struct {
+	n    int
+	recs []trace.Sample
+	done context.CancelFunc
+}
+
+func (r *recordSink) Write(p []byte) (int, error) {
+	r.recs = append(r.recs, trace.DecodeSample(p))
+	if len(r.recs) == r.n {
+		r.done()
+	}
+	return len(p), nil
+}
+
+// A reader takes the rate the sampler sends on its control stream: started
+// at 1000 reads/s and told "hz 100", its reads end up exactly 10 ms apart
+// on the fake clock.
+func TestReaderFollowsControl(t *testing.T) {
+	clk := nvmlfake.NewClock(1e9, 0)
+	host := nvmlfake.New(nvmlfake.Options{GPUs: 1, Clock: clk})
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &recordSink{n: 300, done: cancel}
+	a := nvlink.ReaderArgs{GPU: 0, Hz: 1000, Slots: []int{0}, Clock: clk, Control: strings.NewReader("hz 100\n")}
+	if err := nvlink.RunReader(ctx, host, a, out); err != nil {
+		t.Fatalf("reader: %v", err)
+	}
+	last := out.recs[len(out.recs)-20:]
+	for i := 1; i < len(last); i++ {
+		if d := last[i].MonoBeforeNs - last[i-1].MonoBeforeNs; d != 10_000_000 {
+			t.Fatalf("reads %d ns apart at the end, want 10 ms (hz 100)", d)
+		}
+	}
+}
+
+// A control line the reader does not understand stops it with an error
+// that names it.
+func TestReaderRejectsABadControlLine(t *testing.T) {
+	clk := nvmlfake.NewClock(1e9, 0)
+	host := nvmlfake.New(nvmlfake.Options{GPUs: 1, Clock: clk})
+	a := nvlink.ReaderArgs{GPU: 0, Hz: 1000, Slots: []int{0}, Clock: clk, Control: strings.NewReader("fast please\n")}
+	err := nvlink.RunReader(context.Background(), host, a, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `control line "fast please"`) {
+		t.Fatalf("reader ended with %v, want the bad control line named", err)
+	}
 }

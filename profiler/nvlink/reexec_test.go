@@ -37,6 +37,7 @@ func testReader(dir string, args []string) int {
 		fmt.Fprintln(os.Stderr, "test reader:", err)
 		return 1
 	}
+	a.Control = os.Stdin
 	if err := nvlink.RunReader(context.Background(), seqHost(2), a, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "test reader:", err)
 		return 1

@@ -101,6 +101,7 @@ func readerMain(sim string, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	a.Control = os.Stdin
 	return nvlink.RunReader(ctx, newLib(n), a, os.Stdout)
 }
 

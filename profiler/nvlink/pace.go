@@ -1,0 +1,144 @@
+package nvlink
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Even pacing of the per-process readers. NVML does not serialize reads
+// across processes, but the readers do not share the driver fairly either:
+// on the 4x H200 box free-running reader processes got 216-342 reads/s
+// each (docs/validation.md). The sampler counts each reader's reads per
+// window and, when they differ by more than paceTolerance, caps every
+// reader at just above the slowest one's rate; the fast ones then leave the
+// slow one more room. While they are even, the cap is raised a step per
+// window, so the shared rate climbs to the most the box gives every GPU.
+const (
+	// DefaultPaceWindow is how long reads are counted before the readers'
+	// rates are compared.
+	DefaultPaceWindow = 500 * time.Millisecond
+	paceTolerance     = 0.03 // spread of rates, over their mean, still "even"
+	paceStep          = 0.02 // raise of the cap per even window
+	paceMargin        = 0.01 // the cap's headroom over the slowest reader
+)
+
+// pacer keeps the reader processes at one rate; its methods are called by
+// the GPUs' supervisors, each on its own goroutine.
+type pacer struct {
+	window int64   // ns
+	userHz float64 // --nvml-hz, 0 none: the cap never goes above it
+	mu     sync.Mutex
+	from   int64   // monotonic ns the current window opened; 0: not yet
+	capHz  float64 // the pacer's cap; 0: none
+	paced  map[int]*pacedReader
+}
+
+// pacedReader is one GPU's running reader process as the pacer sees it.
+type pacedReader struct {
+	control io.Writer
+	first   int64 // monotonic ns of its first read; 0: none yet
+	reads   int   // in the current window
+	parked  bool  // its GPU is lost and only probed: not paced
+	sent    float64
+}
+
+func newPacer(window time.Duration, userHz float64) *pacer {
+	return &pacer{window: window.Nanoseconds(), userHz: userHz, paced: map[int]*pacedReader{}}
+}
+
+// attach adds a GPU's (re)started reader, which starts at the user's rate,
+// and sets it to the rate the others run at.
+func (p *pacer) attach(gpu int, control io.Writer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := &pacedReader{control: control, sent: p.userHz}
+	p.paced[gpu] = r
+	p.send(r)
+}
+
+// detach removes a GPU whose reader ended.
+func (p *pacer) detach(gpu int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.paced, gpu)
+}
+
+// read counts one read of gpu that ended at monoNs, and closes the window
+// when it is due. A lost GPU (parked) is left out of the comparison: its
+// probes would pull every reader down to one read a second.
+func (p *pacer) read(gpu int, monoNs int64, parked bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.paced[gpu]
+	if r == nil {
+		return
+	}
+	r.reads++
+	r.parked = parked
+	if r.first == 0 {
+		r.first = monoNs
+	}
+	if p.from == 0 {
+		p.from = monoNs
+	}
+	if monoNs-p.from < p.window {
+		return
+	}
+	p.capHz = nextCap(p.rates(monoNs), p.capHz)
+	p.from = monoNs
+	for _, r := range p.paced {
+		r.reads = 0
+		p.send(r)
+	}
+}
+
+// rates are the reads per second of the readers that ran the whole window.
+func (p *pacer) rates(now int64) []float64 {
+	var rates []float64
+	for _, r := range p.paced {
+		if r.first != 0 && r.first <= p.from && !r.parked {
+			rates = append(rates, float64(r.reads)*1e9/float64(now-p.from))
+		}
+	}
+	return rates
+}
+
+// nextCap is the cap after a window with these rates: just above the
+// slowest reader when they are uneven, a step higher when they are even and
+// the fastest reached the cap, unchanged otherwise. 0 is no cap.
+func nextCap(rates []float64, capHz float64) float64 {
+	if len(rates) < 2 {
+		return capHz
+	}
+	lo, hi := slices.Min(rates), slices.Max(rates)
+	mean := 0.0
+	for _, r := range rates {
+		mean += r / float64(len(rates))
+	}
+	switch {
+	case hi-lo > paceTolerance*mean:
+		return lo * (1 + paceMargin)
+	case capHz > 0 && hi >= capHz*(1-paceTolerance):
+		return capHz * (1 + paceStep)
+	}
+	return capHz
+}
+
+// send tells a reader the rate it should keep, when that changed: the
+// pacer's cap, within the user's. A failed write is left alone: the reader
+// is gone, and its supervisor sees its output end and says so.
+func (p *pacer) send(r *pacedReader) {
+	hz := p.capHz
+	if p.userHz > 0 && (hz == 0 || hz > p.userHz) {
+		hz = p.userHz
+	}
+	if r.control == nil || hz == r.sent {
+		return
+	}
+	r.sent = hz
+	_, _ = fmt.Fprintf(r.control, "hz %s\n", strconv.FormatFloat(hz, 'g', 6, 64))
+}
