@@ -3,6 +3,7 @@ package nvlink
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -24,6 +25,13 @@ const (
 	paceTolerance     = 0.03 // spread of rates, over their mean, still "even"
 	paceStep          = 0.02 // raise of the cap per even window
 	paceMargin        = 0.01 // the cap's headroom over the slowest reader
+	// paceMinReads is the fewest reads of a reader that a window compares:
+	// one read more or less is then 1%, well inside the tolerance. A window
+	// stays open until the slowest reader made them, at most paceMaxWindows
+	// long; slower readers (a low --nvml-hz) are not paced, their cap keeps
+	// them even.
+	paceMinReads   = 100
+	paceMaxWindows = 8
 )
 
 // pacer keeps the reader processes at one rate; its methods are called by
@@ -88,7 +96,13 @@ func (p *pacer) read(gpu int, monoNs int64, parked bool) {
 	if monoNs-p.from < p.window {
 		return
 	}
-	p.capHz = nextCap(p.rates(monoNs), p.capHz)
+	rates, fewest := p.rates(monoNs)
+	switch {
+	case fewest >= paceMinReads:
+		p.capHz = nextCap(rates, p.capHz)
+	case monoNs-p.from < paceMaxWindows*p.window:
+		return // too few reads to tell 3% apart: count on
+	}
 	p.from = monoNs
 	for _, r := range p.paced {
 		r.reads = 0
@@ -96,15 +110,17 @@ func (p *pacer) read(gpu int, monoNs int64, parked bool) {
 	}
 }
 
-// rates are the reads per second of the readers that ran the whole window.
-func (p *pacer) rates(now int64) []float64 {
-	var rates []float64
+// rates are the reads per second of the readers that ran the whole window;
+// fewest is the fewest reads one of them made.
+func (p *pacer) rates(now int64) (rates []float64, fewest int) {
+	fewest = math.MaxInt
 	for _, r := range p.paced {
 		if r.first != 0 && r.first <= p.from && !r.parked {
 			rates = append(rates, float64(r.reads)*1e9/float64(now-p.from))
+			fewest = min(fewest, r.reads)
 		}
 	}
-	return rates
+	return rates, fewest
 }
 
 // nextCap is the cap after a window with these rates: just above the

@@ -226,3 +226,27 @@ func TestPacerSetsARestartedReader(t *testing.T) {
 		t.Errorf("restarted reader told %q, want %q", again.String(), want)
 	}
 }
+
+// Readers too slow to tell 3% apart within one window (40 and 40.4 reads a
+// second, at different phases and with jitter, so a 500 ms window holds 19
+// to 21 of each) are left alone: one read more or less in a window must not
+// drag them down.
+func TestPacerLeavesSlowReadersAlone(t *testing.T) {
+	p := newPacer(DefaultPaceWindow, 0)
+	var c0, c1 bytes.Buffer
+	p.attach(0, &c0)
+	p.attach(1, &c1)
+	var reads []pacedRead
+	ms := time.Millisecond.Nanoseconds()
+	for k := range int64(40 * 30) {
+		jitter := (k*7919%5 - 2) * ms
+		reads = append(reads, pacedRead{k*25*ms + 3*ms + jitter, 0}, pacedRead{k*24750*1000 + 15*ms - jitter, 1})
+	}
+	sort.Slice(reads, func(i, j int) bool { return reads[i].at < reads[j].at })
+	for _, r := range reads {
+		p.read(r.gpu, r.at, false)
+	}
+	if c0.Len() != 0 || c1.Len() != 0 {
+		t.Errorf("control lines %q, %q: want none", c0.String(), c1.String())
+	}
+}

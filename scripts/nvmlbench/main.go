@@ -40,7 +40,8 @@ type options struct {
 	gpus   []int // GPU counts to measure
 	bursts []int
 	capHz  float64
-	only   string
+	only   []string
+	warmup time.Duration
 }
 
 // readerFlag, first on the command line, makes nvmlbench the sampler's
@@ -57,15 +58,19 @@ func main() {
 		return
 	}
 	var o options
-	var gpus, bursts string
+	var gpus, bursts, only string
 	childGPU := flag.Int("child-gpu", -1, "internal: be the child process reading this GPU")
 	flag.DurationVar(&o.dur, "d", 3*time.Second, "time per measurement")
 	flag.IntVar(&o.sim, "sim", 0, "measure the simulated link with this many GPUs instead of NVML")
 	flag.StringVar(&gpus, "gpus", "1,2,4", "GPU counts to measure")
 	flag.StringVar(&bursts, "bursts", "2,4,8,16,32,64", "burst lengths to measure")
 	flag.Float64Var(&o.capHz, "cap-hz", 40, "--nvml-hz of the capped case (CPU check)")
-	flag.StringVar(&o.only, "only", "", "measure only the cases whose name contains this")
+	flag.StringVar(&only, "only", "", "measure only the cases whose name contains one of these, comma-separated")
+	flag.DurationVar(&o.warmup, "warmup", time.Second, "sampler time before the reads are counted (per-process pacing settles)")
 	flag.Parse()
+	if only != "" {
+		o.only = strings.Split(only, ",")
+	}
 	var err error
 	if *childGPU >= 0 {
 		err = childMain(o.sim, *childGPU, o.dur)
@@ -103,6 +108,16 @@ func readerMain(sim string, args []string) error {
 	defer stop()
 	a.Control = os.Stdin
 	return nvlink.RunReader(ctx, newLib(n), a, os.Stdout)
+}
+
+// wants reports whether -only asks for the case.
+func (o options) wants(name string) bool {
+	for _, w := range o.only {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return len(o.only) == 0
 }
 
 func ints(list string) ([]int, error) {
@@ -154,7 +169,7 @@ func run(o options) error {
 	ceil.print(0)
 	all := []*result{ceil}
 	for _, c := range plan(o, n) {
-		if o.only != "" && !strings.Contains(c.name, o.only) {
+		if !o.wants(c.name) {
 			continue
 		}
 		r, err := c.run(lib)

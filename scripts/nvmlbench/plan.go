@@ -46,7 +46,7 @@ func gpuPlan(o options, g int, raw func(string, rawCase) measurement) []measurem
 	smp := func(name string, cfg nvlink.Config) measurement {
 		cfg.GPUs = first
 		cfg.ReaderCmd = readerCmd(o.sim)
-		return measurement{"sampler " + name, func(nvml.Interface) (*result, error) { return sampler(newLib(o.sim), cfg, o.dur) }}
+		return measurement{"sampler " + name, func(nvml.Interface) (*result, error) { return sampler(newLib(o.sim), cfg, o.dur, o.warmup) }}
 	}
 	var ms []measurement
 	if g > 1 {
@@ -67,7 +67,8 @@ func gpuPlan(o options, g int, raw func(string, rawCase) measurement) []measurem
 			smp("per-gpu-free", nvlink.Config{Schedule: nvlink.SchedulePerGPUFree}),
 			measurement{"processes: 1 per GPU, 4 fields", func(nvml.Interface) (*result, error) { return processes(o.sim, g, o.dur) }})
 	}
-	return append(ms, smp(fmt.Sprintf("round-robin hz %g", o.capHz), nvlink.Config{Hz: o.capHz}))
+	return append(ms, smp(fmt.Sprintf("round-robin hz %g", o.capHz), nvlink.Config{Hz: o.capHz}),
+		smp(fmt.Sprintf("per-process hz %g", o.capHz), nvlink.Config{Schedule: nvlink.SchedulePerProcess, Hz: o.capHz}))
 }
 
 func maxOf(xs []int) int {

@@ -54,7 +54,7 @@ func rawLoop(lib nvml.Interface, c rawCase, dur time.Duration) (*result, error) 
 		}
 	}
 	r.Secs = float64(clk.MonoNs()-start) / 1e9
-	r.CPUSec = (cpuNow() - cpu0).Seconds()
+	r.addCPU(cpuNow().minus(cpu0))
 	return r, nil
 }
 
@@ -83,7 +83,8 @@ func processes(sim, g int, dur time.Duration) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.Reads[i], r.CPUSec, r.Lat = cr.Reads[0], r.CPUSec+cr.CPUSec, append(r.Lat, cr.Lat...)
+		r.Reads[i], r.Lat = cr.Reads[0], append(r.Lat, cr.Lat...)
+		r.CPUSec, r.SysSec = r.CPUSec+cr.CPUSec, r.SysSec+cr.SysSec
 		r.Secs = max(r.Secs, cr.Secs)
 	}
 	return r, nil

@@ -16,6 +16,32 @@ type result struct {
 	Secs   float64 `json:"secs"`
 	Lat    []int64 `json:"lat"` // ns per call
 	CPUSec float64 `json:"cpu_s"`
+	SysSec float64 `json:"sys_s"` // of CPUSec, in the kernel
+	// RunSecs is the time CPUSec was counted over when it is not Secs (a
+	// sampler's start and warm-up are in its CPU, not in its reads window).
+	RunSecs float64 `json:"run_s,omitempty"`
+}
+
+// cpuShare is the CPU used, in cores.
+func (r *result) cpuShare() float64 {
+	if r.RunSecs > 0 {
+		return r.CPUSec / r.RunSecs
+	}
+	return r.CPUSec / r.Secs
+}
+
+// cpuPerRead is the CPU time of one read, in microseconds.
+func (r *result) cpuPerRead() float64 {
+	if r.total() == 0 {
+		return 0
+	}
+	return r.cpuShare() / r.total() * 1e6
+}
+
+// addCPU adds a CPU-time difference to the result.
+func (r *result) addCPU(d cpuTime) {
+	r.CPUSec += (d.user + d.sys).Seconds()
+	r.SysSec += d.sys.Seconds()
 }
 
 func (r *result) total() float64 {
@@ -33,10 +59,10 @@ func (r *result) pct(p float64) float64 {
 	return float64(r.Lat[int(p*float64(len(r.Lat)-1))]) / 1e6
 }
 
-const header = "%-34s %4s %8s %11s %7s %7s %7s %9s %8s %8s\n"
+const header = "%-34s %4s %8s %11s %7s %7s %7s %9s %8s %6s %8s\n"
 
 func printHeader() {
-	fmt.Printf(header, "case", "GPUs", "reads/s", "per GPU", "p50 ms", "p99 ms", "CPU %", "CPU %/GPU", "CPU us/rd", "of ceil")
+	fmt.Printf(header, "case", "GPUs", "reads/s", "per GPU", "p50 ms", "p99 ms", "CPU %", "CPU %/GPU", "CPU us/rd", "sys %", "of ceil")
 }
 
 // print writes the result's row; ceiling 0 leaves "of ceil" blank.
@@ -44,30 +70,35 @@ func (r *result) print(ceiling float64) {
 	slices.Sort(r.Lat)
 	g := len(r.Reads)
 	lo, hi := float64(slices.Min(r.Reads))/r.Secs, float64(slices.Max(r.Reads))/r.Secs
-	of, usPerRead := "-", 0.0
+	of := "-"
 	if ceiling > 0 {
 		of = fmt.Sprintf("%.1f%%", 100*r.total()/ceiling)
 	}
-	if n := r.total() * r.Secs; n > 0 {
-		usPerRead = r.CPUSec / n * 1e6
+	cpu, sys := 100*r.cpuShare(), 0.0
+	if r.CPUSec > 0 {
+		sys = 100 * r.SysSec / r.CPUSec
 	}
-	cpu := 100 * r.CPUSec / r.Secs
-	fmt.Printf("%-34s %4d %8.0f %5.0f-%-5.0f %7.2f %7.2f %7.1f %9.1f %8.0f %8s\n", r.Name, g, r.total(), lo, hi,
-		r.pct(0.50), r.pct(0.99), cpu, cpu/float64(g), usPerRead, of)
+	fmt.Printf("%-34s %4d %8.0f %5.0f-%-5.0f %7.2f %7.2f %7.1f %9.1f %8.0f %6.0f %8s\n", r.Name, g, r.total(), lo, hi,
+		r.pct(0.50), r.pct(0.99), cpu, cpu/float64(g), r.cpuPerRead(), sys, of)
 }
 
-// cpuNow is the process's user+system CPU time.
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+// cpuTime is user and system CPU time.
+type cpuTime struct{ user, sys time.Duration }
 
-// cpuChildren is the user+system CPU time of the children reaped so far.
-func cpuChildren() time.Duration {
+func (c cpuTime) minus(o cpuTime) cpuTime { return cpuTime{c.user - o.user, c.sys - o.sys} }
+
+func (c cpuTime) plus(o cpuTime) cpuTime { return cpuTime{c.user + o.user, c.sys + o.sys} }
+
+// cpuNow is the process's CPU time.
+func cpuNow() cpuTime { return rusage(syscall.RUSAGE_SELF) }
+
+// cpuChildren is the CPU time of the children reaped so far.
+func cpuChildren() cpuTime { return rusage(syscall.RUSAGE_CHILDREN) }
+
+func rusage(who int) cpuTime {
 	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	_ = syscall.Getrusage(who, &ru)
+	return cpuTime{time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())}
 }
 
 // summary prints, per GPU count, the sampler case with the most reads and
@@ -89,7 +120,7 @@ func summary(all []*result, ceiling float64) {
 		if b == nil {
 			continue
 		}
-		usPerRead := b.CPUSec / (b.total() * b.Secs) * 1e6
+		usPerRead := b.cpuPerRead()
 		fmt.Printf("best with %d GPUs: %s, %.0f reads/s (%.1f%% of the ceiling), %.0f-%.0f per GPU; "+
 			"5%% of a core per GPU allows %.0f reads/s per GPU at %.0f us CPU per read\n",
 			g, b.Name, b.total(), 100*b.total()/ceiling, float64(slices.Min(b.Reads))/b.Secs,

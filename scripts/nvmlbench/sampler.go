@@ -17,8 +17,9 @@ const startupLimit = 30 * time.Second
 // sampler runs the linkprof sampler with cfg and counts the reads of a
 // window of dur that opens once every GPU gave its first sample: reader
 // processes (per-process) start NVML first, which is not the schedule's
-// rate. CPU covers the whole run, their NVML start included.
-func sampler(lib nvml.Interface, cfg nvlink.Config, dur time.Duration) (*result, error) {
+// rate; warmup more lets the per-process readers' pacing settle. CPU covers
+// the whole run, their NVML start included.
+func sampler(lib nvml.Interface, cfg nvlink.Config, dur, warmup time.Duration) (*result, error) {
 	s, err := nvlink.Open(lib, cfg)
 	if err != nil {
 		return nil, err
@@ -34,16 +35,18 @@ func sampler(lib nvml.Interface, cfg nvlink.Config, dur time.Duration) (*result,
 		case <-ctx.Done():
 			return
 		}
+		time.Sleep(warmup)
 		sink.open(dur)
 		time.Sleep(dur)
 		cancel()
 	}()
-	cpu0, kids0 := cpuNow(), cpuChildren()
+	cpu0, kids0, t0 := cpuNow(), cpuChildren(), time.Now()
 	if err := s.RunTo(ctx, sink); err != nil {
 		return nil, err
 	}
-	cpu := cpuNow() - cpu0 + cpuChildren() - kids0
-	return &result{Reads: sink.perGPU, Lat: sink.lat, Secs: dur.Seconds(), CPUSec: cpu.Seconds()}, nil
+	r := &result{Reads: sink.perGPU, Lat: sink.lat, Secs: dur.Seconds(), RunSecs: time.Since(t0).Seconds()}
+	r.addCPU(cpuNow().minus(cpu0).plus(cpuChildren().minus(kids0)))
+	return r, nil
 }
 
 // countSink counts the good samples read within its window and keeps each
