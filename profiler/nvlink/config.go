@@ -23,11 +23,17 @@ const (
 	// serialization then costs more than it gives: kept to measure it.
 	SchedulePerGPUFree = "per-gpu-free"
 	// SchedulePerProcess: one reader process per GPU (this binary run again,
-	// see ReaderCmd), streaming its reads to the sampler. On the GPU box NVML
-	// serializes reads inside a process but not across processes
-	// (docs/validation.md). Per-link and GPM reads stay in the sampler.
+	// see ReaderCmd), streaming its reads to the sampler, paced to one rate
+	// (pace.go). On the GPU box NVML serializes reads inside a process but
+	// not across processes (docs/validation.md). Per-link and GPM reads stay
+	// in the sampler. linkprof record's default (DefaultSchedule).
 	SchedulePerProcess = "per-process"
 )
+
+// DefaultSchedule is the schedule of linkprof record (the --nvml-schedule
+// default). A Config left empty runs round-robin instead: it needs no
+// reader command, so it suits fakes and the simulated link.
+const DefaultSchedule = SchedulePerProcess
 
 // Defaults, beside the flags that set them.
 const (
@@ -79,7 +85,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.PerLinkHz, "per-link-hz", DefaultPerLinkHz, "per-link reads per GPU per second")
 	fs.BoolVar(&c.GPM, "gpm", false, "also sample GPM NVLink throughput where the GPU supports it")
 	fs.DurationVar(&c.GPMInterval, "gpm-interval", DefaultGPMInterval, "time between GPM samples (at least 100ms)")
-	fs.StringVar(&c.Schedule, "nvml-schedule", ScheduleRoundRobin, "NVML read schedule: round-robin, burst, per-gpu-locked, per-gpu-free, per-process")
+	fs.StringVar(&c.Schedule, "nvml-schedule", DefaultSchedule, "NVML read schedule: per-process (a reader process per GPU, paced to one rate), round-robin (one reader, ~1 core in all), burst, per-gpu-locked, per-gpu-free")
 	fs.IntVar(&c.Burst, "nvml-burst", DefaultBurst, "reads of one GPU in a row before the next (--nvml-schedule burst)")
 	fs.BoolVar(&c.PinThreads, "nvml-pin", false, "lock each NVML reader to its own OS thread")
 }
