@@ -17,6 +17,7 @@ Exit 0 when every phase is within tolerance, 1 otherwise.
 import argparse
 import json
 import os
+import shlex
 import signal
 import struct
 import subprocess
@@ -132,6 +133,15 @@ def delta(samples, phase):
     return (after[0][5] - before[-1][5]) * KIB
 
 
+def per_second(ss):
+    """Samples in each whole second from the first, as a list."""
+    counts = {}
+    for s in ss:
+        sec = int((s[2] - ss[0][2]) // 1e9)
+        counts[sec] = counts.get(sec, 0) + 1
+    return [counts.get(i, 0) for i in range(max(counts))]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--linkprof", default="./linkprof", help="linkprof binary")
@@ -139,11 +149,13 @@ def main():
     ap.add_argument("--copies", type=int, default=8)
     ap.add_argument("--copy-mib", type=int, default=512)
     ap.add_argument("--tolerance", type=float, default=0.01)
+    ap.add_argument("--record-flags", default="", help="more flags for linkprof record, e.g. '--nvml-schedule round-robin'")
     args = ap.parse_args()
     if torch.cuda.device_count() < 2:
         sys.exit("needs 2 GPUs")
     out = args.out or tempfile.mkdtemp(prefix="linkprof-nvml-check-")
-    rec = subprocess.Popen([args.linkprof, "record", "--nvml-only", "--gpus", "0,1", "-o", out])
+    rec = subprocess.Popen([args.linkprof, "record", "--nvml-only", "--gpus", "0,1", "-o", out]
+                           + shlex.split(args.record_flags))
     time.sleep(3)  # NVML init and the first samples
     if rec.poll() is not None:
         sys.exit(f"linkprof record exited with {rec.returncode}")
@@ -158,7 +170,7 @@ def main():
     samples = read_samples(os.path.join(out, "trace.lpt"))
     for gpu, ss in sorted(samples.items()):
         secs = (ss[-1][2] - ss[0][2]) / 1e9
-        print(f"GPU {gpu}: {len(ss)} samples, {len(ss) / secs:.0f} Hz")
+        print(f"GPU {gpu}: {len(ss)} samples, {len(ss) / secs:.0f} Hz; per second: {per_second(ss)}")
     failed = 0
     print(f"{'phase':40s} {'expected KiB':>14s} {'measured KiB':>14s} {'error':>8s}")
     for p in phases:

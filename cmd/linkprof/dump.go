@@ -9,10 +9,10 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
-const dumpUsage = "dump DIR"
+const dumpUsage = "dump DIR [--samples]"
 
 func init() {
-	register(command{name: "dump", summary: "print a recording's events as JSON lines (for scripts)", run: runDump})
+	register(command{name: "dump", summary: "print a recording's events (or NVLink samples) as JSON lines (for scripts)", run: runDump})
 }
 
 // dumpedEvent is one event as scripts see it.
@@ -35,8 +35,21 @@ type dumpedEvent struct {
 	Return     bool   `json:"return,omitempty"`
 }
 
+// dumpedSample is one NVLink counter read as scripts see it: a failed read
+// has ok false and no counters.
+type dumpedSample struct {
+	GPU          uint32     `json:"gpu"`
+	OK           bool       `json:"ok"`
+	Wrapped      bool       `json:"wrapped,omitempty"`
+	MonoBeforeNs int64      `json:"mono_before_ns"`
+	MonoAfterNs  int64      `json:"mono_after_ns"`
+	WallUs       int64      `json:"nvml_wall_us"`
+	Counters     *[4]uint64 `json:"kib,omitempty"` // data_tx, data_rx, raw_tx, raw_rx
+}
+
 func runDump(args []string) error {
 	fs := newFlags("dump")
+	samples := fs.Bool("samples", false, "print the NVLink counter samples instead of the events")
 	if err := parseFlags(fs, dumpUsage, args); err != nil {
 		return err
 	}
@@ -59,13 +72,25 @@ func runDump(args []string) error {
 		if err != nil {
 			return err
 		}
-		if rec.Type != trace.RecEvents {
-			continue
+		switch {
+		case *samples && rec.Type == trace.RecSamples:
+			err = rec.Samples(func(s trace.Sample) { enc.Encode(dumpedSampleOf(s)) })
+		case !*samples && rec.Type == trace.RecEvents:
+			err = rec.Events(func(e trace.Event) { enc.Encode(dumped(e)) })
 		}
-		if err := rec.Events(func(e trace.Event) { enc.Encode(dumped(e)) }); err != nil {
+		if err != nil {
 			return err
 		}
 	}
+}
+
+func dumpedSampleOf(s trace.Sample) dumpedSample {
+	d := dumpedSample{GPU: s.GPU, OK: s.OK(), Wrapped: s.Flags&trace.SampleWrapped != 0,
+		MonoBeforeNs: s.MonoBeforeNs, MonoAfterNs: s.MonoAfterNs, WallUs: s.WallUs}
+	if d.OK {
+		d.Counters = &[4]uint64{s.DataTxKiB, s.DataRxKiB, s.RawTxKiB, s.RawRxKiB}
+	}
+	return d
 }
 
 func dumped(e trace.Event) dumpedEvent {

@@ -23,7 +23,8 @@ const (
 	// rates are compared.
 	DefaultPaceWindow = 500 * time.Millisecond
 	paceTolerance     = 0.03 // spread of rates, over their mean, still "even"
-	paceStep          = 0.02 // raise of the cap per even window
+	paceStep          = 0.02 // first raise of the cap after an even window
+	paceMaxClimb      = 3    // the raise doubles up to 2^3 steps (16%) in a row
 	paceMargin        = 0.01 // the cap's headroom over the slowest reader
 	// paceMinReads is the fewest reads of a reader that a window compares:
 	// one read more or less is then 1%, well inside the tolerance. A window
@@ -41,7 +42,7 @@ type pacer struct {
 	userHz float64 // --nvml-hz, 0 none: the cap never goes above it
 	mu     sync.Mutex
 	from   int64   // monotonic ns the current window opened; 0: not yet
-	capHz  float64 // the pacer's cap; 0: none
+	cap    paceCap // the pacer's cap
 	paced  map[int]*pacedReader
 }
 
@@ -99,7 +100,7 @@ func (p *pacer) read(gpu int, monoNs int64, parked bool) {
 	rates, fewest := p.rates(monoNs)
 	switch {
 	case fewest >= paceMinReads:
-		p.capHz = nextCap(rates, p.capHz)
+		p.cap = nextCap(rates, p.cap)
 	case monoNs-p.from < paceMaxWindows*p.window:
 		return // too few reads to tell 3% apart: count on
 	}
@@ -123,12 +124,25 @@ func (p *pacer) rates(now int64) (rates []float64, fewest int) {
 	return rates, fewest
 }
 
+// paceCap is the pacer's cap, how many windows in a row raised it, and the
+// cap at which the readers last fell apart.
+type paceCap struct {
+	hz     float64 // 0: none
+	climbs int
+	fault  float64 // 0: none known
+}
+
 // nextCap is the cap after a window with these rates: just above the
-// slowest reader when they are uneven, a step higher when they are even and
-// the fastest reached the cap, unchanged otherwise. 0 is no cap.
-func nextCap(rates []float64, capHz float64) float64 {
+// slowest reader when they are uneven; higher when they are even and the
+// fastest reached the cap; unchanged otherwise. A raise doubles with each
+// raise in a row (up to paceMaxClimb doublings), so the rate comes back
+// quickly after the driver was busy for a while, but is one plain step
+// around the cap where the readers last fell apart, so the even rate is
+// not overshot time and again. Readers even well beyond that cap forget
+// it: the driver has more room than then.
+func nextCap(rates []float64, c paceCap) paceCap {
 	if len(rates) < 2 {
-		return capHz
+		return c
 	}
 	lo, hi := slices.Min(rates), slices.Max(rates)
 	mean := 0.0
@@ -137,18 +151,29 @@ func nextCap(rates []float64, capHz float64) float64 {
 	}
 	switch {
 	case hi-lo > paceTolerance*mean:
-		return lo * (1 + paceMargin)
-	case capHz > 0 && hi >= capHz*(1-paceTolerance):
-		return capHz * (1 + paceStep)
+		fault := c.hz
+		if fault == 0 {
+			fault = hi
+		}
+		return paceCap{hz: lo * (1 + paceMargin), fault: fault}
+	case c.hz > 0 && hi >= c.hz*(1-paceTolerance):
+		if c.hz > c.fault*(1+paceTolerance) {
+			c.fault = 0 // even well beyond it: the driver has more room now
+		}
+		step := paceStep * float64(int(1)<<min(c.climbs, paceMaxClimb))
+		if c.fault > 0 && c.hz*(1+step) > c.fault*(1-paceTolerance) {
+			step, c.climbs = paceStep, -1 // near the fault: no doubling
+		}
+		return paceCap{hz: c.hz * (1 + step), climbs: c.climbs + 1, fault: c.fault}
 	}
-	return capHz
+	return c
 }
 
 // send tells a reader the rate it should keep, when that changed: the
 // pacer's cap, within the user's. A failed write is left alone: the reader
 // is gone, and its supervisor sees its output end and says so.
 func (p *pacer) send(r *pacedReader) {
-	hz := p.capHz
+	hz := p.cap.hz
 	if p.userHz > 0 && (hz == 0 || hz > p.userHz) {
 		hz = p.userHz
 	}

@@ -16,18 +16,33 @@ func TestNextCap(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		rates []float64
-		cap   float64
-		want  float64
+		cap   paceCap
+		want  paceCap
 	}{
-		{"one reader: nothing to even", []float64{300}, 0, 0},
-		{"even, uncapped: stays uncapped", []float64{300, 305}, 0, 0},
-		{"uneven: just above the slowest", []float64{216, 278, 307, 342}, 0, 216 * (1 + paceMargin)},
-		{"uneven under a cap: lower it", []float64{200, 250}, 250, 200 * (1 + paceMargin)},
-		{"even at the cap: raise it", []float64{249, 250}, 250, 250 * (1 + paceStep)},
-		{"even below the cap: keep it", []float64{200, 201}, 250, 250},
+		{"one reader: nothing to even", []float64{300}, paceCap{}, paceCap{}},
+		{"even, uncapped: stays uncapped", []float64{300, 305}, paceCap{}, paceCap{}},
+		{"uneven: just above the slowest", []float64{216, 278, 307, 342}, paceCap{},
+			paceCap{hz: 216 * (1 + paceMargin), fault: 342}},
+		{"uneven under a cap: lower it, climb anew", []float64{200, 250}, paceCap{hz: 250, climbs: 2},
+			paceCap{hz: 200 * (1 + paceMargin), fault: 250}},
+		{"even at the cap: raise it", []float64{249, 250}, paceCap{hz: 250},
+			paceCap{hz: 250 * (1 + paceStep), climbs: 1}},
+		{"raised again: twice the step", []float64{249, 250}, paceCap{hz: 250, climbs: 1, fault: 400},
+			paceCap{hz: 250 * (1 + 2*paceStep), climbs: 2, fault: 400}},
+		{"the step stops doubling", []float64{249, 250}, paceCap{hz: 250, climbs: 9},
+			paceCap{hz: 250 * (1 + 8*paceStep), climbs: 10}},
+		{"near the last fault: one plain step", []float64{249, 250}, paceCap{hz: 250, climbs: 3, fault: 280},
+			paceCap{hz: 250 * (1 + paceStep), fault: 280}},
+		{"just beyond the last fault: plain steps", []float64{284, 285}, paceCap{hz: 285, climbs: 2, fault: 280},
+			paceCap{hz: 285 * (1 + paceStep), fault: 280}},
+		{"well beyond the last fault: forget it", []float64{299, 300}, paceCap{hz: 300, fault: 280},
+			paceCap{hz: 300 * (1 + paceStep), climbs: 1}},
+		{"even below the cap: keep it", []float64{200, 201}, paceCap{hz: 250, climbs: 2, fault: 300},
+			paceCap{hz: 250, climbs: 2, fault: 300}},
 	} {
-		if got := nextCap(c.rates, c.cap); math.Abs(got-c.want) > 1e-9 {
-			t.Errorf("%s: nextCap(%v, %g) = %g, want %g", c.name, c.rates, c.cap, got, c.want)
+		got := nextCap(c.rates, c.cap)
+		if math.Abs(got.hz-c.want.hz) > 1e-9 || got.climbs != c.want.climbs || got.fault != c.want.fault {
+			t.Errorf("%s: nextCap(%v, %+v) = %+v, want %+v", c.name, c.rates, c.cap, got, c.want)
 		}
 	}
 }
@@ -38,17 +53,23 @@ func TestNextCap(t *testing.T) {
 type driver struct {
 	budget  float64
 	weights []float64
+	// busy, when set, scales the budget in window w (another user of the
+	// driver); nil: 1.
+	busy func(w int) float64
 }
 
 // rates water-fills the budget: a reader capped below its share keeps its
 // cap, and what it leaves goes to the rest by weight. cap 0 is none.
-func (d driver) rates(caps []float64) []float64 {
+func (d driver) rates(w int, caps []float64) []float64 {
 	out := make([]float64, len(caps))
 	free := make([]bool, len(caps))
 	for i := range free {
 		free[i] = true
 	}
 	left := d.budget
+	if d.busy != nil {
+		left *= d.busy(w)
+	}
 	for changed := true; changed; {
 		changed = false
 		w := 0.0
@@ -78,10 +99,10 @@ type pacedRead struct {
 	at  int64
 	gpu int
 }
-
-// simulate runs windows of the pacer over the driver model, feeding it the
-// reads the model gives each GPU at the caps the pacer asked for, and
-// returns each window's rates.
+// simulate runs the pacer over the driver model for the given number of
+// windows, read by read: each GPU reads at the rate the model gives it
+// under the caps the pacer asked for, and a new cap applies from the next
+// read, as in a reader process. It returns each window's rates.
 func simulate(t *testing.T, d driver, userHz float64, windows int) [][]float64 {
 	t.Helper()
 	n := len(d.weights)
@@ -95,27 +116,34 @@ func simulate(t *testing.T, d driver, userHz float64, windows int) [][]float64 {
 	for g := range caps {
 		caps[g] = userHz
 	}
-	var history [][]float64
 	win := DefaultPaceWindow.Nanoseconds()
-	for w := range windows {
-		rates := d.rates(caps)
-		history = append(history, rates)
-		var reads []pacedRead
-		for g, r := range rates {
-			count := int(math.Round(r * float64(win) / 1e9))
-			for k := range count {
-				reads = append(reads, pacedRead{int64(w)*win + int64(k)*win/int64(count) + 1, g})
+	history := make([][]float64, windows)
+	for w := range history {
+		history[w] = make([]float64, n)
+	}
+	next := make([]int64, n)
+	for g := range next {
+		next[g] = int64(g) + 1
+	}
+	for {
+		g := 0
+		for i := range next {
+			if next[i] < next[g] {
+				g = i
 			}
 		}
-		sort.Slice(reads, func(i, j int) bool { return reads[i].at < reads[j].at })
-		for _, r := range reads {
-			p.read(r.gpu, r.at, false)
+		at := next[g]
+		w := int(at / win)
+		if w >= windows {
+			return history
 		}
-		for g := range n {
-			caps[g] = lastHz(t, controls[g], caps[g])
+		history[w][g] += float64(time.Second.Nanoseconds()) / float64(win)
+		p.read(g, at, false)
+		for i := range caps {
+			caps[i] = lastHz(t, controls[i], caps[i])
 		}
+		next[g] = at + int64(1e9/d.rates(w, caps)[g])
 	}
-	return history
 }
 
 // lastHz is the rate of the last control line written to b, or was.
@@ -150,12 +178,7 @@ func TestPacerEvensUnfairReaders(t *testing.T) {
 	if s := spread(history[0]); s < 0.4 {
 		t.Fatalf("model: unpaced spread %.2f, want the box's uneven split", s)
 	}
-	total := make([]float64, 4)
-	for _, rates := range history[20:] {
-		for g, r := range rates {
-			total[g] += r / 40
-		}
-	}
+	total := meanRates(history[20:])
 	if s := spread(total); s > paceTolerance {
 		t.Errorf("mean rates over the last 20 s %v: spread %.3f, want <= %.2f", total, s, paceTolerance)
 	}
@@ -164,6 +187,36 @@ func TestPacerEvensUnfairReaders(t *testing.T) {
 		t.Errorf("mean total %.0f reads/s, want >= 90%% of the driver's %.0f", sum, d.budget)
 	}
 	t.Logf("paced: %.0f reads/s in all (%.1f%% of the budget), per GPU %.0f", sum, 100*sum/d.budget, total)
+}
+
+// After the driver was busy for a while (the readers' budget at 40% for
+// 5 s), the shared rate comes back within a few seconds rather than
+// climbing a plain step per window.
+func TestPacerRecoversAfterABusyDriver(t *testing.T) {
+	d := driver{budget: 1143, weights: []float64{216, 278, 307, 342}}
+	d.busy = func(w int) float64 {
+		if w >= 40 && w < 50 {
+			return 0.4
+		}
+		return 1
+	}
+	history := simulate(t, d, 0, 70)
+	sum := func(rates []float64) float64 { return rates[0] + rates[1] + rates[2] + rates[3] }
+	before := sum(history[39])
+	if low := sum(history[49]); low > 0.45*d.budget {
+		t.Fatalf("model: %.0f reads/s while busy", low)
+	}
+	for w := 50; w < 70; w++ {
+		if sum(history[w]) >= 0.9*before {
+			t.Logf("back to %.0f reads/s (%.0f before) %v after the driver freed up", sum(history[w]), before,
+				time.Duration(w-50)*DefaultPaceWindow)
+			if w-50 > 8 {
+				t.Errorf("back to 90%% of the rate only %v after the driver freed up, want <= 4s", time.Duration(w-50)*DefaultPaceWindow)
+			}
+			return
+		}
+	}
+	t.Errorf("rate %.0f reads/s 10 s after the driver freed up, %.0f before", sum(history[69]), before)
 }
 
 // The user's --nvml-hz stays the ceiling of every reader.
@@ -177,10 +230,20 @@ func TestPacerKeepsTheUserCap(t *testing.T) {
 		}
 	}
 	d.weights = []float64{50, 1000} // GPU 0 cannot reach the user's cap
-	history := simulate(t, d, 800, 20)
-	if got := history[19]; math.Abs(got[0]-got[1]) > paceTolerance*got[0] {
-		t.Errorf("last window %v: not evened out", got)
+	if got := meanRates(simulate(t, d, 800, 40)[20:]); spread(got) > paceTolerance {
+		t.Errorf("mean rates over the last 10 s %.0f: not evened out", got)
 	}
+}
+
+// meanRates averages each GPU's rate over windows.
+func meanRates(history [][]float64) []float64 {
+	mean := make([]float64, len(history[0]))
+	for _, rates := range history {
+		for g, r := range rates {
+			mean[g] += r / float64(len(history))
+		}
+	}
+	return mean
 }
 
 // A lost GPU, only probed once a second, is left out: the others keep

@@ -14,7 +14,7 @@ nvidia-smi --query-gpu=index,name,driver_version --format=csv > "$OUT/gpus.csv"
 nvidia-smi topo -m > "$OUT/topo.txt" 2>&1 || true
 cat "$OUT/gpus.csv"
 
-bin/nvmlbench -d "${BENCH_D:-3s}" -warmup 2s -only "per-process,processes,round-robin" | tee "$OUT/nvmlbench.txt"
+bin/nvmlbench -d "${BENCH_D:-3s}" -warmup "${BENCH_WARMUP:-2s}" -only "${BENCH_ONLY:-per-process,processes,round-robin}" | tee "$OUT/nvmlbench.txt"
 
 # CPU of a command and its reaped children (linkprof reaps its readers).
 cpu_of() {
@@ -28,15 +28,28 @@ print(f"wall {wall:.1f} s, user {r.ru_utime:.1f} s, sys {r.ru_stime:.1f} s, {100
 ' "$@"
 }
 for s in per-process round-robin; do
-	echo "== record --nvml-only --nvml-schedule $s -d 10s"
-	cpu_of bin/linkprof record --nvml-only --nvml-schedule "$s" -d 10s -o "$OUT/rec-$s" 2> "$OUT/rec-$s.log" | tee "$OUT/rec-$s.cpu"
-	bin/linkprof report "$OUT/rec-$s" --json > "$OUT/rec-$s.report.json"
-	python3 -c '
+	echo "== record --nvml-only --nvml-schedule $s -d ${REC_D:-10s}"
+	cpu_of bin/linkprof record --nvml-only --no-analyze --nvml-schedule "$s" -d "${REC_D:-10s}" -o "$OUT/rec-$s" 2> "$OUT/rec-$s.log" | tee "$OUT/rec-$s.cpu"
+	bin/linkprof dump --samples "$OUT/rec-$s" | python3 -c '
 import json, sys
-for g in json.load(open(sys.argv[1])).get("gpus", []):
-    print("GPU %d: %d samples, %d failed, %.0f Hz" % (g["index"], g["samples"], g["failed_samples"], g["sample_hz"]))
-' "$OUT/rec-$s.report.json" | tee "$OUT/rec-$s.gpus"
+first, counts, failed = None, {}, {}
+for line in sys.stdin:
+    s = json.loads(line)
+    first = first or s["mono_before_ns"]
+    sec = (s["mono_before_ns"] - first) // 10**9
+    g = counts.setdefault(s["gpu"], {})
+    g[sec] = g.get(sec, 0) + s["ok"]
+    failed[s["gpu"]] = failed.get(s["gpu"], 0) + (not s["ok"])
+for gpu, g in sorted(counts.items()):
+    secs = [g.get(i, 0) for i in range(max(g))]
+    print("GPU %d: %d samples, %d failed; per second: %s" % (gpu, sum(g.values()), failed[gpu], secs))
+' | tee "$OUT/rec-$s.gpus"
+	rm -rf "$OUT/rec-$s"
 done
 
-echo "== known payloads, default schedule"
-python3 scripts/nvml_gpu_check.py --linkprof bin/linkprof --out "$OUT/check" 2>&1 | tee "$OUT/check.txt"
+for s in per-process round-robin; do
+	echo "== known payloads, --nvml-schedule $s"
+	python3 scripts/nvml_gpu_check.py --linkprof bin/linkprof --out "$OUT/check-$s" --record-flags "--nvml-schedule $s --no-analyze" 2>&1 |
+		grep -v '^recording ' | tee "$OUT/check-$s.txt"
+	rm -rf "$OUT/check-$s"
+done
