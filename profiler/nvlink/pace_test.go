@@ -99,6 +99,7 @@ type pacedRead struct {
 	at  int64
 	gpu int
 }
+
 // simulate runs the pacer over the driver model for the given number of
 // windows, read by read: each GPU reads at the rate the model gives it
 // under the caps the pacer asked for, and a new cap applies from the next
