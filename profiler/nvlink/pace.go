@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -14,23 +13,25 @@ import (
 // across processes, but the readers do not share the driver fairly either:
 // on the 4x H200 box free-running reader processes got 216-342 reads/s
 // each (docs/validation.md). The sampler counts each reader's reads per
-// window and, when they differ by more than paceTolerance, caps every
-// reader at just above the slowest one's rate; the fast ones then leave the
-// slow one more room. While they are even, the cap is raised a step per
-// window, so the shared rate climbs to the most the box gives every GPU.
+// window and lets the slowest reader read as fast as it can while it caps
+// the others just above its rate (moving their cap half way each window,
+// so the lead does not swap back and forth): they then leave it more room,
+// it speeds up, they follow it, and all settle at the most the box gives
+// every GPU.
+// A reader that reads at its cap says nothing of how fast it could read, so
+// the slowest is picked among the readers that fell short of their cap; the
+// uncapped one always does, and when the driver frees up it speeds up at
+// once and the others follow a window later.
 const (
 	// DefaultPaceWindow is how long reads are counted before the readers'
 	// rates are compared.
 	DefaultPaceWindow = 500 * time.Millisecond
-	paceTolerance     = 0.03 // spread of rates, over their mean, still "even"
-	paceStep          = 0.02 // first raise of the cap after an even window
-	paceMaxClimb      = 3    // the raise doubles up to 2^3 steps (16%) in a row
-	paceMargin        = 0.01 // the cap's headroom over the slowest reader
+	paceTolerance     = 0.03 // a reader below its cap by more than this fell short of it
+	paceMargin        = 0.01 // the others' headroom over the slowest reader
 	// paceMinReads is the fewest reads of a reader that a window compares:
-	// one read more or less is then 1%, well inside the tolerance. A window
-	// stays open until the slowest reader made them, at most paceMaxWindows
-	// long; slower readers (a low --nvml-hz) are not paced, their cap keeps
-	// them even.
+	// one read more or less is then 1%. A window stays open until the
+	// slowest reader made them, at most paceMaxWindows long; slower readers
+	// (a low --nvml-hz) are not paced, their cap keeps them even.
 	paceMinReads   = 100
 	paceMaxWindows = 8
 )
@@ -39,20 +40,21 @@ const (
 // the GPUs' supervisors, each on its own goroutine.
 type pacer struct {
 	window int64   // ns
-	userHz float64 // --nvml-hz, 0 none: the cap never goes above it
+	userHz float64 // --nvml-hz, 0 none: no cap goes above it
 	mu     sync.Mutex
 	from   int64   // monotonic ns the current window opened; 0: not yet
-	cap    paceCap // the pacer's cap
+	follow float64 // the cap of all but the slowest reader; 0: none yet
 	paced  map[int]*pacedReader
 }
 
 // pacedReader is one GPU's running reader process as the pacer sees it.
 type pacedReader struct {
 	control io.Writer
-	first   int64 // monotonic ns of its first read; 0: none yet
-	reads   int   // in the current window
-	parked  bool  // its GPU is lost and only probed: not paced
-	sent    float64
+	first   int64   // monotonic ns of its first read; 0: none yet
+	reads   int     // in the current window
+	parked  bool    // its GPU is lost and only probed: not paced
+	capHz   float64 // the pacer's cap; 0: none (the slowest reader)
+	sent    float64 // the rate it was last told
 }
 
 func newPacer(window time.Duration, userHz float64) *pacer {
@@ -60,11 +62,11 @@ func newPacer(window time.Duration, userHz float64) *pacer {
 }
 
 // attach adds a GPU's (re)started reader, which starts at the user's rate,
-// and sets it to the rate the others run at.
+// and sets it to the rate the others follow.
 func (p *pacer) attach(gpu int, control io.Writer) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r := &pacedReader{control: control, sent: p.userHz}
+	r := &pacedReader{control: control, capHz: p.follow, sent: p.userHz}
 	p.paced[gpu] = r
 	p.send(r)
 }
@@ -97,12 +99,12 @@ func (p *pacer) read(gpu int, monoNs int64, parked bool) {
 	if monoNs-p.from < p.window {
 		return
 	}
-	rates, fewest := p.rates(monoNs)
+	counted, fewest := p.counted()
 	switch {
 	case fewest >= paceMinReads:
-		p.cap = nextCap(rates, p.cap)
+		p.pace(counted, float64(monoNs-p.from)/1e9)
 	case monoNs-p.from < paceMaxWindows*p.window:
-		return // too few reads to tell 3% apart: count on
+		return // too few reads to tell 1% apart: count on
 	}
 	p.from = monoNs
 	for _, r := range p.paced {
@@ -111,72 +113,73 @@ func (p *pacer) read(gpu int, monoNs int64, parked bool) {
 	}
 }
 
-// rates are the reads per second of the readers that ran the whole window;
+// counted are the readers that ran the whole window and are not lost;
 // fewest is the fewest reads one of them made.
-func (p *pacer) rates(now int64) (rates []float64, fewest int) {
+func (p *pacer) counted() (counted []*pacedReader, fewest int) {
 	fewest = math.MaxInt
 	for _, r := range p.paced {
 		if r.first != 0 && r.first <= p.from && !r.parked {
-			rates = append(rates, float64(r.reads)*1e9/float64(now-p.from))
+			counted = append(counted, r)
 			fewest = min(fewest, r.reads)
 		}
 	}
-	return rates, fewest
+	return counted, fewest
 }
 
-// paceCap is the pacer's cap, how many windows in a row raised it, and the
-// cap at which the readers last fell apart.
-type paceCap struct {
-	hz     float64 // 0: none
-	climbs int
-	fault  float64 // 0: none known
+// pace sets the caps after a window of secs: the slowest reader that fell
+// short of its cap goes uncapped, the others are capped just above it. When
+// every reader read at its cap (the user's, or one the pacer set), the
+// pacer's caps move up toward the fastest one's rate.
+func (p *pacer) pace(counted []*pacedReader, secs float64) {
+	if len(counted) < 2 {
+		return
+	}
+	var slowest, fastest *pacedReader
+	for _, r := range counted {
+		if fastest == nil || r.reads > fastest.reads {
+			fastest = r
+		}
+		rate := float64(r.reads) / secs
+		if limit := p.limit(r); limit > 0 && rate >= limit*(1-paceTolerance) {
+			continue // read at its cap: could have read faster
+		}
+		if slowest == nil || r.reads < slowest.reads {
+			slowest = r
+		}
+	}
+	lead := slowest
+	if lead == nil {
+		lead = fastest // every reader at its cap: let the pacer's caps up to the highest
+	}
+	follow := float64(lead.reads) / secs * (1 + paceMargin)
+	if p.follow > 0 {
+		// The uncapped reader takes the room the others leave it: move
+		// their cap half way, or they would take it back all at once and
+		// the lead would swap every window.
+		follow = (follow + p.follow) / 2
+	}
+	p.follow = follow
+	for _, r := range counted {
+		r.capHz = p.follow
+	}
+	if slowest != nil {
+		slowest.capHz = 0
+	}
 }
 
-// nextCap is the cap after a window with these rates: just above the
-// slowest reader when they are uneven; higher when they are even and the
-// fastest reached the cap; unchanged otherwise. A raise doubles with each
-// raise in a row (up to paceMaxClimb doublings), so the rate comes back
-// quickly after the driver was busy for a while, but is one plain step
-// around the cap where the readers last fell apart, so the even rate is
-// not overshot time and again. Readers even well beyond that cap forget
-// it: the driver has more room than then.
-func nextCap(rates []float64, c paceCap) paceCap {
-	if len(rates) < 2 {
-		return c
-	}
-	lo, hi := slices.Min(rates), slices.Max(rates)
-	mean := 0.0
-	for _, r := range rates {
-		mean += r / float64(len(rates))
-	}
-	switch {
-	case hi-lo > paceTolerance*mean:
-		fault := c.hz
-		if fault == 0 {
-			fault = hi
-		}
-		return paceCap{hz: lo * (1 + paceMargin), fault: fault}
-	case c.hz > 0 && hi >= c.hz*(1-paceTolerance):
-		if c.hz > c.fault*(1+paceTolerance) {
-			c.fault = 0 // even well beyond it: the driver has more room now
-		}
-		step := paceStep * float64(int(1)<<min(c.climbs, paceMaxClimb))
-		if c.fault > 0 && c.hz*(1+step) > c.fault*(1-paceTolerance) {
-			step, c.climbs = paceStep, -1 // near the fault: no doubling
-		}
-		return paceCap{hz: c.hz * (1 + step), climbs: c.climbs + 1, fault: c.fault}
-	}
-	return c
-}
-
-// send tells a reader the rate it should keep, when that changed: the
-// pacer's cap, within the user's. A failed write is left alone: the reader
-// is gone, and its supervisor sees its output end and says so.
-func (p *pacer) send(r *pacedReader) {
-	hz := p.cap.hz
+// limit is the rate a reader may read at: the pacer's cap within the user's.
+func (p *pacer) limit(r *pacedReader) float64 {
+	hz := r.capHz
 	if p.userHz > 0 && (hz == 0 || hz > p.userHz) {
 		hz = p.userHz
 	}
+	return hz
+}
+
+// send tells a reader the rate it should keep, when that changed. A failed write is left alone: the reader
+// is gone, and its supervisor sees its output end and says so.
+func (p *pacer) send(r *pacedReader) {
+	hz := p.limit(r)
 	if r.control == nil || hz == r.sent {
 		return
 	}
