@@ -25,6 +25,9 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"record", "-p", "1", "stray"}, `unexpected argument "stray"`},
 		{[]string{"record", "-p", "1", "--user", "nobody"}, "--user applies only to a launched command"},
 		{[]string{"record", "--nvml-only", "-p", "1"}, "--nvml-only records no process"},
+		{[]string{"record", "--nvml-only", "--nvml-cpu", "5", "--nvml-schedule", "round-robin"},
+			"--nvml-cpu works with --nvml-schedule per-process"},
+		{[]string{"record", "--nvml-only", "--nvml-cpu", "150"}, "--nvml-cpu 150: must be a percent of a core"},
 		{[]string{"demo", "--steps", "0"}, "--steps must be positive"},
 		{[]string{"report"}, "give one recording folder"},
 	}

@@ -22,7 +22,9 @@ type ReaderArgs struct {
 	Slots     []int         // Sample slots to read: 0 data_tx, 1 data_rx, 2 raw_tx, 3 raw_rx
 	LostAfter int           // gone-class failures in a row before only probing; <= 0: never
 	LostProbe time.Duration // time between probes of a lost GPU
+	CPUShare  float64       // of a core the reader may use (--nvml-cpu); 0: no bound
 	Clock     Clock         // nil: SystemClock; not a flag (tests)
+	CPU       CPUClock      // nil: ProcessCPU; not a flag (tests)
 	// Control, when set, carries rate changes from the sampler (pace.go):
 	// lines "hz H", H the new cap on reads per second, 0 none. Not a flag:
 	// the reader process's stdin.
@@ -39,7 +41,8 @@ func (a ReaderArgs) Args() []string {
 		slots += strconv.Itoa(s)
 	}
 	return []string{"--gpu", strconv.Itoa(a.GPU), "--hz", strconv.FormatFloat(a.Hz, 'g', -1, 64),
-		"--slots", slots, "--lost-after", strconv.Itoa(a.LostAfter), "--lost-probe", a.LostProbe.String()}
+		"--slots", slots, "--lost-after", strconv.Itoa(a.LostAfter), "--lost-probe", a.LostProbe.String(),
+		"--cpu-share", strconv.FormatFloat(a.CPUShare, 'g', -1, 64)}
 }
 
 // ParseReaderArgs reads the flags Args wrote.
@@ -52,11 +55,12 @@ func ParseReaderArgs(args []string) (ReaderArgs, error) {
 	fs.IntSliceVar(&a.Slots, "slots", []int{0, 1, 2, 3}, "Sample slots to read")
 	fs.IntVar(&a.LostAfter, "lost-after", DefaultLostAfter, "gone-class failures in a row before only probing")
 	fs.DurationVar(&a.LostProbe, "lost-probe", DefaultLostProbe, "time between probes of a lost GPU")
+	fs.Float64Var(&a.CPUShare, "cpu-share", 0, "share of a core the reader may use (0: no bound)")
 	if err := fs.Parse(args); err != nil {
 		return a, err
 	}
-	if a.GPU < 0 || a.Hz < 0 || len(a.Slots) == 0 || fs.NArg() > 0 {
-		return a, fmt.Errorf("want --gpu N (>= 0), --hz >= 0, --slots and no arguments")
+	if a.GPU < 0 || a.Hz < 0 || len(a.Slots) == 0 || a.CPUShare < 0 || a.CPUShare > 1 || fs.NArg() > 0 {
+		return a, fmt.Errorf("want --gpu N (>= 0), --hz >= 0, --slots, --cpu-share 0-1 and no arguments")
 	}
 	for _, s := range a.Slots {
 		if s < 0 || s >= len(counterFields) {
@@ -67,13 +71,16 @@ func ParseReaderArgs(args []string) (ReaderArgs, error) {
 }
 
 // RunReader is a per-process reader: it opens NVML through lib, reads the
-// GPU's aggregate counters as fast as a.Hz allows, and writes one record
+// GPU's aggregate counters as fast as a.Hz and a.CPUShare allow, and writes one record
 // (wire.go) per read to out until ctx is done or a write fails. A lost GPU
 // is only probed after a.LostAfter gone-class failures in a row, as the
 // in-process schedules do; the parent reports it from the records.
 func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Writer) error {
 	if a.Clock == nil {
 		a.Clock = SystemClock{}
+	}
+	if a.CPU == nil {
+		a.CPU = ProcessCPU
 	}
 	if err := nvmlError("initializing NVML", lib.Init()); err != nil {
 		return err
@@ -92,6 +99,10 @@ func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Wri
 	pace := followControl(a.Control, stop)
 	buf, rec := make([]nvml.FieldValue, len(fields)), make([]byte, 0, 64)
 	streak := 0
+	var budget *cpuBudget
+	if a.CPUShare > 0 {
+		budget = newCPUBudget(a.CPUShare, a.CPU, a.Clock.MonoNs())
+	}
 	t := &task{period: hzPeriod(a.Hz)}
 	t.run = func(context.Context) error {
 		if p := pace.Swap(-1); p >= 0 {
@@ -101,6 +112,9 @@ func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Wri
 		rec = appendWire(rec[:0], a.GPU, r)
 		if _, err := out.Write(rec); err != nil {
 			return fmt.Errorf("writing sample: %w", err)
+		}
+		if budget != nil {
+			t.notBefore = budget.spend(a.Clock.MonoNs())
 		}
 		switch {
 		case goneCodes[r.ret] != "":

@@ -51,6 +51,7 @@ const (
 type Config struct {
 	GPUs        []int         // NVML indexes; empty: all
 	Hz          float64       // cap on aggregate reads per GPU per second; 0: as fast as NVML allows
+	CPUPercent  float64       // of a core each GPU's reader process may use (per-process); 0: no bound
 	PerLink     bool          // also read per-link DATA counters
 	PerLinkHz   float64       // per-link reads per GPU per second
 	GPM         bool          // also read GPM NVLink throughput where supported
@@ -81,6 +82,7 @@ type Config struct {
 func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.IntSliceVar(&c.GPUs, "gpus", nil, "GPUs to sample by NVML index, e.g. 0,1 (default all)")
 	fs.Float64Var(&c.Hz, "nvml-hz", 0, "cap on NVLink counter reads per GPU per second (default 0: as fast as NVML allows)")
+	fs.Float64Var(&c.CPUPercent, "nvml-cpu", 0, "percent of a core each GPU's NVML reader may use; reads slow down to fit (default 0: no bound)")
 	fs.BoolVar(&c.PerLink, "per-link", false, "also sample each NVLink's counters, at --per-link-hz")
 	fs.Float64Var(&c.PerLinkHz, "per-link-hz", DefaultPerLinkHz, "per-link reads per GPU per second")
 	fs.BoolVar(&c.GPM, "gpm", false, "also sample GPM NVLink throughput where the GPU supports it")
@@ -104,6 +106,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Hz < 0 {
 		return fmt.Errorf("--nvml-hz %g: must be 0 (no cap) or more", c.Hz)
+	}
+	if c.CPUPercent < 0 || c.CPUPercent > 100 {
+		return fmt.Errorf("--nvml-cpu %g: must be a percent of a core, 0 (no bound) to 100", c.CPUPercent)
+	}
+	if c.CPUPercent > 0 && c.Schedule != SchedulePerProcess {
+		return fmt.Errorf("--nvml-cpu works with --nvml-schedule per-process (each GPU's reader in its own process), not %s", c.Schedule)
 	}
 	if c.PerLink && c.PerLinkHz <= 0 {
 		return fmt.Errorf("--per-link-hz %g: must be above 0", c.PerLinkHz)

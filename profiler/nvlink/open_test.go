@@ -95,6 +95,9 @@ func TestConfigValidate(t *testing.T) {
 		{PerLink: true, PerLinkHz: 0},
 		{GPM: true, GPMInterval: 50_000_000},
 		{GPUs: []int{1, 1}},
+		{Schedule: nvlink.SchedulePerProcess, CPUPercent: -1},
+		{Schedule: nvlink.SchedulePerProcess, CPUPercent: 101},
+		{Schedule: nvlink.ScheduleRoundRobin, CPUPercent: 5}, // one reader for all GPUs: no share per GPU
 	}
 	for _, c := range bad {
 		if err := c.Validate(); err == nil {

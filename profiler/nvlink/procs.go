@@ -89,7 +89,8 @@ func (s *Sampler) supervise(ctx context.Context, g *gpuState, sink Sink) error {
 	if err != nil {
 		return err
 	}
-	a := ReaderArgs{GPU: g.info.Index, Hz: s.cfg.Hz, Slots: g.slots, LostAfter: s.cfg.LostAfter, LostProbe: s.cfg.LostProbe}
+	a := ReaderArgs{GPU: g.info.Index, Hz: s.cfg.Hz, Slots: g.slots, LostAfter: s.cfg.LostAfter, LostProbe: s.cfg.LostProbe,
+		CPUShare: s.cfg.CPUPercent / 100}
 	agg := &task{} // track's backoff is the reader's business here; this one is unused
 	for restarts := 0; ; restarts++ {
 		why, err := s.stream(ctx, g, start, a, agg, sink)

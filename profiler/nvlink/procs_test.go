@@ -368,3 +368,29 @@ func TestReaderRejectsABadControlLine(t *testing.T) {
 		t.Fatalf("reader ended with %v, want the bad control line named", err)
 	}
 }
+
+// Under --nvml-cpu a reader reads only as often as its share of a core
+// allows: at 2 ms of CPU a read and 5% of a core, one read every 40 ms once
+// the 50 ms of CPU it may spend ahead is spent (after 26 reads: the bucket
+// may reach 0), on the fake clock.
+func TestReaderKeepsItsCPUShare(t *testing.T) {
+	clk := nvmlfake.NewClock(1e9, 0)
+	host := nvmlfake.New(nvmlfake.Options{GPUs: 1, Clock: clk})
+	cpu := func() time.Duration { return time.Duration(host.Reads(0)) * 2 * time.Millisecond }
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &recordSink{n: 100, done: cancel}
+	a := nvlink.ReaderArgs{GPU: 0, Slots: []int{0}, Clock: clk, CPU: cpu, CPUShare: 0.05}
+	if err := nvlink.RunReader(ctx, host, a, out); err != nil {
+		t.Fatalf("reader: %v", err)
+	}
+	for i := 1; i < len(out.recs); i++ {
+		d := out.recs[i].MonoBeforeNs - out.recs[i-1].MonoBeforeNs
+		want := int64(0)
+		if i >= 26 {
+			want = 40_000_000
+		}
+		if d < want-1000 || d > want+1000 {
+			t.Fatalf("reads %d and %d %d ns apart, want %d", i-1, i, d, want)
+		}
+	}
+}

@@ -18,6 +18,9 @@ type task struct {
 	runs  int
 	// backoff, when set, replaces period and burst: a lost GPU is probed.
 	backoff int64
+	// notBefore holds the next run until this monotonic ns (a reader over
+	// its CPU budget); set by run.
+	notBefore int64
 }
 
 // reader runs its tasks earliest-due first. A task without a period is due
@@ -54,6 +57,7 @@ func (r *reader) loop(ctx context.Context) error {
 			return err
 		}
 		t.reschedule(r.clock.MonoNs())
+		t.due = max(t.due, t.notBefore)
 	}
 	return nil
 }

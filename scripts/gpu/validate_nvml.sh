@@ -27,10 +27,16 @@ wall = time.monotonic() - t
 print(f"wall {wall:.1f} s, user {r.ru_utime:.1f} s, sys {r.ru_stime:.1f} s, {100*(r.ru_utime+r.ru_stime)/wall:.0f}% of a core")
 ' "$@"
 }
-for s in per-process round-robin; do
-	echo "== record --nvml-only --nvml-schedule $s -d ${REC_D:-10s}"
-	cpu_of bin/linkprof record --nvml-only --no-analyze --nvml-schedule "$s" -d "${REC_D:-10s}" -o "$OUT/rec-$s" 2> "$OUT/rec-$s.log" | tee "$OUT/rec-$s.cpu"
-	bin/linkprof dump --samples "$OUT/rec-$s" | python3 -c '
+# Each entry of RECS (';'-separated) is one recording's NVML flags.
+RECS=${RECS:-"--nvml-schedule per-process;--nvml-schedule round-robin"}
+n=0
+echo "$RECS" | tr ';' '\n' | while read -r flags; do
+	n=$((n + 1))
+	s=rec$n
+	echo "== record --nvml-only $flags -d ${REC_D:-10s}"
+	# shellcheck disable=SC2086 # flags are words
+	cpu_of bin/linkprof record --nvml-only --no-analyze $flags -d "${REC_D:-10s}" -o "$OUT/$s" 2> "$OUT/$s.log" < /dev/null | tee "$OUT/$s.cpu"
+	bin/linkprof dump --samples "$OUT/$s" | python3 -c '
 import json, sys
 first, counts, failed = None, {}, {}
 for line in sys.stdin:
@@ -43,11 +49,11 @@ for line in sys.stdin:
 for gpu, g in sorted(counts.items()):
     secs = [g.get(i, 0) for i in range(max(g))]
     print("GPU %d: %d samples, %d failed; per second: %s" % (gpu, sum(g.values()), failed[gpu], secs))
-' | tee "$OUT/rec-$s.gpus"
-	rm -rf "$OUT/rec-$s"
+' | tee "$OUT/$s.gpus"
+	rm -rf "${OUT:?}/$s"
 done
 
-for s in per-process round-robin; do
+for s in ${CHECKS-per-process round-robin}; do
 	echo "== known payloads, --nvml-schedule $s"
 	python3 scripts/nvml_gpu_check.py --linkprof bin/linkprof --out "$OUT/check-$s" --record-flags "--nvml-schedule $s --no-analyze" 2>&1 |
 		grep -v '^recording ' | tee "$OUT/check-$s.txt"

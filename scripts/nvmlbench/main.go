@@ -40,6 +40,7 @@ type options struct {
 	gpus   []int // GPU counts to measure
 	bursts []int
 	capHz  float64
+	cpuPct float64
 	only   []string
 	warmup time.Duration
 }
@@ -65,6 +66,7 @@ func main() {
 	flag.StringVar(&gpus, "gpus", "1,2,4", "GPU counts to measure")
 	flag.StringVar(&bursts, "bursts", "2,4,8,16,32,64", "burst lengths to measure")
 	flag.Float64Var(&o.capHz, "cap-hz", 40, "--nvml-hz of the capped case (CPU check)")
+	flag.Float64Var(&o.cpuPct, "cpu", 5, "--nvml-cpu of the CPU-bounded case")
 	flag.StringVar(&only, "only", "", "measure only the cases whose name contains one of these, comma-separated")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "sampler time before the reads are counted (per-process pacing settles)")
 	flag.Parse()

@@ -68,7 +68,8 @@ func gpuPlan(o options, g int, raw func(string, rawCase) measurement) []measurem
 			measurement{"processes: 1 per GPU, 4 fields", func(nvml.Interface) (*result, error) { return processes(o.sim, g, o.dur) }})
 	}
 	return append(ms, smp(fmt.Sprintf("round-robin hz %g", o.capHz), nvlink.Config{Hz: o.capHz}),
-		smp(fmt.Sprintf("per-process hz %g", o.capHz), nvlink.Config{Schedule: nvlink.SchedulePerProcess, Hz: o.capHz}))
+		smp(fmt.Sprintf("per-process hz %g", o.capHz), nvlink.Config{Schedule: nvlink.SchedulePerProcess, Hz: o.capHz}),
+		smp(fmt.Sprintf("per-process cpu %g%%", o.cpuPct), nvlink.Config{Schedule: nvlink.SchedulePerProcess, CPUPercent: o.cpuPct}))
 }
 
 func maxOf(xs []int) int {

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -94,6 +98,29 @@ func cpuNow() cpuTime { return rusage(syscall.RUSAGE_SELF) }
 
 // cpuChildren is the CPU time of the children reaped so far.
 func cpuChildren() cpuTime { return rusage(syscall.RUSAGE_CHILDREN) }
+
+// runningChildrenCPU is the CPU time of this process's running children,
+// from /proc (clock ticks of 10 ms; enough over seconds).
+func runningChildrenCPU() cpuTime {
+	var sum cpuTime
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		// Fields after the command's closing parenthesis: state is 3rd,
+		// ppid 4th, utime 14th and stime 15th of the whole line.
+		rest := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(rest) < 13 || rest[1] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		ut, _ := strconv.ParseInt(rest[11], 10, 64)
+		st, _ := strconv.ParseInt(rest[12], 10, 64)
+		sum = sum.plus(cpuTime{time.Duration(ut) * 10 * time.Millisecond, time.Duration(st) * 10 * time.Millisecond})
+	}
+	return sum
+}
 
 func rusage(who int) cpuTime {
 	var ru syscall.Rusage

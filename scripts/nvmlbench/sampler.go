@@ -17,8 +17,9 @@ const startupLimit = 30 * time.Second
 // sampler runs the linkprof sampler with cfg and counts the reads of a
 // window of dur that opens once every GPU gave its first sample: reader
 // processes (per-process) start NVML first, which is not the schedule's
-// rate; warmup more lets the per-process readers' pacing settle. CPU covers
-// the whole run, their NVML start included.
+// rate; warmup more lets the per-process readers' pacing settle. CPU is
+// counted over the same window: this process's and its running children's
+// (the reader processes), so their NVML start is not in it.
 func sampler(lib nvml.Interface, cfg nvlink.Config, dur, warmup time.Duration) (*result, error) {
 	s, err := nvlink.Open(lib, cfg)
 	if err != nil {
@@ -28,6 +29,7 @@ func sampler(lib nvml.Interface, cfg nvlink.Config, dur, warmup time.Duration) (
 	sink := &countSink{perGPU: make([]int, len(cfg.GPUs)), first: make([]bool, len(cfg.GPUs)), ready: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var cpu cpuTime
 	go func() {
 		select {
 		case <-sink.ready:
@@ -36,16 +38,17 @@ func sampler(lib nvml.Interface, cfg nvlink.Config, dur, warmup time.Duration) (
 			return
 		}
 		time.Sleep(warmup)
+		cpu0 := cpuNow().plus(runningChildrenCPU())
 		sink.open(dur)
 		time.Sleep(dur)
+		cpu = cpuNow().plus(runningChildrenCPU()).minus(cpu0)
 		cancel()
 	}()
-	cpu0, kids0, t0 := cpuNow(), cpuChildren(), time.Now()
 	if err := s.RunTo(ctx, sink); err != nil {
 		return nil, err
 	}
-	r := &result{Reads: sink.perGPU, Lat: sink.lat, Secs: dur.Seconds(), RunSecs: time.Since(t0).Seconds()}
-	r.addCPU(cpuNow().minus(cpu0).plus(cpuChildren().minus(kids0)))
+	r := &result{Reads: sink.perGPU, Lat: sink.lat, Secs: dur.Seconds()}
+	r.addCPU(cpu)
 	return r, nil
 }
 
