@@ -14,7 +14,8 @@ nvidia-smi --query-gpu=index,name,driver_version --format=csv > "$OUT/gpus.csv"
 nvidia-smi topo -m > "$OUT/topo.txt" 2>&1 || true
 cat "$OUT/gpus.csv"
 
-bin/nvmlbench -d "${BENCH_D:-3s}" -warmup "${BENCH_WARMUP:-2s}" -only "${BENCH_ONLY:-per-process,processes,round-robin}" | tee "$OUT/nvmlbench.txt"
+# shellcheck disable=SC2086 # BENCH_EXTRA holds flags
+bin/nvmlbench -d "${BENCH_D:-3s}" -warmup "${BENCH_WARMUP:-2s}" -only "${BENCH_ONLY:-per-process,processes,round-robin}" ${BENCH_EXTRA:-} | tee "$OUT/nvmlbench.txt"
 
 # CPU of a command and its reaped children (linkprof reaps its readers).
 cpu_of() {
