@@ -21,6 +21,9 @@ type result struct {
 	Lat    []int64 `json:"lat"` // ns per call
 	CPUSec float64 `json:"cpu_s"`
 	SysSec float64 `json:"sys_s"` // of CPUSec, in the kernel
+	// OwnSec is, of CPUSec, what nvmlbench's own process used (the sampler,
+	// beside its reader processes).
+	OwnSec float64 `json:"own_s"`
 	// RunSecs is the time CPUSec was counted over when it is not Secs (a
 	// sampler's start and warm-up are in its CPU, not in its reads window).
 	RunSecs float64 `json:"run_s,omitempty"`
@@ -63,10 +66,10 @@ func (r *result) pct(p float64) float64 {
 	return float64(r.Lat[int(p*float64(len(r.Lat)-1))]) / 1e6
 }
 
-const header = "%-34s %4s %8s %11s %7s %7s %7s %9s %8s %6s %8s\n"
+const header = "%-34s %4s %8s %11s %7s %7s %7s %9s %8s %6s %6s %8s\n"
 
 func printHeader() {
-	fmt.Printf(header, "case", "GPUs", "reads/s", "per GPU", "p50 ms", "p99 ms", "CPU %", "CPU %/GPU", "CPU us/rd", "sys %", "of ceil")
+	fmt.Printf(header, "case", "GPUs", "reads/s", "per GPU", "p50 ms", "p99 ms", "CPU %", "CPU %/GPU", "CPU us/rd", "sys %", "own %", "of ceil")
 }
 
 // print writes the result's row; ceiling 0 leaves "of ceil" blank.
@@ -82,8 +85,12 @@ func (r *result) print(ceiling float64) {
 	if r.CPUSec > 0 {
 		sys = 100 * r.SysSec / r.CPUSec
 	}
-	fmt.Printf("%-34s %4d %8.0f %5.0f-%-5.0f %7.2f %7.2f %7.1f %9.1f %8.0f %6.0f %8s\n", r.Name, g, r.total(), lo, hi,
-		r.pct(0.50), r.pct(0.99), cpu, cpu/float64(g), r.cpuPerRead(), sys, of)
+	own := "-"
+	if r.OwnSec > 0 {
+		own = fmt.Sprintf("%.1f", 100*r.OwnSec/r.Secs)
+	}
+	fmt.Printf("%-34s %4d %8.0f %5.0f-%-5.0f %7.2f %7.2f %7.1f %9.1f %8.0f %6.0f %6s %8s\n", r.Name, g, r.total(), lo, hi,
+		r.pct(0.50), r.pct(0.99), cpu, cpu/float64(g), r.cpuPerRead(), sys, own, of)
 }
 
 // cpuTime is user and system CPU time.

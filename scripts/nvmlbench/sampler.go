@@ -29,7 +29,7 @@ func sampler(lib nvml.Interface, cfg nvlink.Config, dur, warmup time.Duration) (
 	sink := &countSink{perGPU: make([]int, len(cfg.GPUs)), first: make([]bool, len(cfg.GPUs)), ready: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var cpu cpuTime
+	var cpu, own cpuTime
 	go func() {
 		select {
 		case <-sink.ready:
@@ -38,10 +38,11 @@ func sampler(lib nvml.Interface, cfg nvlink.Config, dur, warmup time.Duration) (
 			return
 		}
 		time.Sleep(warmup)
-		cpu0 := cpuNow().plus(runningChildrenCPU())
+		own0, kids0 := cpuNow(), runningChildrenCPU()
 		sink.open(dur)
 		time.Sleep(dur)
-		cpu = cpuNow().plus(runningChildrenCPU()).minus(cpu0)
+		own = cpuNow().minus(own0)
+		cpu = own.plus(runningChildrenCPU().minus(kids0))
 		cancel()
 	}()
 	if err := s.RunTo(ctx, sink); err != nil {
@@ -49,6 +50,7 @@ func sampler(lib nvml.Interface, cfg nvlink.Config, dur, warmup time.Duration) (
 	}
 	r := &result{Reads: sink.perGPU, Lat: sink.lat, Secs: dur.Seconds()}
 	r.addCPU(cpu)
+	r.OwnSec = (own.user + own.sys).Seconds()
 	return r, nil
 }
 
