@@ -70,6 +70,10 @@ func ParseReaderArgs(args []string) (ReaderArgs, error) {
 	return a, nil
 }
 
+// readerCatchUp is how many periods behind a reader process still makes up
+// for: NVML's p99 call is 3-8x its p50 on the GPU box (docs/validation.md).
+const readerCatchUp = 10
+
 // RunReader is a per-process reader: it opens NVML through lib, reads the
 // GPU's aggregate counters as fast as a.Hz and a.CPUShare allow, and writes one record
 // (wire.go) per read to out until ctx is done or a write fails. A lost GPU
@@ -103,7 +107,10 @@ func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Wri
 	if a.CPUShare > 0 {
 		budget = newCPUBudget(a.CPUShare, a.CPU, a.Clock.MonoNs())
 	}
-	t := &task{period: hzPeriod(a.Hz)}
+	// A paced reader makes up for a slow read with the next ones, so it
+	// keeps the rate it was asked for: the pacer takes a reader below its
+	// cap for one that cannot read faster.
+	t := &task{period: hzPeriod(a.Hz), catchUp: readerCatchUp}
 	t.run = func(context.Context) error {
 		if p := pace.Swap(-1); p >= 0 {
 			t.period = p

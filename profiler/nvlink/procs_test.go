@@ -394,3 +394,26 @@ func TestReaderKeepsItsCPUShare(t *testing.T) {
 		}
 	}
 }
+
+// A capped reader makes up for a slow read with the next ones: at 100
+// reads/s with every 10th read taking 35 ms, it still keeps 100 reads/s.
+func TestReaderKeepsItsRateThroughSlowReads(t *testing.T) {
+	clk := nvmlfake.NewClock(1e9, 0)
+	var n int
+	slow := func(int) {
+		if n++; n%10 == 0 {
+			clk.Advance(35 * time.Millisecond)
+		}
+	}
+	host := nvmlfake.New(nvmlfake.Options{GPUs: 1, Clock: clk, OnRead: slow})
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &recordSink{n: 100, done: cancel}
+	a := nvlink.ReaderArgs{GPU: 0, Hz: 100, Slots: []int{0}, Clock: clk}
+	if err := nvlink.RunReader(ctx, host, a, out); err != nil {
+		t.Fatalf("reader: %v", err)
+	}
+	// Read 100 starts 99 periods after read 1, as if no read were slow.
+	if d := out.recs[99].MonoBeforeNs - out.recs[0].MonoBeforeNs; d != 990_000_000 {
+		t.Errorf("reads 1 to 100 at 100/s took %v, want 990ms", time.Duration(d))
+	}
+}

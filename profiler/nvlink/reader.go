@@ -21,6 +21,9 @@ type task struct {
 	// notBefore holds the next run until this monotonic ns (a reader over
 	// its CPU budget); set by run.
 	notBefore int64
+	// catchUp is how many periods a task may fall behind and still make
+	// up for them with reads back to back; 0 or 1: it starts afresh.
+	catchUp int
 }
 
 // reader runs its tasks earliest-due first. A task without a period is due
@@ -75,7 +78,8 @@ func (r *reader) next() *task {
 
 // reschedule sets the next due time. Within a burst the due time stays, so
 // the task is still the earliest and runs again. A task that fell more than
-// a period behind starts afresh rather than bursting to catch up.
+// a period behind (catchUp periods, when set) starts afresh rather than
+// bursting to catch up.
 func (t *task) reschedule(now int64) {
 	if t.backoff > 0 {
 		t.runs, t.due = 0, now+t.backoff
@@ -90,7 +94,7 @@ func (t *task) reschedule(now int64) {
 	}
 	step := t.period * int64(max(t.burst, 1))
 	t.due += step
-	if t.due < now-step {
+	if t.due < now-step*int64(max(t.catchUp, 1)) {
 		t.due = now
 	}
 }
