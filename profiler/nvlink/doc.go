@@ -1,9 +1,12 @@
 // Package nvlink samples NVLink traffic through NVML and writes it into the
 // trace beside the collectives.
 //
-// NVML serializes field reads across all GPUs of a host (about 900 calls/s
-// in total, and concurrent callers lower that total), so the sampler's read
-// schedule is what decides how many samples each GPU gets: by default one
-// reader walks the GPUs round-robin, reading all four aggregate counters of
-// a GPU in one call. docs/nvml.md explains the choice and the measurements.
+// NVML serializes field reads inside a process (about 900 calls/s in all,
+// and concurrent callers lower that total) but not across processes, so
+// the read schedule decides how many samples each GPU gets. linkprof
+// record reads each GPU from its own reader process (this binary run again,
+// RunReader), paced so every GPU gets the same rate (pace.go); a Config left
+// empty reads the GPUs in turn from one reader in this process, all four
+// aggregate counters of a GPU in one call. docs/nvml.md explains the choice
+// and the measurements.
 package nvlink
