@@ -1,13 +1,11 @@
 package nvlink
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
@@ -25,9 +23,8 @@ type ReaderArgs struct {
 	CPUShare  float64       // of a core the reader may use (--nvml-cpu); 0: no bound
 	Clock     Clock         // nil: SystemClock; not a flag (tests)
 	CPU       CPUClock      // nil: ProcessCPU; not a flag (tests)
-	// Control, when set, carries rate changes from the sampler (pace.go):
-	// lines "hz H", H the new cap on reads per second, 0 none. Not a flag:
-	// the reader process's stdin.
+	// Control, when set, carries rate changes from the sampler (control.go).
+	// Not a flag: the reader process's stdin.
 	Control io.Reader
 }
 
@@ -100,7 +97,7 @@ func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Wri
 	}
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	pace := followControl(a.Control, stop)
+	control := followControl(a.Control, stop)
 	buf, rec := make([]nvml.FieldValue, len(fields)), make([]byte, 0, 64)
 	streak := 0
 	var budget *cpuBudget
@@ -112,7 +109,7 @@ func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Wri
 	// cap for one that cannot read faster.
 	t := &task{period: hzPeriod(a.Hz), catchUp: readerCatchUp}
 	t.run = func(context.Context) error {
-		if p := pace.Swap(-1); p >= 0 {
+		if p, ok := control.takePeriod(); ok {
 			t.period = p
 		}
 		r := readRaw(dev, fields, a.Slots, buf, a.Clock, noLock{})
@@ -140,27 +137,4 @@ func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Wri
 		return err
 	}
 	return nil
-}
-
-// followControl reads the sampler's rate changes from control until it
-// ends. The returned value is the latest period asked for (ns between reads,
-// 0 none), -1 once taken; a line it cannot parse stops the reader.
-func followControl(control io.Reader, stop context.CancelCauseFunc) *atomic.Int64 {
-	pace := new(atomic.Int64)
-	pace.Store(-1)
-	if control == nil {
-		return pace
-	}
-	go func() {
-		sc := bufio.NewScanner(control)
-		for sc.Scan() {
-			var hz float64
-			if n, err := fmt.Sscanf(sc.Text(), "hz %g", &hz); n != 1 || err != nil || hz < 0 {
-				stop(fmt.Errorf("reading the sampler's control line %q: want \"hz H\", H >= 0", sc.Text()))
-				return
-			}
-			pace.Store(hzPeriod(hz))
-		}
-	}()
-	return pace
 }
