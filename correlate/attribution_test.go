@@ -31,6 +31,9 @@ func TestAttributionGroundTruth(t *testing.T) {
 		"jitter":       func(c *sim.Config) { c.JitterNs = 400_000; c.SkewNs = 500_000 },
 		"gaps":         func(c *sim.Config) { c.FailEvery = 7 },
 		"no-nvml-time": func(c *sim.Config) { c.NoNVMLTime = true },
+		// Communicators created before linkprof attached: their size is
+		// the number of NCCL processes on distinct GPUs.
+		"attached-late": func(c *sim.Config) { c.AttachedLate = true },
 	}
 	for name, mod := range cases {
 		t.Run(name, func(t *testing.T) {

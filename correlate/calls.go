@@ -18,30 +18,58 @@ func (e *Engine) gpuOf(pid uint32) int {
 }
 
 // rankOf is a call's rank and communicator size: from the communicator's
-// init, else from the process's RANK/WORLD_SIZE.
-func (e *Engine) rankOf(pid uint32, comm uint64) (int, int) {
+// init, else from the process's RANK/WORLD_SIZE, else guessed (guessed).
+func (e *Engine) rankOf(pid uint32, comm uint64) (rank, nranks int, guessed bool) {
 	p := e.procs[pid]
 	if p != nil && p.haveComm && p.lastComm == comm {
-		return p.lastRank[0], p.lastRank[1]
+		return p.lastRank[0], p.lastRank[1], p.lastGuess
 	}
-	r, n := e.lookupRank(pid, comm)
+	rank, nranks, guessed = e.lookupRank(pid, comm)
 	if p != nil {
-		p.lastComm, p.lastRank, p.haveComm = comm, [2]int{r, n}, true
+		p.lastComm, p.lastRank, p.lastGuess, p.haveComm = comm, [2]int{rank, nranks}, guessed, true
 	}
-	return r, n
+	return rank, nranks, guessed
 }
 
-func (e *Engine) lookupRank(pid uint32, comm uint64) (int, int) {
+func (e *Engine) lookupRank(pid uint32, comm uint64) (rank, nranks int, guessed bool) {
 	if c, ok := e.comms[commKey{pid, comm}]; ok && c.NRanks > 0 {
-		return int(c.Rank), int(c.NRanks)
+		return int(c.Rank), int(c.NRanks), false
 	}
 	if p := e.procs[pid]; p != nil && p.p.WorldSize > 0 {
-		return p.p.Rank, p.p.WorldSize
+		return p.p.Rank, p.p.WorldSize, false
 	}
 	if r, n, ok := e.widestComm(pid); ok {
-		return r, n
+		return r, n, false
 	}
-	return -1, 1
+	if r, n, ok := e.gpuPeers(pid); ok {
+		return r, n, true
+	}
+	return -1, 1, false
+}
+
+// gpuPeers guesses a communicator nothing recorded describes (linkprof
+// attached after it was created, and the environment names no rank): one
+// rank per GPU among the NCCL processes whose GPU is known, as in a
+// tensor-parallel group on one node; the process's rank is its GPU's place
+// among them. Pipeline or data parallel groups beside it make the guess too
+// large; the report says how many calls it covers (Stats.GuessedCalls).
+func (e *Engine) gpuPeers(pid uint32) (rank, nranks int, ok bool) {
+	p := e.procs[pid]
+	if p == nil || p.gpu < 0 {
+		return -1, 0, false
+	}
+	gpus := map[int]bool{}
+	for _, q := range e.procs {
+		if q.gpu >= 0 && q.p.NCCLPath != "" {
+			gpus[q.gpu] = true
+		}
+	}
+	for g := range gpus {
+		if g < p.gpu {
+			rank++
+		}
+	}
+	return rank, len(gpus), len(gpus) > 1
 }
 
 // widestComm is the process's NCCL communicator with the most ranks: the
@@ -108,7 +136,11 @@ func (e *Engine) launch1(c *Call) {
 
 func (e *Engine) newCall(it *item) *Call {
 	ev := &it.ev
-	rank, nranks := e.rankOf(ev.Pid, ev.Comm)
+	rank, nranks, guessed := e.rankOf(ev.Pid, ev.Comm)
+	if guessed {
+		e.stats.GuessedCalls++
+		e.stats.GuessedRanks = max(e.stats.GuessedRanks, nranks)
+	}
 	c := e.allocCall()
 	*c = Call{
 		Pid: ev.Pid, Tid: ev.Tid, Kind: ev.Kind, DataType: ev.DataType, Count: ev.Count,

@@ -49,6 +49,7 @@ type procInfo struct {
 	// this saves a map lookup per call.
 	lastComm   uint64
 	lastRank   [2]int
+	lastGuess  bool // lastRank is gpuPeers' guess
 	haveComm   bool
 	lastStream uint64
 	stream     *stream
@@ -62,10 +63,15 @@ type Stats struct {
 	ReplayedCalls uint64 // of Calls, run by graph launches
 	GraphLaunches uint64
 	UnmappedCalls uint64 // of processes on no sampled GPU: counted, no bytes
-	LateItems     uint64 // arrived later than Options.ReorderNs
-	ClockPairs    int    // monotonic/wall pairs used for NVML timestamps
-	FirstNs       int64
-	LastNs        int64
+	// GuessedCalls ran on communicators nothing recorded describes (created
+	// before linkprof attached): their size was taken as GuessedRanks, the
+	// GPUs of the NCCL processes (Engine.gpuPeers).
+	GuessedCalls uint64
+	GuessedRanks int
+	LateItems    uint64 // arrived later than Options.ReorderNs
+	ClockPairs   int    // monotonic/wall pairs used for NVML timestamps
+	FirstNs      int64
+	LastNs       int64
 }
 
 // New starts an analysis that reports to sink.
@@ -84,6 +90,9 @@ func New(opts Options, sink Sink) *Engine {
 // AddProcess records a process; its GPU comes from NVML, else LOCAL_RANK.
 func (e *Engine) AddProcess(p trace.Process) {
 	e.procs[p.Pid] = &procInfo{p: p, gpu: gpuOfProcess(p)}
+	for _, q := range e.procs {
+		q.haveComm = false // a guessed communicator size counts the processes' GPUs
+	}
 }
 
 // AddComm records a communicator's rank and size in one process.

@@ -201,6 +201,8 @@ func (sh *shards) finish(res *Result) {
 		st.Events += s.Events
 		st.Calls += s.Calls
 		st.UnmappedCalls += s.UnmappedCalls
+		st.GuessedCalls += s.GuessedCalls
+		st.GuessedRanks = max(st.GuessedRanks, s.GuessedRanks)
 		st.CapturedCalls += s.CapturedCalls
 		st.ReplayedCalls += s.ReplayedCalls
 		st.GraphLaunches += s.GraphLaunches

@@ -28,7 +28,8 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 		Calibration:  res.Fit, Graphs: res.Graphs,
 		Analysis: Analysis{Events: res.Stats.Events, UnmappedCalls: res.Stats.UnmappedCalls,
 			LateItems: res.Stats.LateItems, CapturedCalls: res.Stats.CapturedCalls,
-			ReplayedCalls: res.Stats.ReplayedCalls, GraphLaunches: res.Stats.GraphLaunches},
+			ReplayedCalls: res.Stats.ReplayedCalls, GraphLaunches: res.Stats.GraphLaunches,
+			GuessedCommCalls: res.Stats.GuessedCalls, GuessedNRanks: res.Stats.GuessedRanks},
 	}
 	if r.Graphs == nil {
 		r.Graphs = []graphs.Summary{}
@@ -82,13 +83,21 @@ func (a *Aggregator) fold() *folded {
 }
 
 func processes(res *correlate.Result, a *folded) []Process {
+	// A process is recorded again when more is learnt of it (its NCCL
+	// library, its GPU): the last record says the most.
+	last := map[uint32]trace.Process{}
+	var order []uint32
+	for _, p := range res.Meta.Processes {
+		if _, ok := last[p.Pid]; !ok {
+			order = append(order, p.Pid)
+		}
+		last[p.Pid] = p
+	}
 	seen := map[uint32]bool{}
 	var out []Process
-	for _, p := range res.Meta.Processes {
-		if seen[p.Pid] {
-			continue
-		}
-		seen[p.Pid] = true
+	for _, pid := range order {
+		p := last[pid]
+		seen[pid] = true
 		rank := p.Rank
 		if r, ok := a.procRank[p.Pid]; ok && r >= 0 {
 			rank = r
@@ -192,6 +201,11 @@ func notes(res *correlate.Result) []Note {
 			at = 0
 		}
 		out = append(out, Note{AtNs: at, Level: n.Level, Text: n.Text})
+	}
+	if st := res.Stats; st.GuessedCalls > 0 {
+		out = append(out, Note{Level: "info", Source: "analysis", Text: fmt.Sprintf("%d calls ran on communicators created before linkprof attached: "+
+			"their size was taken as %d, one rank per GPU of the NCCL processes (record from the start, or launch under linkprof, to see them created)",
+			st.GuessedCalls, st.GuessedRanks)})
 	}
 	return out
 }

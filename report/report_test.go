@@ -101,6 +101,50 @@ func TestWriteAllReportJSON(t *testing.T) {
 	}
 }
 
+// Attached to running ranks, linkprof sees no communicator init and no
+// RANK in the environment; NVML names each process's GPU. The report still
+// attributes the traffic (one rank per GPU) and lists each process with
+// its GPU, from the process's last record.
+func TestReportAttachedLate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	truth, err := sim.Write(dir, sim.Config{Ranks: 4, Steps: 50, Seed: 3, StepGapNs: 20_000_000, AttachedLate: true,
+		Ops: []sim.Op{{Kind: trace.AllReduce, Count: 32 << 20, DType: bf16}, {Kind: trace.AllGather, Count: 4 << 20, DType: bf16}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteAll(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	var r report.Report
+	b, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range r.Ops[:2] {
+		if d := float64(o.TxBytes)/truth.OpTx[o.Op] - 1; d > 0.02 || d < -0.02 {
+			t.Errorf("%s attributed tx %d, truth %.0f", o.Op, o.TxBytes, truth.OpTx[o.Op])
+		}
+	}
+	if len(r.Processes) != 4 {
+		t.Fatalf("%d processes, want 4: %+v", len(r.Processes), r.Processes)
+	}
+	// 50 steps x 4 ranks x 2 ops, every one on a guessed communicator.
+	if a := r.Analysis; a.GuessedCommCalls != 400 || a.GuessedNRanks != 4 {
+		t.Errorf("analysis %+v, want 400 calls on communicators guessed at 4 ranks", a)
+	}
+	if len(r.Notes) != 1 || !strings.HasPrefix(r.Notes[0].Text, "400 calls ran on communicators created before linkprof attached: their size was taken as 4") {
+		t.Errorf("notes %+v", r.Notes)
+	}
+	for _, p := range r.Processes {
+		if want := int(p.Pid - 4000); p.GPU != want || p.Rank != want {
+			t.Errorf("process %d: GPU %d rank %d, want %d and %d", p.Pid, p.GPU, p.Rank, want, want)
+		}
+	}
+}
+
 func TestWriteAllFiles(t *testing.T) {
 	dir, _ := simDir(t)
 	if err := report.WriteAll(dir, false); err != nil {

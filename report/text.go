@@ -119,15 +119,20 @@ func dur(ns int64) string {
 	return d.Round(10 * time.Microsecond).String()
 }
 
-// writeNotes shows the recorder's warnings first: they say what the
-// numbers below may lack (a GPU that disappeared, one not sampled).
+// writeNotes shows the recorder's warnings and the analysis's notes first:
+// they say what the numbers below may lack (a GPU that disappeared, one not
+// sampled, a communicator whose size was guessed).
 func writeNotes(tw io.Writer, r *Report) {
 	shown := false
 	for _, n := range r.Notes {
-		if n.Level != "warn" {
+		switch {
+		case n.Level == "warn":
+			fmt.Fprintf(tw, "WARNING at +%s: %s\n", time.Duration(n.AtNs).Round(time.Millisecond), n.Text)
+		case n.Source == "analysis":
+			fmt.Fprintf(tw, "NOTE: %s\n", n.Text)
+		default:
 			continue
 		}
-		fmt.Fprintf(tw, "WARNING at +%s: %s\n", time.Duration(n.AtNs).Round(time.Millisecond), n.Text)
 		shown = true
 	}
 	if shown {

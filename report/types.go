@@ -39,6 +39,9 @@ type Note struct {
 	AtNs  int64  `json:"at_ns"`
 	Level string `json:"level"`
 	Text  string `json:"text"`
+	// Source is "analysis" for what the analysis found (at_ns 0); empty
+	// for the recorder's notes.
+	Source string `json:"source,omitempty"`
 }
 
 // Link is a pair of attributed (or unattributed) byte counts.
@@ -161,6 +164,10 @@ type Analysis struct {
 	ReplayedCalls uint64 `json:"replayed_calls"` // of ops[].calls, run by graph launches
 	GraphLaunches uint64 `json:"graph_launches"`
 	UnmappedCalls uint64 `json:"unmapped_calls"` // on no sampled GPU
-	LateItems     uint64 `json:"late_items"`
-	ClockPairs    int    `json:"clock_pairs"`
+	// GuessedCommCalls ran on communicators created before linkprof
+	// attached: their size was taken as GuessedNRanks, one rank per GPU.
+	GuessedCommCalls uint64 `json:"guessed_comm_calls"`
+	GuessedNRanks    int    `json:"guessed_nranks,omitempty"`
+	LateItems        uint64 `json:"late_items"`
+	ClockPairs       int    `json:"clock_pairs"`
 }

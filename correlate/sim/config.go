@@ -53,6 +53,10 @@ type Config struct {
 	KeepSegments bool
 	// Graph serves steps from CUDA graph replays (see Graph).
 	Graph *Graph
+	// AttachedLate records as linkprof attached to running ranks does: no
+	// communicator init, no RANK/WORLD_SIZE in the environment; each
+	// process's GPU comes from NVML.
+	AttachedLate bool
 }
 
 // Truth is what really crossed the links.

@@ -112,14 +112,27 @@ func (g *gen) header() error {
 	}
 	recs := []rec{{trace.RecClock, start}, {trace.RecClock, trace.Clock{Source: "nvml-start", MonoNs: c.StartMonoNs + 1000, WallNs: c.StartMonoNs + 1000 + c.WallOffset}}}
 	for r := 0; r < c.Ranks; r++ {
+		proc := trace.Process{Pid: Pid(r), Comm: "python3", Exe: "/usr/bin/python3", Rank: r, LocalRank: r, WorldSize: c.Ranks,
+			GPU: r, NCCLPath: "/opt/nccl/libnccl.so.2"}
+		if c.AttachedLate {
+			// As the recorder writes it: when first seen, then again once
+			// its NCCL library is noted and NVML named its GPU.
+			proc.Rank, proc.LocalRank, proc.WorldSize = -1, -1, -1
+			seen := proc
+			seen.GPU, seen.NCCLPath = -1, ""
+			recs = append(recs, rec{trace.RecProcess, seen})
+		}
 		recs = append(recs,
-			rec{trace.RecProcess, trace.Process{Pid: Pid(r), Comm: "python3", Exe: "/usr/bin/python3", Rank: r, LocalRank: r, WorldSize: c.Ranks, GPU: r, NCCLPath: "/opt/nccl/libnccl.so.2"}},
+			rec{trace.RecProcess, proc},
 			rec{trace.RecGPU, trace.GPU{Index: r, UUID: fmt.Sprintf("GPU-sim-%d", r), Name: "Simulated H100", PeakLinkBps: c.PeakBps, Simulated: true, SampleFields: []string{"DATA_TX", "DATA_RX", "RAW_TX", "RAW_RX"}, CounterUnitKB: true}})
 	}
 	for _, rec := range recs {
 		if err := g.w.WriteJSON(rec.t, rec.v); err != nil {
 			return err
 		}
+	}
+	if c.AttachedLate {
+		return nil
 	}
 	return g.commInit()
 }
