@@ -103,9 +103,6 @@ func (c cpuTime) plus(o cpuTime) cpuTime { return cpuTime{c.user + o.user, c.sys
 // cpuNow is the process's CPU time.
 func cpuNow() cpuTime { return rusage(syscall.RUSAGE_SELF) }
 
-// cpuChildren is the CPU time of the children reaped so far.
-func cpuChildren() cpuTime { return rusage(syscall.RUSAGE_CHILDREN) }
-
 // runningChildrenCPU is the CPU time of this process's running children,
 // from /proc (clock ticks of 10 ms; enough over seconds).
 func runningChildrenCPU() cpuTime {
