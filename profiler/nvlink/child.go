@@ -72,10 +72,10 @@ func ParseReaderArgs(args []string) (ReaderArgs, error) {
 const readerCatchUp = 10
 
 // RunReader is a per-process reader: it opens NVML through lib, reads the
-// GPU's aggregate counters as fast as a.Hz and a.CPUShare allow, and writes one record
-// (wire.go) per read to out until ctx is done or a write fails. A lost GPU
-// is only probed after a.LostAfter gone-class failures in a row, as the
-// in-process schedules do; the parent reports it from the records.
+// GPU's aggregate counters as fast as a.Hz and a.CPUShare allow, and writes
+// one record (wire.go) per read to out until ctx is done or a write fails.
+// A lost GPU is only probed after a.LostAfter gone-class failures in a row,
+// as the in-process schedules do; the parent reports it from the records.
 func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Writer) error {
 	if a.Clock == nil {
 		a.Clock = SystemClock{}
@@ -91,22 +91,33 @@ func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Wri
 	if err := nvmlError(fmt.Sprintf("opening GPU %d", a.GPU), ret); err != nil {
 		return err
 	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	t := readerTask(dev, a, out, followControl(a.Control, stop))
+	if err := (&reader{clock: a.Clock, tasks: []*task{t}}).loop(ctx); err != nil {
+		return err
+	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// readerTask reads the GPU once per run and writes the record. A paced
+// reader makes up for a slow read with the next ones, so it keeps the rate
+// it was asked for: the pacer takes a reader below its cap for one that
+// cannot read faster.
+func readerTask(dev nvml.Device, a ReaderArgs, out io.Writer, control *readerControl) *task {
 	fields := make([]uint32, len(a.Slots))
 	for i, s := range a.Slots {
 		fields[i] = counterFields[s].id
 	}
-	ctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	control := followControl(a.Control, stop)
-	buf, rec := make([]nvml.FieldValue, len(fields)), make([]byte, 0, 64)
-	streak := 0
 	var budget *cpuBudget
 	if a.CPUShare > 0 {
 		budget = newCPUBudget(a.CPUShare, a.CPU, a.Clock.MonoNs())
 	}
-	// A paced reader makes up for a slow read with the next ones, so it
-	// keeps the rate it was asked for: the pacer takes a reader below its
-	// cap for one that cannot read faster.
+	buf, rec := make([]nvml.FieldValue, len(fields)), make([]byte, 0, 64)
+	streak := 0
 	t := &task{period: hzPeriod(a.Hz), catchUp: readerCatchUp}
 	t.run = func(context.Context) error {
 		if p, ok := control.takePeriod(); ok {
@@ -130,11 +141,5 @@ func RunReader(ctx context.Context, lib nvml.Interface, a ReaderArgs, out io.Wri
 		}
 		return nil
 	}
-	if err := (&reader{clock: a.Clock, tasks: []*task{t}}).loop(ctx); err != nil {
-		return err
-	}
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
+	return t
 }
