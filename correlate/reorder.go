@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/linkprof/linkprof/trace"
@@ -89,7 +90,7 @@ func (r *reorder) advance(e *Engine, t int64) {
 func (r *reorder) release(e *Engine, cut int64) {
 	if !r.sorted {
 		pending := r.events[r.evHead:]
-		slices.SortStableFunc(pending, func(a, b item) int { return cmp64(a.ev.TsNs, b.ev.TsNs) })
+		slices.SortStableFunc(pending, func(a, b item) int { return cmp.Compare(a.ev.TsNs, b.ev.TsNs) })
 		r.sorted = true
 	}
 	for {
@@ -129,14 +130,4 @@ func compact[T any](s []T, head int) ([]T, int) {
 		return s, head
 	}
 	return s[:copy(s, s[head:])], 0
-}
-
-func cmp64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

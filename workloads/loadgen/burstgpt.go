@@ -3,6 +3,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -75,21 +76,11 @@ func ReadBurstGPT(r io.Reader, name string, w Window) ([]BurstRow, BurstStats, e
 			rows = append(rows, row)
 		}
 	}
-	slices.SortStableFunc(rows, func(a, b BurstRow) int { return cmpFloat(a.Timestamp, b.Timestamp) })
+	slices.SortStableFunc(rows, func(a, b BurstRow) int { return cmp.Compare(a.Timestamp, b.Timestamp) })
 	if w.Limit > 0 && len(rows) > w.Limit {
 		rows = rows[:w.Limit]
 	}
 	return rows, st, nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func columnIndexes(header []string) ([]int, error) {
