@@ -53,6 +53,32 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 }
 
+// readProfile parses the folder's profile.pb.gz.
+func readProfile(t *testing.T, dir string) *profile.Profile {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, report.ProfileFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runOn analyzes dir with the engines spread over procs threads.
+func runOn(t *testing.T, dir string, procs int) *report.Report {
+	t.Helper()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	out, err := report.Run(dir, correlate.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Report
+}
+
 func TestGraphReport(t *testing.T) {
 	dir, truth := graphDir(t)
 	if err := report.WriteAll(dir, false); err != nil {
@@ -128,15 +154,7 @@ func checkHints(t *testing.T, r *report.Report) {
 // no link bytes or GPU time.
 func checkPhases(t *testing.T, dir string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, report.ProfileFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p, err := profile.Parse(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := readProfile(t, dir)
 	calls, tx := map[string]int64{}, map[string]int64{}
 	for _, s := range p.Sample {
 		if s.Label["op"][0] == "unattributed" {
@@ -179,15 +197,7 @@ func checkTimeline(t *testing.T, dir string) {
 // nothing.
 func TestGraphShardedMatchesSingle(t *testing.T) {
 	dir, _ := graphDir(t)
-	run := func(procs int) *report.Report {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		out, err := report.Run(dir, correlate.Options{}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.Report
-	}
-	one, three := run(1), run(3)
+	one, three := runOn(t, dir, 1), runOn(t, dir, 3)
 	if !reflect.DeepEqual(one.Graphs, three.Graphs) || one.Analysis != three.Analysis {
 		t.Errorf("graphs or analysis differ:\n%+v\n%+v", one.Graphs, three.Graphs)
 	}

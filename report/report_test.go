@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/pprof/profile"
-
 	"github.com/linkprof/linkprof/correlate/sim"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/timeline"
@@ -39,13 +37,7 @@ func TestWriteAllReportJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r report.Report
-	b, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, filepath.Join(dir, report.JSONFile), &r)
 	if r.Version != 1 || len(r.Ops) != 11 || len(r.GPUs) != 2 || len(r.Processes) != 2 {
 		t.Fatalf("version %d, %d ops, %d gpus, %d processes", r.Version, len(r.Ops), len(r.GPUs), len(r.Processes))
 	}
@@ -116,13 +108,7 @@ func TestReportAttachedLate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r report.Report
-	b, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, filepath.Join(dir, report.JSONFile), &r)
 	for _, o := range r.Ops[:2] {
 		if d := float64(o.TxBytes)/truth.OpTx[o.Op] - 1; d > 0.02 || d < -0.02 {
 			t.Errorf("%s attributed tx %d, truth %.0f", o.Op, o.TxBytes, truth.OpTx[o.Op])
@@ -156,15 +142,7 @@ func TestWriteAllFiles(t *testing.T) {
 	if err := report.WriteAll(dir, true); err != nil {
 		t.Fatalf("with force: %v", err)
 	}
-	f, err := os.Open(filepath.Join(dir, report.ProfileFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p, err := profile.Parse(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := readProfile(t, dir)
 	if p.DefaultSampleType != "nvlink_tx" || len(p.SampleType) != 5 {
 		t.Errorf("profile types %v default %s", p.SampleType, p.DefaultSampleType)
 	}

@@ -3,25 +3,13 @@ package report_test
 import (
 	"math"
 	"reflect"
-	"runtime"
 	"testing"
-
-	"github.com/linkprof/linkprof/correlate"
-	"github.com/linkprof/linkprof/report"
 )
 
 // Spreading GPUs over engines must not change the report.
 func TestShardedRunMatchesSingle(t *testing.T) {
 	dir, _ := simDir(t)
-	run := func(procs int) *report.Report {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		out, err := report.Run(dir, correlate.Options{}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.Report
-	}
-	one, three := run(1), run(3)
+	one, three := runOn(t, dir, 1), runOn(t, dir, 3)
 	for i := range one.Ops {
 		a, b := one.Ops[i], three.Ops[i]
 		if a.Calls != b.Calls || a.PayloadBytes != b.PayloadBytes || diff(a.TxBytes, b.TxBytes) > 1 || diff(a.RxBytes, b.RxBytes) > 1 {
