@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,11 +95,6 @@ func (d driver) rates(w int, caps []float64) []float64 {
 		}
 	}
 	return out
-}
-
-type pacedRead struct {
-	at  int64
-	gpu int
 }
 
 // simulate runs the pacer over the driver model for the given number of
@@ -250,13 +244,18 @@ func meanRates(history [][]float64) []float64 {
 	return mean
 }
 
+// twoReaders is a pacer with readers for GPUs 0 and 1, and what each is told.
+func twoReaders(userHz float64) (p *pacer, c0, c1 *bytes.Buffer) {
+	p, c0, c1 = newPacer(DefaultPaceWindow, userHz), new(bytes.Buffer), new(bytes.Buffer)
+	p.attach(0, c0)
+	p.attach(1, c1)
+	return p, c0, c1
+}
+
 // A lost GPU, only probed once a second, is left out: the others keep
 // their rate rather than falling to its.
 func TestPacerLeavesLostGPUsOut(t *testing.T) {
-	p := newPacer(DefaultPaceWindow, 0)
-	var c0, c1 bytes.Buffer
-	p.attach(0, &c0)
-	p.attach(1, &c1)
+	p, c0, c1 := twoReaders(0)
 	ms := time.Millisecond.Nanoseconds()
 	for at := int64(1); at <= 3000*ms; at += ms {
 		p.read(0, at, false)
@@ -271,10 +270,7 @@ func TestPacerLeavesLostGPUsOut(t *testing.T) {
 
 // A reader that restarts joins at the rate the others were paced to.
 func TestPacerSetsARestartedReader(t *testing.T) {
-	p := newPacer(DefaultPaceWindow, 0)
-	var c0, c1 bytes.Buffer
-	p.attach(0, &c0)
-	p.attach(1, &c1)
+	p, c0, _ := twoReaders(0)
 	ms := time.Millisecond.Nanoseconds()
 	for at := int64(1); at <= 600*ms; at += ms {
 		p.read(0, at, false)
@@ -298,19 +294,12 @@ func TestPacerSetsARestartedReader(t *testing.T) {
 // with jitter, so a 500 ms window holds 19 to 21 of each) are left alone:
 // no reader is told anything.
 func TestPacerLeavesReadersAtTheUserCapAlone(t *testing.T) {
-	p := newPacer(DefaultPaceWindow, 40)
-	var c0, c1 bytes.Buffer
-	p.attach(0, &c0)
-	p.attach(1, &c1)
-	var reads []pacedRead
+	p, c0, c1 := twoReaders(40)
 	ms := time.Millisecond.Nanoseconds()
 	for k := range int64(40 * 30) {
-		jitter := (k*7919%5 - 2) * ms
-		reads = append(reads, pacedRead{k*25*ms + 3*ms + jitter, 0}, pacedRead{k*25*ms + 15*ms - jitter, 1})
-	}
-	sort.Slice(reads, func(i, j int) bool { return reads[i].at < reads[j].at })
-	for _, r := range reads {
-		p.read(r.gpu, r.at, false)
+		jitter := (k*7919%5 - 2) * ms // GPU 0 reads 1-5 ms into each 25 ms, GPU 1 13-17 ms
+		p.read(0, k*25*ms+3*ms+jitter, false)
+		p.read(1, k*25*ms+15*ms-jitter, false)
 	}
 	if c0.Len() != 0 || c1.Len() != 0 {
 		t.Errorf("control lines %q, %q: want none", c0.String(), c1.String())
