@@ -51,20 +51,57 @@ func Analyze(dir string, opts Options, sink Sink) (*Result, error) {
 // goroutine, the GPUs dealt among them (a process's calls go with its
 // GPU). GPUs share nothing in the model, so the result is the same as one
 // engine's, split across the sinks; each sink sees whole GPUs.
+//
+// It reads the trace twice: the first pass fits the wire factors, the
+// bytes per launch of graphs captured before the recording and each long
+// segment's floor; the second applies them to every call and feeds the
+// sinks. Options.NoCalibrate skips the first pass.
 func AnalyzeShards(dir string, opts Options, sinks []Sink) (*Result, error) {
+	var known *learned
+	if !opts.NoCalibrate {
+		k, err := learnPass(dir, opts, len(sinks))
+		if err != nil {
+			return nil, err
+		}
+		known = k
+	}
+	res, err := readPass(dir, opts, sinks, nil, known)
+	if err != nil {
+		return nil, err
+	}
+	if known != nil {
+		res.Fit = known.fit.Rows()
+	}
+	return res, nil
+}
+
+// learnPass is the first pass: engines without sinks that learn.
+func learnPass(dir string, opts Options, n int) (*learned, error) {
+	sinks, learners := make([]Sink, n), make([]*learner, n)
+	for i := range sinks {
+		sinks[i], learners[i] = discard{}, newLearner()
+	}
+	if _, err := readPass(dir, opts, sinks, learners, nil); err != nil {
+		return nil, err
+	}
+	for _, ln := range learners[1:] {
+		learners[0].merge(ln)
+	}
+	return learners[0].result(), nil
+}
+
+// readPass streams the trace of dir through one set of engines. This
+// goroutine reads, checks, decodes, times and routes records; the engines
+// run on their own.
+func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known *learned) (*Result, error) {
 	f, err := trace.Open(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return AnalyzeReader(f.Reader, opts, sinks...)
-}
-
-// AnalyzeReader is AnalyzeShards on an open trace. This goroutine reads,
-// checks, decodes, times and routes records; the engines run on their own.
-func AnalyzeReader(r *trace.Reader, opts Options, sinks ...Sink) (*Result, error) {
+	r := f.Reader
 	res := &Result{Meta: Meta{Stacks: map[int32]trace.Stack{}, Mappings: map[uint32][]trace.Mapping{}}}
-	sh := newShards(opts, sinks)
+	sh := newShards(opts, sinks, learners, known)
 	defer sh.stop()
 	var align Aligner
 	for {
@@ -91,6 +128,13 @@ func AnalyzeReader(r *trace.Reader, opts Options, sinks ...Sink) (*Result, error
 	sh.finish(res)
 	return res, nil
 }
+
+// discard is the first pass's sink.
+type discard struct{}
+
+func (discard) Call(*Call)         {}
+func (discard) Interval(*Interval) {}
+func (discard) Burst(*Burst)       {}
 
 // meta keeps a metadata record and hands the engines what they must learn
 // from it, after the data before it.

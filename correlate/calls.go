@@ -97,6 +97,9 @@ func (e *Engine) event(it *item) {
 	case ev.Kind == trace.GraphLaunch:
 		e.stats.GraphLaunches++
 		e.graphLaunch(it)
+		if it.unknown {
+			e.launch1(e.unknownLaunch(it))
+		}
 		return
 	case it.phase == graphs.Capture:
 		if ev.Kind != trace.GroupEnd {
@@ -150,14 +153,47 @@ func (e *Engine) newCall(it *item) *Call {
 	}
 	w := RingWire(ev.Kind, c.Payload, rank, nranks, int(ev.Peer))
 	c.Msg, c.Protocol = w.Msg, ProtocolOf(ev.Kind, w.Msg)
-	c.factor = e.calib.factor(classOf(c), c.Protocol.Factor())
-	c.ExpTx, c.ExpRx = w.Tx*c.factor, w.Rx*c.factor
+	c.baseTx, c.baseRx = w.Tx, w.Rx
+	e.setFactor(c, c.Protocol.Factor())
 	return c
 }
 
-func classOf(c *Call) classKey {
-	return classKey{kind: c.Kind, class: int8(SizeClass(c.Msg))}
+// setFactor applies the fitted factor of the call's column (def without
+// one) to its ring bytes.
+func (e *Engine) setFactor(c *Call, def float64) {
+	c.Factor = def
+	if e.known != nil {
+		c.Factor = e.known.fit.factor(c.column(), def)
+	}
+	c.ExpTx, c.ExpRx = c.baseTx*c.Factor, c.baseRx*c.Factor
 }
+
+// unknownLaunch is a launch of a graph captured before the recording, as
+// one call whose bytes are the fitted bytes per launch of that graph (in
+// the first pass nothing: it only counts in the fit's rows).
+func (e *Engine) unknownLaunch(it *item) *Call {
+	ev := &it.ev
+	rank, nranks, _ := e.rankOf(ev.Pid, 0)
+	c := e.allocCall()
+	*c = Call{
+		Pid: ev.Pid, Tid: ev.Tid, Kind: trace.GraphLaunch, DataType: -1, Count: 1, Stream: ev.Stream, StackID: -1,
+		Rank: rank, NRanks: nranks, GPU: e.gpuOf(ev.Pid), EnqueueNs: int64(ev.TsNs),
+		Phase: graphs.Replay, Graph: int(it.graph), Launch: int(it.launch), baseTx: 0.5, baseRx: 0.5,
+	}
+	e.setFactor(c, 0)
+	return c
+}
+
+// column is the unknown of the fit the call's bytes depend on.
+func (c *Call) column() column {
+	if c.Kind == trace.GraphLaunch {
+		return column{kind: c.Kind, pid: c.Pid, graph: int32(c.Graph)}
+	}
+	return column{kind: c.Kind, class: int8(SizeClass(c.Msg)), nranks: int16(c.NRanks)}
+}
+
+// base is the call's coefficient in the fit's rows.
+func (c *Call) base() float64 { return c.baseTx + c.baseRx }
 
 // launch queues work on its stream's model, or emits it at once when it
 // moves no bytes on a sampled GPU.
@@ -169,17 +205,11 @@ func (e *Engine) launch(calls []*Call, at int64) {
 
 func (e *Engine) queue(l *launch, at int64) {
 	calls := l.calls
-	l.readyNs, l.class = at, classOf(calls[0])
+	l.readyNs = at
 	for _, c := range calls {
 		c.LaunchNs = at
 		l.exp[tx] += c.ExpTx
 		l.exp[rx] += c.ExpRx
-		if c.factor > 0 {
-			l.base += (c.ExpTx + c.ExpRx) / c.factor
-		}
-		if classOf(c) != l.class {
-			l.mixedClass = true
-		}
 	}
 	for d := range l.exp {
 		if l.exp[d] > 0 {
@@ -187,14 +217,25 @@ func (e *Engine) queue(l *launch, at int64) {
 		}
 	}
 	gpu := calls[0].GPU
-	if gpu < 0 || l.left == 0 {
-		if gpu < 0 {
-			e.stats.UnmappedCalls += uint64(len(calls))
-		}
-		e.emit(l)
+	if gpu < 0 {
+		e.stats.UnmappedCalls += uint64(len(calls))
+		e.emit(nil, l)
+		return
+	}
+	g := e.gpus[gpu]
+	if e.learn != nil {
+		e.learn.launched(g, l)
+	}
+	if l.left == 0 {
+		e.emit(g, l)
 		return
 	}
 	s := e.streamOf(calls[0].Pid, calls[0].Stream, gpu)
+	if len(s.q)-s.head >= maxPendingPerStream {
+		old := s.front()
+		s.drop()
+		e.retire(g, old)
+	}
 	s.q = append(s.q, l)
 }
 

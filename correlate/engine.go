@@ -14,7 +14,8 @@ type Engine struct {
 	opts    Options
 	sink    Sink
 	align   Aligner
-	calib   *calibrator
+	learn   *learner // first pass: collects the fit's rows and the floors
+	known   *learned // second pass: what the first learned
 	procs   map[uint32]*procInfo
 	comms   map[commKey]trace.Comm
 	gpus    map[int]*gpuState
@@ -75,10 +76,12 @@ type Stats struct {
 }
 
 // New starts an analysis that reports to sink.
-func New(opts Options, sink Sink) *Engine {
+func New(opts Options, sink Sink) *Engine { return newEngine(opts, sink, nil, nil) }
+
+func newEngine(opts Options, sink Sink, learn *learner, known *learned) *Engine {
 	opts = opts.withDefaults()
 	e := &Engine{
-		opts: opts, sink: sink, calib: newCalibrator(opts.NoCalibrate),
+		opts: opts, sink: sink, learn: learn, known: known,
 		procs: map[uint32]*procInfo{}, comms: map[commKey]trace.Comm{},
 		gpus: map[int]*gpuState{}, streams: map[streamKey]*stream{}, groups: map[groupKey][]*Call{},
 	}
@@ -178,15 +181,14 @@ func (e *Engine) Finish() Stats {
 		delete(e.groups, key)
 	}
 	for _, g := range e.gpuList {
-		if c := g.bursts.cur; c != nil {
-			g.bursts.cur = nil
-			e.closeBurst(g, c)
+		if g.seg.open {
+			e.closeSegment(g)
 		}
 		e.emitTail(g, math.MaxInt64)
 		for _, s := range g.streams {
 			for l := s.front(); l != nil; l = s.front() {
 				s.drop()
-				e.emit(l)
+				e.emit(g, l)
 			}
 		}
 	}
@@ -206,19 +208,28 @@ func (e *Engine) GPUs() []GPUSummary {
 	return out
 }
 
-// Fit reports the wire-factor calibration.
-func (e *Engine) Fit() []FitRow { return e.calib.Fit() }
-
-// Aligner is the clock alignment in use.
-func (e *Engine) Aligner() *Aligner { return &e.align }
+// Fit reports the wire factors and graph bytes the second pass applied.
+func (e *Engine) Fit() []FitRow {
+	if e.known == nil {
+		return nil
+	}
+	return e.known.fit.Rows()
+}
 
 func (e *Engine) seen(t int64) {
 	e.stats.FirstNs = min(e.stats.FirstNs, t)
 	e.stats.LastNs = max(e.stats.LastNs, t)
 }
 
-func (e *Engine) emit(l *launch) {
+// emit hands a launch's calls to the sink, labelled with their burst, and
+// recycles them; g is nil for calls on no sampled GPU.
+func (e *Engine) emit(g *gpuState, l *launch) {
+	label := ""
+	if g != nil && l.burstSeq != 0 {
+		label = g.bursts.labels[l.burstSeq]
+	}
 	for _, c := range l.calls {
+		c.Burst = label
 		e.sink.Call(c)
 		*c = Call{}
 		e.freeCalls = append(e.freeCalls, c)
@@ -245,27 +256,4 @@ func (e *Engine) allocLaunch() *launch {
 		return l
 	}
 	return &launch{}
-}
-
-// closeBurst ends a burst: launches it started that the link stopped
-// serving are finished (the link went idle under them), and a burst one
-// class explains alone becomes a calibration observation.
-func (e *Engine) closeBurst(g *gpuState, a *burstAcc) {
-	for _, s := range g.streams {
-		l := s.front()
-		if l == nil || l.burstSeq != a.seq || l.got[tx]+l.got[rx] < (l.exp[tx]+l.exp[rx])/2 {
-			continue
-		}
-		s.drop()
-		a.launchDone(l)
-		g.tail, g.doneAt = append(g.tail, l), append(g.doneAt, a.b.EndNs)
-	}
-	if k, ratio, ok := a.fitRatio(); ok {
-		e.calib.observe(k, ratio, ProtocolOf(k.kind, uint64(1)<<k.class).Factor())
-	}
-	a.finish()
-	g.sum.Bursts++
-	g.sum.BusyNs += a.b.EndNs - a.b.StartNs
-	e.sink.Burst(&a.b)
-	g.bursts.spare = a
 }

@@ -19,6 +19,9 @@ type item struct {
 	// how many collectives it replays.
 	launch int32
 	calls  int32
+	// unknown marks a launch of a graph captured before the recording:
+	// its contents, so its bytes, are unknown (the fit learns them).
+	unknown bool
 }
 
 // expander runs the CUDA-graph model over recorded events in file order
@@ -49,6 +52,7 @@ func (x *expander) expand(ev *trace.Event, out func(*item)) {
 	g := x.model.Launched()
 	if g != nil {
 		it.phase, it.graph, it.launch, it.calls = graphs.Replay, int32(g.ID), int32(g.Launches-1), int32(g.Collectives())
+		it.unknown = g.Unknown
 	}
 	out(&it)
 	for i := range x.calls {

@@ -9,17 +9,14 @@ const (
 // launch is one unit of GPU work on a stream: a call, or the calls of one
 // NCCL group, which NCCL launches together at ncclGroupEnd.
 type launch struct {
-	calls      []*Call
-	readyNs    int64      // host launch time: no bytes before it
-	exp        [2]float64 // expected wire bytes per direction
-	got        [2]float64 // attributed so far
-	extra      [2]float64 // absorbed beyond exp under Options.Tolerance
-	left       int        // directions with expected bytes not yet seen
-	endNs      int64      // when its last direction finished
-	base       float64    // wire bytes before the protocol factor (calibration)
-	burstSeq   uint64     // burst its first bytes landed in
-	class      classKey
-	mixedClass bool
+	calls    []*Call
+	readyNs  int64      // host launch time: no bytes before it
+	exp      [2]float64 // expected wire bytes per direction
+	got      [2]float64 // attributed so far
+	extra    [2]float64 // absorbed beyond exp under Options.Tolerance
+	left     int        // directions with expected bytes not yet seen
+	endNs    int64      // when its last direction finished
+	burstSeq uint64     // the burst its last bytes landed in (0: none)
 }
 
 func (l *launch) remaining(d int) float64 { return l.exp[d] - l.got[d] }

@@ -35,6 +35,7 @@ type gpuState struct {
 	tail     []*launch // finished; may absorb tolerance bytes for one more interval
 	doneAt   []int64
 	shares   []share
+	seg      segState
 	bursts   burstTracker
 	sum      GPUSummary
 }
@@ -68,27 +69,46 @@ func (e *Engine) sample(g *gpuState, t int64, s *trace.Sample, fromNVML bool) {
 	g.sum.LastNs = t
 }
 
-// interval attributes one interval's bytes and feeds the burst tracker.
+// interval places one interval in its segment and burst and attributes
+// its bytes. Outside a segment the link is quiet: its few bytes are noise
+// no collective claims.
 func (e *Engine) interval(g *gpuState, iv Interval) {
 	dt := float64(iv.EndNs - iv.StartNs)
 	rate := max(iv.TxBytes, iv.RxBytes) / dt * 1e9
-	busy := rate >= e.opts.BurstThreshold*g.peakBps
+	active := !quiet(&iv)
+	g.seg.observePeriod(dt)
 	g.sum.Intervals++
-	if busy {
-		g.sum.BusyIntervals++
-	}
 	g.sum.PeakBps = max(g.sum.PeakBps, rate)
-	if closed := g.bursts.observe(&iv, busy, e.opts.BurstGapNs, rate); closed != nil {
-		e.closeBurst(g, closed)
+	if g.seg.ended(iv.StartNs) || (!active && g.seg.ended(iv.EndNs)) {
+		e.closeSegment(g)
 	}
-	e.emitTail(g, iv.StartNs)
-	if g.bursts.cur == nil && g.idle() {
-		// Nothing pending: all of it is unattributed (most intervals of a
-		// serving trace; this skips the model).
+	if active && !g.seg.open {
+		e.openSegment(g, &iv)
+	}
+	if !g.seg.open {
 		iv.UnTx, iv.UnRx = iv.TxBytes, iv.RxBytes
 		e.account(g, &iv)
 		return
 	}
+	if active {
+		g.seg.lastActiveEnd = iv.EndNs
+	}
+	hot := active && rate >= g.bursts.threshold
+	if hot {
+		g.sum.BusyIntervals++
+	}
+	if closed := g.bursts.observe(&iv, hot, g.seg.gapNs(), rate); closed != nil {
+		e.closeBurst(g, closed)
+	}
+	if e.learn != nil {
+		e.learn.interval(g, &iv, rate, active)
+	}
+	e.attribute(g, &iv)
+}
+
+// attribute runs the fluid model over one interval of a segment.
+func (e *Engine) attribute(g *gpuState, iv *Interval) {
+	e.emitTail(g, iv.StartNs)
 	shares := g.shares[:0]
 	var left [2]float64
 	for d, total := range [2]float64{iv.TxBytes, iv.RxBytes} {
@@ -97,19 +117,19 @@ func (e *Engine) interval(g *gpuState, iv Interval) {
 	for _, s := range g.streams {
 		s.compact()
 	}
-	e.split(g, &iv, shares)
+	e.split(g, iv, shares)
 	for d := range left {
 		if left[d] > 0 {
-			shares, left[d] = e.absorbExtra(g, d, shares, left[d])
+			left[d] = e.absorbExtra(g, d, left[d])
 		}
 	}
 	g.shares = shares[:0]
 	iv.UnTx, iv.UnRx = left[tx], left[rx]
-	e.account(g, &iv)
+	e.account(g, iv)
 }
 
-// idle reports whether no launch on the GPU is pending or finishing.
-func (g *gpuState) idle() bool {
+// drained reports whether nothing is queued or finishing on the GPU.
+func (g *gpuState) drained() bool {
 	if len(g.tail) > 0 {
 		return false
 	}
@@ -136,13 +156,13 @@ func (e *Engine) account(g *gpuState, iv *Interval) {
 
 // absorbExtra gives bytes nothing pending explains to launches that just
 // finished, up to the tolerance: counters lag and round to KiB.
-func (e *Engine) absorbExtra(g *gpuState, d int, shares []share, rem float64) ([]share, float64) {
+func (e *Engine) absorbExtra(g *gpuState, d int, rem float64) float64 {
 	var capSum float64
 	for _, l := range g.tail {
 		capSum += max(0, e.opts.Tolerance*l.exp[d]-l.extra[d])
 	}
 	if capSum <= 0 {
-		return shares, rem
+		return rem
 	}
 	give := min(rem, capSum)
 	for _, l := range g.tail {
@@ -160,7 +180,7 @@ func (e *Engine) absorbExtra(g *gpuState, d int, shares []share, rem float64) ([
 			}
 		}
 	}
-	return shares, rem - give
+	return rem - give
 }
 
 // split hands each share to the launch's calls, sets modelled start and end
@@ -175,8 +195,8 @@ func (e *Engine) split(g *gpuState, iv *Interval, shares []share) {
 		l := sh.l
 		first := l.got[tx]+l.got[rx] == 0 && sh.amt > 0
 		l.got[sh.dir] += sh.amt
-		if first && cur != nil {
-			cur.launchStarted(l)
+		if cur != nil && sh.amt > 0 {
+			l.burstSeq = cur.b.Seq
 		}
 		complete := false
 		if sh.done {
@@ -199,9 +219,6 @@ func (e *Engine) split(g *gpuState, iv *Interval, shares []share) {
 			}
 		}
 		if complete {
-			if cur != nil {
-				cur.launchDone(l)
-			}
 			g.tail, g.doneAt = append(g.tail, l), append(g.doneAt, iv.EndNs)
 		}
 	}
@@ -224,7 +241,7 @@ func (e *Engine) emitTail(g *gpuState, t0 int64) {
 			n++
 			continue
 		}
-		e.emit(l)
+		e.retire(g, l)
 	}
 	clear(g.tail[n:])
 	g.tail, g.doneAt = g.tail[:n], g.doneAt[:n]

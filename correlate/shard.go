@@ -37,11 +37,17 @@ type shards struct {
 	stopped bool
 }
 
-func newShards(opts Options, sinks []Sink) *shards {
+// newShards starts an engine per sink; learning (the first pass) when
+// learners is not nil, one per sink, else applying known.
+func newShards(opts Options, sinks []Sink, learners []*learner, known *learned) *shards {
 	n := len(sinks)
 	sh := &shards{gpuSlot: map[int]int{}, pidGPU: map[uint32]int{}, bufs: make([]shardItem, n)}
-	for _, s := range sinks {
-		e := New(opts, s)
+	for i, s := range sinks {
+		var ln *learner
+		if learners != nil {
+			ln = learners[i]
+		}
+		e := newEngine(opts, s, ln, known)
 		in, free := make(chan shardItem, batchPool+1), make(chan shardItem, batchPool)
 		for range batchPool - 1 {
 			free <- newBatch()
@@ -194,7 +200,6 @@ func (sh *shards) finish(res *Result) {
 	sh.stop()
 	st := Stats{FirstNs: math.MaxInt64}
 	owned := map[int]GPUSummary{}
-	fit := map[[2]string]FitRow{}
 	var order []int
 	for i, e := range sh.engines {
 		s := e.Finish()
@@ -219,12 +224,6 @@ func (sh *shards) finish(res *Result) {
 				owned[g.Index] = g
 			}
 		}
-		for _, f := range e.Fit() {
-			k := [2]string{f.Op, f.SizeBucket}
-			if have, ok := fit[k]; !ok || f.Observations > have.Observations {
-				fit[k] = f
-			}
-		}
 	}
 	if st.FirstNs == math.MaxInt64 {
 		st.FirstNs = 0
@@ -233,18 +232,6 @@ func (sh *shards) finish(res *Result) {
 	res.Graphs = sh.exp.summaries()
 	for _, idx := range order {
 		res.GPUs = append(res.GPUs, owned[idx])
-	}
-	for _, f := range sh.engines[0].Fit() {
-		res.Fit = append(res.Fit, fit[[2]string{f.Op, f.SizeBucket}])
-		delete(fit, [2]string{f.Op, f.SizeBucket})
-	}
-	for _, e := range sh.engines[1:] {
-		for _, f := range e.Fit() {
-			if r, ok := fit[[2]string{f.Op, f.SizeBucket}]; ok {
-				res.Fit = append(res.Fit, r)
-				delete(fit, [2]string{f.Op, f.SizeBucket})
-			}
-		}
 	}
 }
 

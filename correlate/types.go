@@ -7,18 +7,19 @@ import (
 
 // Options tune the analysis. Zero fields take the defaults.
 type Options struct {
-	// BurstThreshold is the fraction of the GPU's peak link bandwidth (per
-	// direction) above which a sample interval counts as busy.
+	// BurstThreshold, when set, replaces the recording's own burst rule
+	// (burst.go): an interval above this fraction of the GPU's peak link
+	// bandwidth (per direction) is part of a burst.
 	BurstThreshold float64
-	// BurstGapNs merges bursts separated by less idle time than this.
-	BurstGapNs int64
 	// ReorderNs is how late an event or sample may arrive in the file
 	// relative to the newest time seen (ring-buffer and flush delay).
 	ReorderNs int64
 	// Tolerance lets a collective absorb this fraction above its expected
 	// wire bytes when nothing else is pending (counter and timing noise).
 	Tolerance float64
-	// NoCalibrate keeps the protocol factors of FACTS.md fixed.
+	// NoCalibrate keeps the protocol table's wire factors instead of
+	// fitting them (no first pass: graphs captured before the recording
+	// then stay unattributed).
 	NoCalibrate bool
 	// DefaultPeakBps is used for GPUs whose peak link bandwidth is unknown.
 	DefaultPeakBps float64
@@ -26,20 +27,12 @@ type Options struct {
 
 // Defaults for Options.
 const (
-	DefaultBurstThreshold = 0.05
-	DefaultBurstGapNs     = 2_000_000
-	DefaultReorderNs      = 3_000_000_000
-	DefaultTolerance      = 0.03
-	DefaultPeakBps        = 450e9 // H100/H200 NVLink 4, 18 links, per direction
+	DefaultReorderNs = 3_000_000_000
+	DefaultTolerance = 0.03
+	DefaultPeakBps   = 450e9 // H100/H200 NVLink 4, 18 links, per direction
 )
 
 func (o Options) withDefaults() Options {
-	if o.BurstThreshold <= 0 {
-		o.BurstThreshold = DefaultBurstThreshold
-	}
-	if o.BurstGapNs <= 0 {
-		o.BurstGapNs = DefaultBurstGapNs
-	}
 	if o.ReorderNs <= 0 {
 		o.ReorderNs = DefaultReorderNs
 	}
@@ -72,8 +65,9 @@ type Call struct {
 	EnqueueNs int64 // host time of the call
 	LaunchNs  int64 // host time its work was launched (GroupEnd for grouped calls)
 	Msg       uint64
-	Protocol  Protocol
-	ExpTx     float64 // expected wire bytes with the (calibrated) factor
+	Protocol  Protocol // the protocol table's guess
+	Factor    float64  // wire bytes per ring-algorithm byte: fitted, else the table's
+	ExpTx     float64  // expected wire bytes: ring bytes x Factor
 	ExpRx     float64
 	StartNs   int64 // modelled GPU execution; 0 when no bytes were seen
 	EndNs     int64
@@ -85,7 +79,12 @@ type Call struct {
 	Phase  graphs.Phase
 	Graph  int // graph ID (Replay; 0 for Capture: IDs come at capture end)
 	Launch int // the graph's launch number (Replay)
-	factor float64
+	// Burst is the label of the burst the call's last bytes landed in, ""
+	// when none.
+	Burst string
+	// ring bytes before the wire factor; for a launch of a graph captured
+	// before the recording (Kind GraphLaunch) 1: its factor is its bytes.
+	baseTx, baseRx float64
 }
 
 // Executed reports whether the call ran: eager or replayed, not captured.
@@ -120,34 +119,6 @@ type Interval struct {
 	StartNs, EndNs   int64
 	TxBytes, RxBytes float64
 	UnTx, UnRx       float64 // the part no collective explains
-}
-
-// OpBytes is what one op contributed to a burst.
-type OpBytes struct {
-	Op      string
-	Calls   int
-	TxBytes float64
-	RxBytes float64
-}
-
-// Burst is a run of busy intervals on one GPU, merged across short gaps.
-type Burst struct {
-	GPU              int
-	StartNs, EndNs   int64
-	TxBytes, RxBytes float64
-	UnTx, UnRx       float64
-	PeakBps          float64   // highest interval rate, max of both directions
-	Ops              []OpBytes // by bytes, most first
-	label            string
-}
-
-// Label names what caused the burst: its ops by bytes, or "unattributed"
-// when collectives explain less than half of it.
-func (b *Burst) Label() string {
-	if b.label == "" {
-		b.label = burstLabel(b)
-	}
-	return b.label
 }
 
 // GraphLaunch is one CUDA graph launch (cudaGraphLaunch / cuGraphLaunch)

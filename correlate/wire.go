@@ -26,12 +26,12 @@ func (p Protocol) String() string { return [...]string{"Simple", "LL128", "LL"}[
 // data and flags, LL128 one flag word per 120 bytes).
 func (p Protocol) Factor() float64 { return [...]float64{1.0, 128.0 / 120.0, 2.0}[p] }
 
-// Size limits of the protocol guess. NCCL's real choice depends on its
-// tuning tables; calibration corrects the factor per op and size class.
-const (
-	llMaxBytes    = 1 << 20 // measured: 64 KiB and 1 MiB all-reduces ran LL on H200, NCCL 2.28
-	ll128MaxBytes = 8 << 20
-)
+// Size limit of the protocol guess, the prior of the fit. NCCL's real
+// choice depends on its tuning tables, so the fit learns the factor per
+// op, size class and communicator size from the recording. Measured on
+// H200 with NCCL 2.28 (docs/validation.md): 64 KiB and 1 MiB all-reduces
+// ran LL, and 2-8 MiB messages ran Simple, not LL128.
+const llMaxBytes = 1 << 20
 
 // ProtocolOf is ProtocolFor for NCCL collectives; a custom collective
 // (IPC buffers, no NCCL protocol) moves its payload as is: Simple.
@@ -44,11 +44,8 @@ func ProtocolOf(k trace.Kind, msgBytes uint64) Protocol {
 
 // ProtocolFor guesses the protocol of a message of the given buffer size.
 func ProtocolFor(msgBytes uint64) Protocol {
-	switch {
-	case msgBytes <= llMaxBytes:
+	if msgBytes <= llMaxBytes {
 		return LL
-	case msgBytes <= ll128MaxBytes:
-		return LL128
 	}
 	return Simple
 }
@@ -81,10 +78,10 @@ func RingWire(k trace.Kind, payload uint64, rank, nranks, root int) Wire {
 		// full buffer is n times that and (n-1)/n of it crosses the link.
 		v := (n - 1) * s
 		return Wire{Msg: payload * uint64(nranks), Tx: v, Rx: v}
-	case trace.Broadcast, trace.Bcast, trace.Reduce:
-		// A pipelined ring: every rank but one forwards the whole buffer.
-		v := (n - 1) / n * s
-		return Wire{Msg: payload, Tx: v, Rx: v}
+	case trace.Broadcast, trace.Bcast:
+		return chainWire(payload, rank, nranks, root, false)
+	case trace.Reduce:
+		return chainWire(payload, rank, nranks, root, true)
 	case trace.Gather:
 		if rank == root {
 			return Wire{Msg: payload * uint64(nranks), Rx: (n - 1) * s}
@@ -95,12 +92,42 @@ func RingWire(k trace.Kind, payload uint64, rank, nranks, root int) Wire {
 			return Wire{Msg: payload * uint64(nranks), Tx: (n - 1) * s}
 		}
 		return Wire{Msg: payload * uint64(nranks), Rx: s}
-	case trace.Send:
-		return Wire{Msg: payload, Tx: s}
-	case trace.Recv:
+	case trace.Send, trace.Recv:
+		if rank >= 0 && root == rank {
+			// To or from itself: a local copy, nothing crosses a link.
+			return Wire{Msg: payload}
+		}
+		if k == trace.Send {
+			return Wire{Msg: payload, Tx: s}
+		}
 		return Wire{Msg: payload, Rx: s}
 	}
 	return Wire{Msg: payload}
+}
+
+// chainWire is a broadcast or reduce along NCCL's ring, a chain from the
+// root: for a broadcast every rank but the root receives the buffer and
+// every rank but the last forwards it; a reduce runs the chain backwards
+// into the root. With the rank unknown, each rank gets the average.
+func chainWire(payload uint64, rank, nranks, root int, reverse bool) Wire {
+	s := float64(payload)
+	if rank < 0 || root < 0 || root >= nranks {
+		v := float64(nranks-1) / float64(nranks) * s
+		return Wire{Msg: payload, Tx: v, Rx: v}
+	}
+	pos := (rank - root + nranks) % nranks // 0 the root, nranks-1 the chain's end
+	w := Wire{Msg: payload}
+	if pos != 0 {
+		w.Rx = s
+	}
+	if pos != nranks-1 {
+		w.Tx = s
+	}
+	if reverse {
+		// Data flows from the chain's end to the root.
+		w.Tx, w.Rx = w.Rx, w.Tx
+	}
+	return w
 }
 
 // SizeClass is the power-of-two bucket of a message: class c holds sizes

@@ -132,7 +132,13 @@ type burstStats struct {
 	lastEnd   map[int]int64
 	labels    map[string]uint64
 	unTx      float64
+	list      []BurstRow // start times on the monotonic clock until Build
+	omitted   uint64
 }
+
+// maxListedBursts bounds report.json's burst list (about 300 bytes each):
+// past it bursts are counted, not listed.
+const maxListedBursts = 100_000
 
 func newBurstStats() burstStats {
 	return burstStats{lastEnd: map[int]int64{}, labels: map[string]uint64{}}
@@ -148,4 +154,23 @@ func (s *burstStats) add(b *correlate.Burst) {
 	s.peak = max(s.peak, b.PeakBps)
 	s.labels[b.Label()]++
 	s.unTx += b.UnTx
+	if len(s.list) >= maxListedBursts {
+		s.omitted++
+		return
+	}
+	s.list = append(s.list, burstRow(b))
+}
+
+func burstRow(b *correlate.Burst) BurstRow {
+	r := BurstRow{GPU: b.GPU, StartNs: b.StartNs, DurationNs: b.EndNs - b.StartNs,
+		TxBytes: round(b.TxBytes), RxBytes: round(b.RxBytes), UnattributedTx: round(b.UnTx),
+		PeakBytesPerS: b.PeakBps, Label: b.Label(), Ops: []BurstOp{}}
+	for _, o := range b.Ops {
+		r.Ops = append(r.Ops, BurstOp{Op: o.Op, Calls: o.Calls, TxBytes: round(o.TxBytes), RxBytes: round(o.RxBytes)})
+	}
+	if t := b.Top; t.Calls > 0 {
+		r.Top = &BurstTop{Op: correlate.OpName(t.Kind), DataType: t.DataType.String(), Count: t.Count, Calls: t.Calls,
+			TxBytes: round(t.TxBytes), RxBytes: round(t.RxBytes)}
+	}
+	return r
 }

@@ -16,8 +16,11 @@ const topN = 10
 // opOrder is DESIGN.md's op list; report.json has one entry for each.
 // CustomAllReduce (vLLM's and SGLang's, probed by profiler/extra) comes
 // last.
+// CUDAGraph (launches of graphs captured before the recording, whose
+// bytes per launch are fitted) follows when there are any.
 var opOrder = []trace.Kind{trace.AllReduce, trace.AllGather, trace.ReduceScatter, trace.Broadcast,
-	trace.Reduce, trace.AlltoAll, trace.Gather, trace.Scatter, trace.Send, trace.Recv, trace.CustomAllReduce}
+	trace.Reduce, trace.AlltoAll, trace.Gather, trace.Scatter, trace.Send, trace.Recv, trace.CustomAllReduce,
+	trace.GraphLaunch}
 
 // Build assembles report.json from an analysis and its aggregator.
 func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report {
@@ -40,16 +43,19 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 	}
 	for _, k := range opOrder {
 		t, inc := a.ops[k], a.incomplete[k]
+		if k == trace.GraphLaunch && t.calls == 0 {
+			continue // only when graphs captured before the recording were launched
+		}
 		if k == trace.Broadcast {
 			t.merge(&a.ops[trace.Bcast])
 			inc += a.incomplete[trace.Bcast]
 		}
-		r.Ops = append(r.Ops, Op{Op: k.Op(), Traffic: t.traffic(), Incomplete: inc})
+		r.Ops = append(r.Ops, Op{Op: correlate.OpName(k), Traffic: t.traffic(), Incomplete: inc})
 	}
 	f := a.fold()
 	r.Processes = processes(res, f)
 	r.GPUs = gpus(res)
-	r.Bursts = bursts(a, r.GPUs, opts)
+	r.Bursts = bursts(a, r.GPUs, opts, burstOrigin(res))
 	r.Comms = comms(f)
 	r.MessageSizes = sizes(f)
 	r.TopCollectives = top(f)
@@ -144,17 +150,39 @@ func gpus(res *correlate.Result) []GPU {
 	return out
 }
 
-func bursts(a *Aggregator, gs []GPU, opts correlate.Options) Bursts {
+// burstRule says in words what a burst is under opts.
+func burstRule(opts correlate.Options) string {
+	if opts.BurstThreshold > 0 {
+		return fmt.Sprintf("intervals above %g%% of the peak link bandwidth", 100*opts.BurstThreshold)
+	}
+	return "activity between idle link; in long segments with a floor, stretches at 4x the floor or more"
+}
+
+func bursts(a *Aggregator, gs []GPU, opts correlate.Options, start int64) Bursts {
 	s := &a.bursts
 	b := Bursts{Count: s.count, DurationP50Ns: int64(s.durations.at(0.5)), DurationP99Ns: int64(s.durations.at(0.99)),
 		PeakBytesPerS: s.peak, IdleGapP50Ns: int64(s.gaps.at(0.5)), IdleGapP99Ns: int64(s.gaps.at(0.99)),
-		Labels: s.labels, UnattributedTx: round(s.unTx),
-		ThresholdFrac: cmp.Or(opts.BurstThreshold, correlate.DefaultBurstThreshold),
-		MergeGapNs:    cmp.Or(opts.BurstGapNs, correlate.DefaultBurstGapNs)}
+		Labels: s.labels, UnattributedTx: round(s.unTx), Rule: burstRule(opts), List: s.list, Omitted: s.omitted}
+	slices.SortFunc(b.List, func(x, y BurstRow) int { return cmp.Or(cmp.Compare(x.StartNs, y.StartNs), cmp.Compare(x.GPU, y.GPU)) })
+	for i := range b.List {
+		b.List[i].StartNs -= start
+	}
+	if b.List == nil {
+		b.List = []BurstRow{}
+	}
 	for _, g := range gs {
 		b.DutyCycle += g.DutyCycle / float64(len(gs))
 	}
 	return b
+}
+
+// burstOrigin is the monotonic time burst start times count from: the
+// recording's start, else its first event or sample.
+func burstOrigin(res *correlate.Result) int64 {
+	if t := res.Meta.Start.Clock.MonoNs; t > 0 {
+		return t
+	}
+	return res.Stats.FirstNs
 }
 
 func comms(a *folded) []Comm {

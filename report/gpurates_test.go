@@ -20,8 +20,9 @@ func TestGPURatesAndBusyFraction(t *testing.T) {
 	const mono0, wall0 = int64(1e9), int64(5e9)
 	w.WriteJSON(trace.RecStart, trace.Start{Tool: "test", Clock: trace.Clock{Source: "start", MonoNs: mono0, WallNs: wall0}})
 	w.WriteJSON(trace.RecGPU, trace.GPU{Index: 0, UUID: "GPU-0", PeakLinkBps: 100e9})
-	// Cumulative KiB at 1 ms steps: 1000 KiB (1.024 GB/s, idle), then
-	// 20000 KiB (20.48 GB/s, busy), then nothing.
+	// Cumulative KiB at 1 ms steps: 1000 KiB (1.024 GB/s), then 20000
+	// KiB (20.48 GB/s), then nothing: one short segment, so one burst of
+	// its two active intervals (too short to have a floor).
 	for k, kib := range []uint64{0, 1000, 21000, 21000} {
 		at := int64(k) * 1e6
 		w.WriteSamples(trace.Sample{GPU: 0, Flags: trace.SampleOK, MonoBeforeNs: mono0 + at, MonoAfterNs: mono0 + at,
@@ -46,7 +47,7 @@ func TestGPURatesAndBusyFraction(t *testing.T) {
 	if g.TxBytes != 21000*1024 || g.PeakBytesPerS != 20000*1024/1e-3 || g.MeanTxBytesPerS != 21000*1024/3e-3 {
 		t.Errorf("tx %d, peak %.0f B/s, mean %.0f B/s", g.TxBytes, g.PeakBytesPerS, g.MeanTxBytesPerS)
 	}
-	if g.BusyFraction != 1.0/3 || g.SampleHz != 1000 {
-		t.Errorf("busy %.4f, %.1f Hz", g.BusyFraction, g.SampleHz)
+	if g.BusyFraction != 2.0/3 || g.SampleHz != 1000 || g.Bursts != 1 {
+		t.Errorf("busy %.4f, %.1f Hz, %d bursts", g.BusyFraction, g.SampleHz, g.Bursts)
 	}
 }

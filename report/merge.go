@@ -27,6 +27,11 @@ func (a *Aggregator) Merge(o *Aggregator) {
 		b.labels[l] += n
 	}
 	b.unTx += ob.unTx
+	b.list = append(b.list, ob.list...)
+	b.omitted += ob.omitted
+	if extra := len(b.list) - maxListedBursts; extra > 0 {
+		b.list, b.omitted = b.list[:maxListedBursts], b.omitted+uint64(extra)
+	}
 }
 
 // locked serializes a sink shared by several engines (the timeline: its

@@ -38,7 +38,7 @@ func TestWriteAllReportJSON(t *testing.T) {
 	}
 	var r report.Report
 	readJSON(t, filepath.Join(dir, report.JSONFile), &r)
-	if r.Version != 1 || len(r.Ops) != 11 || len(r.GPUs) != 2 || len(r.Processes) != 2 {
+	if r.Version != report.Version || len(r.Ops) != 11 || len(r.GPUs) != 2 || len(r.Processes) != 2 {
 		t.Fatalf("version %d, %d ops, %d gpus, %d processes", r.Version, len(r.Ops), len(r.GPUs), len(r.Processes))
 	}
 	ar, ag := r.Ops[0], r.Ops[1]

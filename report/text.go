@@ -41,7 +41,7 @@ func WriteText(w io.Writer, r *Report) error {
 	b := r.Bursts
 	p("bursts: %d, duration p50 %s p99 %s, peak %s/s, idle gap p50 %s p99 %s, duty cycle %.1f%%\n",
 		b.Count, dur(b.DurationP50Ns), dur(b.DurationP99Ns), bytesStr(uint64(b.PeakBytesPerS)), dur(b.IdleGapP50Ns), dur(b.IdleGapP99Ns), 100*b.DutyCycle)
-	p("  (busy: above %.0f%% of peak link bandwidth; gaps under %s merged)\n", 100*b.ThresholdFrac, dur(b.MergeGapNs))
+	p("  (a burst: %s)\n", b.Rule)
 	labels := make([]string, 0, len(b.Labels))
 	for l := range b.Labels {
 		labels = append(labels, l)
@@ -50,6 +50,7 @@ func WriteText(w io.Writer, r *Report) error {
 	for _, l := range labels {
 		p("  %s\t%d\t\n", l, b.Labels[l])
 	}
+	writeBurstList(p, b)
 	p("\ngpu\tsamples\tHz\ttx\trx\tmean tx\tpeak\tbusy\tunattributed tx\tbursts\tduty\t\n")
 	for _, g := range r.GPUs {
 		p("%d\t%d\t%.0f\t%s\t%s\t%s/s\t%s/s\t%.1f%%\t%s\t%d\t%.1f%%\t\n", g.Index, g.Samples, g.SampleHz, bytesStr(g.TxBytes), bytesStr(g.RxBytes),
@@ -72,19 +73,43 @@ func WriteText(w io.Writer, r *Report) error {
 	return tw.Flush()
 }
 
-func writeFit(p func(string, ...any), fit []correlate.FitRow) {
-	if len(fit) == 0 {
-		p("\nwire factors: no burst that one op and size alone explains; defaults used\n")
+// listedInText is how many bursts report.txt lists (report.json has all).
+const listedInText = 20
+
+func writeBurstList(p func(string, ...any), b Bursts) {
+	if len(b.List) == 0 {
 		return
 	}
-	p("\nwire factors (link bytes per ring-algorithm byte, from bursts one class explains)\t\t\t\t\t\t\n")
-	p("op\tsize\tprotocol\tdefault\tfitted\trange\tbursts\t\n")
-	for _, f := range fit {
-		applied := ""
-		if !f.Applied {
-			applied = " (not applied)"
+	p("\n  gpu\tstart\tduration\ttx\tpeak\tlabel\ttop collective\t\n")
+	for _, r := range b.List[:min(len(b.List), listedInText)] {
+		top := "-"
+		if t := r.Top; t != nil {
+			top = fmt.Sprintf("%s %s x%d (%d calls)", t.Op, t.DataType, t.Count, t.Calls)
 		}
-		p("%s\t%s\t%s\t%.3f\t%.3f%s\t%.3f-%.3f\t%d\t\n", f.Op, f.SizeBucket, f.Protocol, f.Default, f.Fitted, applied, f.Min, f.Max, f.Observations)
+		p("  %d\t+%s\t%s\t%s\t%s/s\t%s\t%s\t\n", r.GPU, dur(r.StartNs), dur(r.DurationNs), bytesStr(r.TxBytes), bytesStr(uint64(r.PeakBytesPerS)), r.Label, top)
+	}
+	if more := uint64(len(b.List)-min(len(b.List), listedInText)) + b.Omitted; more > 0 {
+		p("  ... %d more in report.json\t\t\t\t\t\t\t\n", more)
+	}
+}
+
+func writeFit(p func(string, ...any), fit []correlate.FitRow) {
+	if len(fit) == 0 {
+		p("\nwire factors: nothing to fit (no calls with link bytes, or --no-calibrate); protocol table used\n")
+		return
+	}
+	p("\nwire factors: link bytes per ring-algorithm byte, fitted over segments (CUDAGraph: bytes per launch)\t\t\t\t\t\t\t\t\n")
+	p("op\tsize\tranks\tprotocol guess\tdefault\tfitted\tsegments\tresidual\t\n")
+	for _, f := range fit {
+		if f.Graph != 0 {
+			p("%s %d (pid %d)\t\t\t\t\t%s\t%d\t%.3f\t\n", f.Op, f.Graph, f.Pid, bytesStr(uint64(f.Fitted)), f.Segments, f.Residual)
+			continue
+		}
+		fitted := fmt.Sprintf("%.3f", f.Fitted)
+		if !f.Applied {
+			fitted = "- (no segment)"
+		}
+		p("%s\t%s\t%d\t%s\t%.3f\t%s\t%d\t%.3f\t\n", f.Op, f.SizeBucket, f.NRanks, f.Protocol, f.Default, fitted, f.Segments, f.Residual)
 	}
 }
 

@@ -8,8 +8,9 @@ import (
 	"github.com/linkprof/linkprof/graphs"
 )
 
-// Version of report.json.
-const Version = 1
+// Version of report.json. 2: bursts from the recording's own activity,
+// listed one by one (bursts.list), fitted wire factors (calibration).
+const Version = 2
 
 // Report is report.json. Sizes in bytes, times in ns.
 type Report struct {
@@ -128,8 +129,45 @@ type Bursts struct {
 	DutyCycle      float64           `json:"duty_cycle"` // mean over GPUs
 	Labels         map[string]uint64 `json:"labels"`     // bursts per label
 	UnattributedTx uint64            `json:"unattributed_tx_bytes"`
-	ThresholdFrac  float64           `json:"threshold_fraction_of_peak"`
-	MergeGapNs     int64             `json:"merge_gap_ns"`
+	// Rule says what a burst is in this report: the recording's own
+	// (docs/attribution.md) or --burst-threshold's fraction of peak.
+	Rule string `json:"rule"`
+	// List has every burst in time order, up to 100,000; Omitted counts
+	// those past it.
+	List    []BurstRow `json:"list"`
+	Omitted uint64     `json:"omitted,omitempty"`
+}
+
+// BurstRow is one burst. StartNs is from the recording's start.
+type BurstRow struct {
+	GPU            int       `json:"gpu"`
+	StartNs        int64     `json:"start_ns"`
+	DurationNs     int64     `json:"duration_ns"`
+	TxBytes        uint64    `json:"tx_bytes"`
+	RxBytes        uint64    `json:"rx_bytes"`
+	UnattributedTx uint64    `json:"unattributed_tx_bytes"`
+	PeakBytesPerS  float64   `json:"peak_bytes_per_s"`
+	Label          string    `json:"label"`
+	Ops            []BurstOp `json:"ops"`
+	Top            *BurstTop `json:"top_collective,omitempty"`
+}
+
+// BurstOp is what one op carried in a burst.
+type BurstOp struct {
+	Op      string `json:"op"`
+	Calls   int    `json:"calls"`
+	TxBytes uint64 `json:"nvlink_tx_bytes"`
+	RxBytes uint64 `json:"nvlink_rx_bytes"`
+}
+
+// BurstTop is the collective signature that carried most of a burst.
+type BurstTop struct {
+	Op       string `json:"op"`
+	DataType string `json:"dtype"`
+	Count    uint64 `json:"count"`
+	Calls    int    `json:"calls"`
+	TxBytes  uint64 `json:"nvlink_tx_bytes"`
+	RxBytes  uint64 `json:"nvlink_rx_bytes"`
 }
 
 // Comm is one communicator in one process.

@@ -24,21 +24,21 @@ type analysisFlags struct {
 }
 
 func addAnalysisFlags(fs *pflag.FlagSet) analysisFlags {
-	return analysisFlags{
-		threshold:   fs.Float64("burst-threshold", correlate.DefaultBurstThreshold, "busy above this fraction of the GPU's peak link bandwidth"),
-		gap:         fs.Duration("burst-gap", correlate.DefaultBurstGapNs, "merge bursts separated by less idle time"),
-		noCalibrate: fs.Bool("no-calibrate", false, "keep FACTS.md's protocol wire factors instead of fitting them"),
+	af := analysisFlags{
+		threshold: fs.Float64("burst-threshold", 0, "instead of the recording's own burst rule (docs/attribution.md), "+
+			"call intervals above this fraction of the GPU's peak link bandwidth bursts (0: the recording's rule)"),
+		gap:         fs.Duration("burst-gap", 0, "ignored: bursts end where the link goes quiet for a few sample periods"),
+		noCalibrate: fs.Bool("no-calibrate", false, "keep the protocol table's wire factors instead of fitting them (one pass)"),
 	}
+	_ = fs.MarkDeprecated("burst-gap", "bursts end where the link goes quiet for a few sample periods")
+	return af
 }
 
 func (a analysisFlags) options() (correlate.Options, error) {
-	if *a.threshold <= 0 || *a.threshold > 1 {
-		return correlate.Options{}, usagef("--burst-threshold must be in (0, 1], got %g", *a.threshold)
+	if !(*a.threshold >= 0 && *a.threshold <= 1) {
+		return correlate.Options{}, usagef("--burst-threshold must be in [0, 1], got %g", *a.threshold)
 	}
-	if *a.gap <= 0 {
-		return correlate.Options{}, usagef("--burst-gap must be positive, got %s", *a.gap)
-	}
-	return correlate.Options{BurstThreshold: *a.threshold, BurstGapNs: int64(*a.gap), NoCalibrate: *a.noCalibrate}, nil
+	return correlate.Options{BurstThreshold: *a.threshold, NoCalibrate: *a.noCalibrate}, nil
 }
 
 // oneDir parses a command that takes one recording folder.

@@ -1,0 +1,395 @@
+package correlate
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/linkprof/linkprof/trace"
+)
+
+// column is one unknown of the fit: the wire factor of a class of calls
+// (bytes on the wire per ring-algorithm byte), the bytes one launch of a
+// CUDA graph captured before the recording moves (graph > 0), or a GPU's
+// background rate in bytes per ns (graph == backgroundCol, pid the GPU):
+// traffic no call explains that flows all the time would otherwise be
+// spread over the factors.
+type column struct {
+	kind   trace.Kind
+	class  int8  // power-of-two message size class
+	nranks int16 // communicator size
+	pid    uint32
+	graph  int32
+}
+
+const backgroundCol = -1
+
+func (c column) isGraph() bool      { return c.graph > 0 }
+func (c column) isBackground() bool { return c.graph == backgroundCol }
+
+// prior is what the fit assumes with no data: the protocol table's factor
+// for a class of calls, nothing for a graph (its contents are unknown) or
+// the background.
+func (c column) prior() float64 {
+	if c.graph != 0 {
+		return 0
+	}
+	return ProtocolOf(c.kind, uint64(1)<<c.class).Factor()
+}
+
+// entry is one column's coefficient in a row.
+type entry struct {
+	col int
+	a   float64
+}
+
+// row is one observation: the link bytes of a stretch of one GPU's
+// activity (b) against what each column's calls there would move at
+// factor 1 (a).
+type row struct {
+	b       float64
+	entries []entry
+}
+
+// maxRows bounds the rows kept for the fit: beyond it a uniform sample
+// (reservoir) stands for all, so memory does not grow with the trace.
+const maxRows = 1 << 17
+
+// rowNoise is added to a row's bytes when rows are weighted by their size:
+// counters move in KiB, and tiny rows should not dominate the fit.
+const rowNoise = 256 << 10
+
+// fitter collects rows; columns are numbered in order of appearance.
+type fitter struct {
+	cols  []column
+	index map[column]int
+	rows  []row
+	seen  uint64
+	rng   uint64
+}
+
+func newFitter() *fitter { return &fitter{index: map[column]int{}, rng: 0x9e3779b97f4a7c15} }
+
+func (f *fitter) col(c column) int {
+	i, ok := f.index[c]
+	if !ok {
+		i = len(f.cols)
+		f.cols = append(f.cols, c)
+		f.index[c] = i
+	}
+	return i
+}
+
+// add keeps a row (the entries slice is copied).
+func (f *fitter) add(b float64, entries []entry) {
+	if len(entries) == 0 {
+		return
+	}
+	f.seen++
+	r := row{b: b, entries: slices.Clone(entries)}
+	if len(f.rows) < maxRows {
+		f.rows = append(f.rows, r)
+		return
+	}
+	if j := f.rand(f.seen); j < maxRows {
+		f.rows[j] = r
+	}
+}
+
+// rand is a deterministic draw in [0, n): the same trace fits the same.
+func (f *fitter) rand(n uint64) uint64 {
+	f.rng ^= f.rng << 13
+	f.rng ^= f.rng >> 7
+	f.rng ^= f.rng << 17
+	return f.rng % n
+}
+
+// merge adds another fitter's rows (of other GPUs).
+func (f *fitter) merge(o *fitter) {
+	remap := make([]int, len(o.cols))
+	for i, c := range o.cols {
+		remap[i] = f.col(c)
+	}
+	for _, r := range o.rows {
+		for i := range r.entries {
+			r.entries[i].col = remap[r.entries[i].col]
+		}
+		f.add(r.b, r.entries)
+	}
+	f.seen += o.seen - uint64(len(o.rows))
+}
+
+// Fitted is the outcome of the fit: a value per column.
+type Fitted struct {
+	values map[column]float64
+	rows   []FitRow
+}
+
+// factor is the fitted wire factor of a class, or def without one.
+func (fd *Fitted) factor(c column, def float64) float64 {
+	if fd != nil {
+		if v, ok := fd.values[c]; ok {
+			return v
+		}
+	}
+	return def
+}
+
+// Rows reports the fit, calls' classes first.
+func (fd *Fitted) Rows() []FitRow {
+	if fd == nil {
+		return nil
+	}
+	return fd.rows
+}
+
+// trimRounds is how often rows that the fit explains badly (traffic no
+// call explains, a call placed in the wrong stretch) are dropped and the
+// fit redone; trimResidual is what "badly" means.
+const (
+	trimRounds   = 3
+	trimResidual = 0.15
+	rowSigma     = 0.05
+	priorSigma   = 0.5
+)
+
+// solve fits every column by non-negative least squares over the rows,
+// each row weighted by its size (relative error), with the protocol table
+// as a prior worth about one row. Rows it explains worse than
+// trimResidual are dropped and the fit redone.
+func (f *fitter) solve() *Fitted {
+	if len(f.cols) == 0 {
+		return &Fitted{values: map[column]float64{}}
+	}
+	keep := make([]bool, len(f.rows))
+	for i := range keep {
+		keep[i] = true
+	}
+	var x []float64
+	for round := 0; ; round++ {
+		x = f.nnls(keep)
+		if round == trimRounds || !f.trim(keep, x) {
+			break
+		}
+	}
+	return f.report(keep, x)
+}
+
+// residual is a row's relative misfit under x.
+func (f *fitter) residual(r *row, x []float64) float64 {
+	var pred float64
+	for _, e := range r.entries {
+		pred += e.a * x[e.col]
+	}
+	return math.Abs(r.b-pred) / (max(r.b, pred) + rowNoise)
+}
+
+// trim drops rows worse than trimResidual, but never more than half of
+// those kept. It reports whether anything changed.
+func (f *fitter) trim(keep []bool, x []float64) bool {
+	var res []float64
+	for i := range f.rows {
+		if keep[i] {
+			res = append(res, f.residual(&f.rows[i], x))
+		}
+	}
+	if len(res) == 0 {
+		return false
+	}
+	limit := trimResidual
+	sorted := slices.Clone(res)
+	slices.Sort(sorted)
+	limit = max(limit, sorted[len(sorted)/2])
+	changed := false
+	for i := range f.rows {
+		if keep[i] && f.residual(&f.rows[i], x) > limit {
+			keep[i], changed = false, true
+		}
+	}
+	return changed
+}
+
+// nnls solves the weighted normal equations with a ridge toward the
+// priors: columns the rows cannot tell apart (calls that always run
+// together) keep the prior's split of their bytes. Negative solutions are
+// pinned at zero and the rest solved again (active set).
+func (f *fitter) nnls(keep []bool) []float64 {
+	n := len(f.cols)
+	g, h := f.normal(keep)
+	free := make([]bool, n)
+	for k := range free {
+		free[k] = true
+	}
+	x := make([]float64, n)
+	for range n + 1 {
+		solveFree(g, h, free, x)
+		neg := false
+		for k := range x {
+			if free[k] && x[k] < 0 {
+				free[k], x[k], neg = false, 0, true
+			}
+		}
+		if !neg {
+			break
+		}
+	}
+	return x
+}
+
+// normal builds the weighted normal equations G x = h of the kept rows,
+// each row weighted by its size (so its misfit is relative), plus the
+// prior: a row misfits by about rowSigma (calls near a chunk's edge, KiB
+// counters), a factor is its prior within priorSigma. So a column is
+// fitted from the data only as far as the rows can tell it apart from the
+// columns it runs with; a graph's bytes have no prior.
+func (f *fitter) normal(keep []bool) (g, h []float64) {
+	n := len(f.cols)
+	g, h = make([]float64, n*n), make([]float64, n)
+	for i := range f.rows {
+		if !keep[i] {
+			continue
+		}
+		r := &f.rows[i]
+		w := 1 / (r.b + rowNoise)
+		for _, e := range r.entries {
+			h[e.col] += w * e.a * w * r.b
+			for _, o := range r.entries {
+				g[e.col*n+o.col] += w * e.a * w * o.a
+			}
+		}
+	}
+	for k, c := range f.cols {
+		lambda := 1e-12
+		if p := c.prior(); p > 0 {
+			lambda = (rowSigma / priorSigma / p) * (rowSigma / priorSigma / p)
+		}
+		if c.isBackground() {
+			// 0.1 GB/s of background costs what a row off by rowSigma
+			// does: only traffic under every row pays for it, and a
+			// graph launched at a steady rate explains its bytes first.
+			lambda = rowSigma * rowSigma / (0.1 * 0.1)
+		}
+		g[k*n+k] += lambda
+		h[k] += lambda * c.prior()
+	}
+	return g, h
+}
+
+// solveFree solves G x = h over the free columns (the others stay as
+// they are, zero) by Gaussian elimination with partial pivoting.
+func solveFree(g, h []float64, free []bool, x []float64) {
+	n := len(h)
+	var idx []int
+	for k := range n {
+		if free[k] {
+			idx = append(idx, k)
+		}
+	}
+	m := len(idx)
+	a := make([]float64, m*(m+1))
+	for i, ki := range idx {
+		for j, kj := range idx {
+			a[i*(m+1)+j] = g[ki*n+kj]
+		}
+		a[i*(m+1)+m] = h[ki]
+	}
+	for col := range m {
+		p := col
+		for r := col + 1; r < m; r++ {
+			if math.Abs(a[r*(m+1)+col]) > math.Abs(a[p*(m+1)+col]) {
+				p = r
+			}
+		}
+		for j := range m + 1 {
+			a[col*(m+1)+j], a[p*(m+1)+j] = a[p*(m+1)+j], a[col*(m+1)+j]
+		}
+		piv := a[col*(m+1)+col]
+		if piv == 0 {
+			continue
+		}
+		for r := range m {
+			if r == col {
+				continue
+			}
+			fct := a[r*(m+1)+col] / piv
+			for j := col; j <= m; j++ {
+				a[r*(m+1)+j] -= fct * a[col*(m+1)+j]
+			}
+		}
+	}
+	for i, k := range idx {
+		if piv := a[i*(m+1)+i]; piv != 0 {
+			x[k] = a[i*(m+1)+m] / piv
+		}
+	}
+}
+
+// FitRow reports the fit of one column.
+type FitRow struct {
+	Op         string  `json:"op"` // "CUDAGraph" for a graph captured before the recording
+	SizeBucket string  `json:"size_bucket,omitempty"`
+	NRanks     int     `json:"nranks,omitempty"`
+	Protocol   string  `json:"protocol,omitempty"` // the protocol table's guess
+	Default    float64 `json:"default_factor"`
+	Fitted     float64 `json:"fitted_factor"` // graphs: bytes per launch
+	// Segments is how many stretches of activity the column appeared in
+	// (the rows kept for the fit); Residual is their RMS relative misfit.
+	Segments int     `json:"segments"`
+	Residual float64 `json:"residual"`
+	Applied  bool    `json:"applied"`
+	Pid      uint32  `json:"pid,omitempty"`
+	Graph    int     `json:"graph,omitempty"`
+}
+
+func (f *fitter) report(keep []bool, x []float64) *Fitted {
+	n := len(f.cols)
+	segs := make([]int, n)
+	sq := make([]float64, n)
+	for i := range f.rows {
+		if !keep[i] {
+			continue
+		}
+		res := f.residual(&f.rows[i], x)
+		for _, e := range f.rows[i].entries {
+			segs[e.col]++
+			sq[e.col] += res * res
+		}
+	}
+	fd := &Fitted{values: map[column]float64{}}
+	for k, c := range f.cols {
+		if c.isBackground() {
+			continue
+		}
+		fr := FitRow{Op: c.kind.Op(), Default: c.prior(), Fitted: x[k], Segments: segs[k]}
+		if c.isGraph() {
+			fr.Op, fr.Pid, fr.Graph = graphOp, c.pid, int(c.graph)
+		} else {
+			msg := uint64(1) << c.class
+			fr.SizeBucket, fr.NRanks, fr.Protocol = SizeBucket(msg), int(c.nranks), ProtocolOf(c.kind, msg).String()
+		}
+		if segs[k] > 0 {
+			fr.Residual = math.Sqrt(sq[k] / float64(segs[k]))
+			fr.Applied = true
+			fd.values[c] = x[k]
+		}
+		fd.rows = append(fd.rows, fr)
+	}
+	slices.SortFunc(fd.rows, func(a, b FitRow) int {
+		return cmp.Or(cmp.Compare(a.Graph, b.Graph), cmp.Compare(a.Op, b.Op),
+			cmp.Compare(a.NRanks, b.NRanks), cmp.Compare(sizeOf(a.SizeBucket), sizeOf(b.SizeBucket)), cmp.Compare(a.Pid, b.Pid))
+	})
+	return fd
+}
+
+// graphOp names the launches of CUDA graphs captured before the recording.
+const graphOp = "CUDAGraph"
+
+// sizeOf orders size buckets ("32KiB" < "4MiB").
+func sizeOf(bucket string) uint64 {
+	for c := 0; c < 64; c++ {
+		if SizeBucket(uint64(1)<<c) == bucket {
+			return uint64(1) << c
+		}
+	}
+	return 0
+}

@@ -1,0 +1,188 @@
+package correlate
+
+import (
+	"math"
+	"slices"
+)
+
+// The first pass over a trace learns what the second applies to every
+// call: the fitted wire factors and graph bytes (fit.go) and the floor
+// rate of each long segment (bursts, burst.go).
+const (
+	// chunkNs cuts long segments into rows of the fit: a served model's
+	// link may never go quiet, and one row per hour fits nothing. Calls
+	// count in the chunk they were launched in, so a chunk ends where the
+	// model has nothing queued (its calls' bytes are all in), or after
+	// maxChunkNs where it never drains (a little of a chunk's bytes then
+	// moves into the next, which the many rows average out).
+	chunkNs    = 50_000_000
+	maxChunkNs = 200_000_000
+	// A segment of at least minFloorIntervals intervals has a floor: the
+	// rate it spends floorQuantile of its time at or below.
+	minFloorIntervals = 32
+	floorQuantile     = 0.25
+)
+
+// learned is what the first pass hands the second.
+type learned struct {
+	fit    *Fitted
+	floors map[int][]segFloor // per GPU, in time order
+}
+
+// segFloor is a long segment with a floor under its bursts.
+type segFloor struct {
+	startNs, endNs int64
+	floorBps       float64
+}
+
+// learner collects the first pass's rows and floors.
+type learner struct {
+	fit    *fitter
+	gpus   map[int]*learnGPU
+	floors map[int][]segFloor
+	buf    []entry
+}
+
+func newLearner() *learner {
+	return &learner{fit: newFitter(), gpus: map[int]*learnGPU{}, floors: map[int][]segFloor{}}
+}
+
+// learnGPU is the open row and segment statistics of one GPU.
+type learnGPU struct {
+	chunkStart int64
+	chunkEnd   int64 // end of its last interval
+	bytes      float64
+	entries    []entry // the open chunk's calls
+	waiting    []entry // launched while the link was idle: they run in the next segment
+	hist       rateHist
+	intervals  int
+	maxBps     float64
+}
+
+func (ln *learner) of(g *gpuState) *learnGPU {
+	lg := ln.gpus[g.index]
+	if lg == nil {
+		lg = &learnGPU{}
+		ln.gpus[g.index] = lg
+	}
+	return lg
+}
+
+func (ln *learner) segmentStart(g *gpuState, t int64) {
+	lg := ln.of(g)
+	lg.chunkStart, lg.bytes = t, 0
+	lg.entries = append(lg.entries[:0], lg.waiting...)
+	lg.waiting = lg.waiting[:0]
+	lg.hist = rateHist{}
+	lg.intervals, lg.maxBps = 0, 0
+}
+
+// interval adds an interval of the open segment.
+// Quiet intervals inside it count toward its bytes, not its floor.
+func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool) {
+	lg := ln.of(g)
+	lg.bytes += iv.TxBytes + iv.RxBytes
+	lg.chunkEnd = iv.EndNs
+	if active {
+		lg.hist.add(bps, float64(iv.EndNs-iv.StartNs))
+		lg.intervals++
+		lg.maxBps = max(lg.maxBps, bps)
+	}
+	if span := iv.EndNs - lg.chunkStart; span >= maxChunkNs || span >= chunkNs && g.drained() {
+		ln.flush(g, lg)
+		lg.chunkStart = iv.EndNs
+	}
+}
+
+// flush makes the open chunk a row (with the GPU's background over its
+// length) and starts the next.
+func (ln *learner) flush(g *gpuState, lg *learnGPU) {
+	if len(lg.entries) > 0 && lg.chunkEnd > lg.chunkStart {
+		bg := ln.fit.col(column{pid: uint32(g.index), graph: backgroundCol})
+		ln.buf = append(append(ln.buf[:0], lg.entries...), entry{col: bg, a: float64(lg.chunkEnd - lg.chunkStart)})
+		ln.fit.add(lg.bytes, ln.buf)
+	}
+	lg.bytes, lg.entries = 0, lg.entries[:0]
+}
+
+// launched counts a launch's calls in the row of the chunk it was
+// launched in.
+func (ln *learner) launched(g *gpuState, l *launch) {
+	lg := ln.of(g)
+	list := &lg.entries
+	if !g.seg.open {
+		list = &lg.waiting
+	}
+	for _, c := range l.calls {
+		col, a := ln.fit.col(c.column()), c.base()
+		if i := slices.IndexFunc(*list, func(e entry) bool { return e.col == col }); i >= 0 {
+			(*list)[i].a += a
+		} else {
+			*list = append(*list, entry{col: col, a: a})
+		}
+	}
+}
+
+// segmentEnd closes the segment's last row and keeps its floor when it
+// is long enough to have one and has bursts above it.
+func (ln *learner) segmentEnd(g *gpuState) {
+	lg := ln.of(g)
+	ln.flush(g, lg)
+	if lg.intervals < minFloorIntervals {
+		return
+	}
+	floor := lg.hist.quantile(floorQuantile)
+	if floor > 0 && lg.maxBps >= hotRatio*floor {
+		ln.floors[g.index] = append(ln.floors[g.index], segFloor{startNs: g.seg.startNs, endNs: g.seg.lastActiveEnd, floorBps: floor})
+	}
+}
+
+// merge adds another first-pass engine's learning (other GPUs).
+func (ln *learner) merge(o *learner) {
+	ln.fit.merge(o.fit)
+	for gpu, f := range o.floors {
+		ln.floors[gpu] = append(ln.floors[gpu], f...)
+	}
+}
+
+func (ln *learner) result() *learned {
+	for _, f := range ln.floors {
+		slices.SortFunc(f, func(a, b segFloor) int { return int(a.startNs - b.startNs) })
+	}
+	return &learned{fit: ln.fit.solve(), floors: ln.floors}
+}
+
+// rateHist is a time-weighted histogram of link rates in quarter-octave
+// bins from 1 MB/s: constant memory for a segment of any length.
+type rateHist struct {
+	w     [160]float64
+	total float64
+}
+
+func rateBin(bps float64) int {
+	if bps < 1e6 {
+		return 0
+	}
+	return min(159, 1+int(4*math.Log2(bps/1e6)))
+}
+
+func (h *rateHist) add(bps, weight float64) {
+	h.w[rateBin(bps)] += weight
+	h.total += weight
+}
+
+// quantile is the rate at or below which fraction q of the time was
+// spent (the bin's lower edge; 0 for the quiet bin).
+func (h *rateHist) quantile(q float64) float64 {
+	var acc float64
+	for i, w := range h.w {
+		acc += w
+		if acc >= q*h.total {
+			if i == 0 {
+				return 0
+			}
+			return 1e6 * math.Exp2(float64(i-1)/4)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,116 @@
+package correlate
+
+import "math"
+
+// Activity segments (docs/attribution.md, "Time bounds"). A GPU's counter
+// stream is cut into segments of link activity separated by idle link.
+// Once a collective's bytes start to move on NVLink they move in every
+// sample interval until it ends (a 16 KiB message crosses in microseconds),
+// so a link quiet for a few sample periods has nothing running on it:
+// bytes never cross a segment boundary, and the collectives that ran in a
+// segment retire when it ends.
+const (
+	// An interval is quiet when it moves less than quietBytes plus
+	// quietBps over its length in both directions: the counters count
+	// KiB, and a long interval (failed reads) gathers a little noise.
+	quietBytes = 2 << 10
+	quietBps   = 1e6
+	// quietPeriods sample periods of quiet end a segment, but never less
+	// than minQuietNs.
+	quietPeriods = 3
+	minQuietNs   = 2_000_000
+	// maxPendingPerStream bounds the launches waiting on one stream: a
+	// stream whose GPU never shows their bytes (a link NVML does not
+	// count) retires its oldest, so memory stays bounded.
+	maxPendingPerStream = 1 << 14
+)
+
+// segState is the open segment of one GPU.
+type segState struct {
+	open          bool
+	seq           uint64
+	startNs       int64
+	lastActiveEnd int64
+	periodNs      float64 // running estimate of the sample period
+}
+
+// quiet reports whether an interval moved (almost) nothing.
+func quiet(iv *Interval) bool {
+	return max(iv.TxBytes, iv.RxBytes) < quietBytes+quietBps*float64(iv.EndNs-iv.StartNs)/1e9
+}
+
+// observePeriod follows the sample period; intervals much longer than it
+// (failed reads, a paused sampler) do not move it.
+func (s *segState) observePeriod(dt float64) {
+	switch {
+	case s.periodNs == 0:
+		s.periodNs = dt
+	case dt < 4*s.periodNs:
+		s.periodNs += (dt - s.periodNs) / 16
+	}
+}
+
+// gapNs is how long the link must stay quiet to end a segment.
+func (s *segState) gapNs() int64 {
+	return max(minQuietNs, int64(math.Round(quietPeriods*s.periodNs)))
+}
+
+// ended reports whether the quiet since the last active interval, up to
+// t, ends the open segment.
+func (s *segState) ended(t int64) bool {
+	return s.open && t-s.lastActiveEnd >= s.gapNs()
+}
+
+// retireRan retires, at the end of a segment, the launches of a stream
+// that ran in it: those that received bytes, and behind one that did not
+// get all it expected, those launched before the link went quiet (the
+// link stopped serving the stream with work left: the model expected too
+// much). A launch that received nothing behind a finished one stays: the
+// stream paused (compute between collectives) and it runs later.
+func (e *Engine) retireRan(g *gpuState, s *stream) {
+	stalled := false
+	for l := s.front(); l != nil; l = s.front() {
+		switch {
+		case l.left == 0:
+			// Finished, still queued because one direction never moved
+			// its cursor: the tail emits it.
+			s.drop()
+			continue
+		case l.got[tx]+l.got[rx] > 0:
+			stalled = true
+		case stalled && l.readyNs < g.seg.lastActiveEnd:
+		default:
+			return
+		}
+		s.drop()
+		e.retire(g, l)
+	}
+}
+
+// closeSegment ends the open segment: its burst, the launches that ran in
+// it, and (learning) its row of the fit and its floor.
+func (e *Engine) closeSegment(g *gpuState) {
+	if c := g.bursts.cur; c != nil {
+		g.bursts.cur = nil
+		e.closeBurst(g, c)
+	}
+	for _, s := range g.streams {
+		e.retireRan(g, s)
+	}
+	e.emitTail(g, math.MaxInt64)
+	if e.learn != nil {
+		e.learn.segmentEnd(g)
+	}
+	clear(g.bursts.labels)
+	g.seg.open = false
+}
+
+// openSegment starts a segment at the start of an active interval.
+func (e *Engine) openSegment(g *gpuState, iv *Interval) {
+	g.seg.open, g.seg.startNs = true, iv.StartNs
+	g.seg.seq++
+	if e.learn != nil {
+		e.learn.segmentStart(g, iv.StartNs)
+	}
+	g.bursts.threshold = e.burstThreshold(g, iv.StartNs)
+}
