@@ -74,6 +74,9 @@ func ScoreOps(t *Truth, got []Attributed, unattributedTx uint64) OpsScore {
 	}
 	for _, name := range slices.Sorted(maps.Keys(byOp)) {
 		o := byOp[name]
+		if o.TruthTx+o.TruthRx+o.GotTx+o.GotRx == 0 {
+			continue // an op kind the analysis lists with nothing in it
+		}
 		o.ErrTx, o.ErrRx = relErr(o.GotTx, o.TruthTx, s.TruthTx), relErr(o.GotRx, o.TruthRx, truthRx)
 		s.Ops = append(s.Ops, *o)
 	}

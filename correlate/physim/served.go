@@ -8,12 +8,27 @@ import (
 
 // model is the served model stand-in's shape for one seed.
 type model struct {
-	layers      int    // two all-reduces each (attention, MLP)
-	decodeCount uint64 // elements per decode all-reduce: batch x hidden
-	stepNs      int64  // one decode step on the GPU
+	layers      int     // two all-reduces each (attention, MLP)
+	decodeCount uint64  // elements per decode all-reduce
+	stepNs      int64   // one decode step on the GPU
+	prefillBps  float64 // a prefill wave's link rate (TX of a GPU)
 }
 
 const hidden = 4096
+
+// newModel draws a model whose prefill waves run at 3-12 GB/s (a TP-2
+// stand-in on H200 peaks at 7-11 GiB/s) and whose decode floor is 50-100
+// times lower: the decode all-reduce size follows from the floor.
+func (w *world) newModel() model {
+	m := model{layers: 16 + w.rng.IntN(17), stepNs: 15_000_000 + w.rng.Int64N(15_000_000),
+		prefillBps: 3e9 + 9e9*w.rng.Float64()}
+	floor := m.prefillBps / (50 + 50*w.rng.Float64())
+	perCall := floor * float64(m.stepNs) / 1e9 / float64(2*m.layers) // wire bytes
+	const probe = 4 << 10
+	perByte := w.proto.ringWire(trace.AllReduce, probe, -1, w.n)[0].tx / probe
+	m.decodeCount = max(256, uint64(perCall/perByte/float64(bf16.Size()))/64*64)
+	return m
+}
 
 // decodeBody is one decode step: per all-reduce, the kernels before it.
 func (m model) decodeBody(c *comm) []graphOp {
@@ -29,8 +44,7 @@ func (m model) decodeBody(c *comm) []graphOp {
 // (eager decode), "seen" (a graph captured while recording) or "before"
 // (captured before it: the recorder attached to running ranks).
 func served(w *world, graphs string) {
-	m := model{layers: 16 + w.rng.IntN(17), decodeCount: uint64(1+w.rng.IntN(8)) * hidden,
-		stepNs: 12_000_000 + w.rng.Int64N(13_000_000)}
+	m := w.newModel()
 	c := w.newComm()
 	var g *graph
 	switch graphs {
@@ -46,7 +60,6 @@ func served(w *world, graphs string) {
 	default:
 		w.initComm(c)
 	}
-	ratio := 50 + 50*w.rng.Float64()
 	end := w.latest() + int64(3e9*w.scale)
 	for wave := 0; w.latest() < end; wave++ {
 		next := w.latest() + 150_000_000 + w.rng.Int64N(250_000_000)
@@ -58,7 +71,7 @@ func served(w *world, graphs string) {
 			}
 			w.sync()
 		}
-		w.runPhase(fmt.Sprintf("prefill %d", wave), 0, func() { w.prefill(m, c, ratio) })
+		w.runPhase(fmt.Sprintf("prefill %d", wave), 0, func() { w.prefill(m, c) })
 	}
 }
 
@@ -72,14 +85,14 @@ func (w *world) decodeEager(m model, c *comm) {
 	}
 }
 
-// prefill is one wave of 2 x layers large all-reduces, spaced by kernels
-// so that its link rate is ratio times the decode floor's.
-func (w *world) prefill(m model, c *comm, ratio float64) {
-	count := uint64(512+w.rng.IntN(3585)) * hidden
-	floor := w.proto.ringWire(trace.AllReduce, m.decodeCount*bf16.Size(), -1, w.n)[0].tx *
-		float64(2*m.layers) / float64(m.stepNs) * 1e9
+// prefill is one wave of 2 x layers all-reduces of a 128-512 token chunk
+// (chunked prefill), spaced by kernels so that it moves bytes at the
+// model's prefill rate: per NVML read, the rate is the wave's, not a
+// spike of one large transfer.
+func (w *world) prefill(m model, c *comm) {
+	count := uint64(128+w.rng.IntN(385)) * hidden
 	wire := w.proto.ringWire(trace.AllReduce, count*bf16.Size(), -1, w.n)[0].tx
-	each := wire / (ratio * floor) * 1e9 // ns per all-reduce at the target rate
+	each := wire / m.prefillBps * 1e9 // ns per all-reduce at that rate
 	gap := max(20_000, int64(each-wire/w.baseBps*1e9))
 	for range 2 * m.layers {
 		w.compute(c.lane, gap)
