@@ -123,7 +123,13 @@ func (w *world) compute(l int, d int64) {
 func (w *world) sync() {
 	end := w.eng.drain()
 	for r := range w.host {
-		w.host[r] = max(w.host[r], end) + 5_000 + w.rng.Int64N(60_000)
+		// ranks wake apart; now and then one is late by up to 2 ms
+		// (Python overhead, another thread holding the GIL)
+		wake := 5_000 + w.rng.Int64N(60_000)
+		if w.rng.IntN(5) == 0 {
+			wake += w.rng.Int64N(2_000_000)
+		}
+		w.host[r] = max(w.host[r], end) + wake
 	}
 }
 

@@ -131,3 +131,19 @@ func equalMaps(a, b map[string]uint64) bool {
 	}
 	return true
 }
+
+// TestPhaseWindows checks phasemix gives one window per phase on every
+// GPU its traffic touches (a peer copy touches two), with one label.
+func TestPhaseWindows(t *testing.T) {
+	s := quick("phasemix", 5)
+	s.Ranks = 4
+	truth, _, _ := writeLoad(t, s)
+	if want := (len(truth.Phases)-1)*4 + 2; len(truth.Windows) != want {
+		t.Fatalf("%d windows for %d phases, want %d", len(truth.Windows), len(truth.Phases), want)
+	}
+	for _, w := range truth.Windows {
+		if w.Label == "" || w.EndNs <= w.StartNs || truth.Phases[w.Phase] != w.Name {
+			t.Errorf("window %+v", w)
+		}
+	}
+}
