@@ -68,7 +68,8 @@ func runPhysim(t *testing.T, s physim.Scenario) string {
 	}
 	ops := physim.ScoreOps(truth, got, r.Unattributed.TxBytes)
 	for _, o := range ops.Ops {
-		t.Logf("ACCURACY %-13s truth tx %13.0f got %13.0f error %+7.2f%%", o.Op, o.TruthTx, o.GotTx, 100*o.ErrTx)
+		t.Logf("ACCURACY %-13s truth tx %13.0f got %13.0f error %+7.2f%%, rx error %+7.2f%%",
+			o.Op, o.TruthTx, o.GotTx, 100*o.ErrTx, 100*o.ErrRx)
 	}
 	b := physim.MatchBursts(truth.Windows, timelineBursts(t, tl.Bytes(), truth.StartNs), 2_000_000)
 	for _, w := range b.Missed {
@@ -79,9 +80,9 @@ func runPhysim(t *testing.T, s physim.Scenario) string {
 			t.Logf("ACCURACY window GPU %d %q is %s, burst says %s", p.Window.GPU, p.Window.Name, p.Window.Label, p.Detected.Label)
 		}
 	}
-	return fmt.Sprintf("ACCURACY %-20s seed %d, %d ranks: max op error %6.1f%%, unattributed %5.1f%% (truth unexplained %4.1f%%), "+
+	return fmt.Sprintf("ACCURACY %-20s seed %d, %d ranks: worst op %s %+6.1f%%, unattributed %5.1f%% (truth unexplained %4.1f%%), "+
 		"bursts: %d windows, %d detected, %d matched, %d labels agree, split %d, merged %d, one-to-one %v",
-		s.Name, s.Seed, s.Ranks, 100*ops.MaxErrTx(), 100*ops.UnattributedShare, 100*ops.TruthUnexplainedShare,
+		s.Name, s.Seed, s.Ranks, ops.Worst().Op, 100*ops.Worst().ErrTx, 100*ops.UnattributedShare, 100*ops.TruthUnexplainedShare,
 		b.Truth, b.Detected, len(b.Pairs), b.LabelsAgree, b.Split, b.Merged, b.OneToOne())
 }
 

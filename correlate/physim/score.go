@@ -37,13 +37,15 @@ type OpsScore struct {
 	GraphTx               map[string]float64 // hidden graphs' TX by GraphName
 }
 
-// MaxErrTx is the largest |ErrTx| over the ops.
-func (s OpsScore) MaxErrTx() float64 {
-	var m float64
+// Worst is the op with the largest |ErrTx|.
+func (s OpsScore) Worst() OpScore {
+	var w OpScore
 	for _, o := range s.Ops {
-		m = max(m, abs(o.ErrTx))
+		if abs(o.ErrTx) > abs(w.ErrTx) {
+			w = o
+		}
 	}
-	return m
+	return w
 }
 
 // ScoreOps compares attributed bytes per op with the truth.

@@ -18,7 +18,7 @@ func TestScoreOps(t *testing.T) {
 			t.Errorf("%s: error %v, want %v", o.Op, o.ErrTx, want[o.Op])
 		}
 	}
-	if s.UnattributedShare != 0.05 || math.Abs(s.TruthUnexplainedShare-20.0/220) > 1e-9 || s.MaxErrTx() != 0.1 {
+	if s.UnattributedShare != 0.05 || math.Abs(s.TruthUnexplainedShare-20.0/220) > 1e-9 || s.Worst().Op != "Recv" {
 		t.Errorf("%+v", s)
 	}
 }
