@@ -258,9 +258,10 @@ func (e *Engine) closeBurst(g *gpuState, a *burstAcc) {
 }
 
 // retire emits a finished launch, or holds it until the burst it ran in
-// closes.
+// closes (not when learning: no sink wants the label, and the fit's rows
+// want the launch when it finished).
 func (e *Engine) retire(g *gpuState, l *launch) {
-	if c := g.bursts.cur; c != nil && l.burstSeq == c.b.Seq && len(g.bursts.held) < maxHeld {
+	if c := g.bursts.cur; c != nil && l.burstSeq == c.b.Seq && len(g.bursts.held) < maxHeld && e.learn == nil {
 		g.bursts.held = append(g.bursts.held, l)
 		return
 	}

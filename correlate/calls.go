@@ -162,8 +162,11 @@ func (e *Engine) newCall(it *item) *Call {
 // one) to its ring bytes.
 func (e *Engine) setFactor(c *Call, def float64) {
 	c.Factor = def
-	if e.known != nil {
+	switch {
+	case e.known != nil:
 		c.Factor = e.known.fit.factor(c.column(), def)
+	case e.learn != nil:
+		c.Factor = e.learn.current.factor(c.column(), def)
 	}
 	c.ExpTx, c.ExpRx = c.baseTx*c.Factor, c.baseRx*c.Factor
 }
@@ -223,9 +226,6 @@ func (e *Engine) queue(l *launch, at int64) {
 		return
 	}
 	g := e.gpus[gpu]
-	if e.learn != nil {
-		e.learn.launched(g, l)
-	}
 	if l.left == 0 {
 		e.emit(g, l)
 		return

@@ -224,6 +224,9 @@ func (e *Engine) seen(t int64) {
 // emit hands a launch's calls to the sink, labelled with their burst, and
 // recycles them; g is nil for calls on no sampled GPU.
 func (e *Engine) emit(g *gpuState, l *launch) {
+	if e.learn != nil && g != nil {
+		e.learn.finished(g, l)
+	}
 	label := ""
 	if g != nil && l.burstSeq != 0 {
 		label = g.bursts.labels[l.burstSeq]

@@ -9,11 +9,11 @@ import (
 )
 
 // column is one unknown of the fit: the wire factor of a class of calls
-// (bytes on the wire per ring-algorithm byte), the bytes one launch of a
-// CUDA graph captured before the recording moves (graph > 0), or a GPU's
-// background rate in bytes per ns (graph == backgroundCol, pid the GPU):
-// traffic no call explains that flows all the time would otherwise be
-// spread over the factors.
+// (bytes on the wire per ring-algorithm byte), or the bytes one launch of
+// a CUDA graph captured before the recording moves (graph > 0). There is
+// no column for background traffic: a served model's steady decode
+// traffic would look the same, and the background's share of a row is
+// what trimming and the prior are for.
 type column struct {
 	kind   trace.Kind
 	class  int8  // power-of-two message size class
@@ -22,14 +22,10 @@ type column struct {
 	graph  int32
 }
 
-const backgroundCol = -1
-
-func (c column) isGraph() bool      { return c.graph > 0 }
-func (c column) isBackground() bool { return c.graph == backgroundCol }
+func (c column) isGraph() bool { return c.graph > 0 }
 
 // prior is what the fit assumes with no data: the protocol table's factor
-// for a class of calls, nothing for a graph (its contents are unknown) or
-// the background.
+// for a class of calls, nothing for a graph (its contents are unknown).
 func (c column) prior() float64 {
 	if c.graph != 0 {
 		return 0
@@ -133,6 +129,21 @@ func (fd *Fitted) factor(c column, def float64) float64 {
 		}
 	}
 	return def
+}
+
+// maxFactorRatio bounds a fitted wire factor around its prior: NCCL's
+// protocols move 1 to about 2.1 bytes per payload byte, so a fit further
+// off says the rows placed calls wrongly (a wave of collectives split
+// from its bytes), not that the wire is so; the bound keeps such a fit
+// from starving the calls of bytes.
+const maxFactorRatio = 2.5
+
+func clampFactor(c column, v float64) float64 {
+	p := c.prior()
+	if p <= 0 {
+		return v
+	}
+	return min(max(v, p/maxFactorRatio), p*maxFactorRatio)
 }
 
 // Rows reports the fit, calls' classes first.
@@ -263,12 +274,6 @@ func (f *fitter) normal(keep []bool) (g, h []float64) {
 		if p := c.prior(); p > 0 {
 			lambda = (rowSigma / priorSigma / p) * (rowSigma / priorSigma / p)
 		}
-		if c.isBackground() {
-			// 0.1 GB/s of background costs what a row off by rowSigma
-			// does: only traffic under every row pays for it, and a
-			// graph launched at a steady rate explains its bytes first.
-			lambda = rowSigma * rowSigma / (0.1 * 0.1)
-		}
 		g[k*n+k] += lambda
 		h[k] += lambda * c.prior()
 	}
@@ -357,9 +362,7 @@ func (f *fitter) report(keep []bool, x []float64) *Fitted {
 	}
 	fd := &Fitted{values: map[column]float64{}}
 	for k, c := range f.cols {
-		if c.isBackground() {
-			continue
-		}
+		x[k] = clampFactor(c, x[k])
 		fr := FitRow{Op: c.kind.Op(), Default: c.prior(), Fitted: x[k], Segments: segs[k]}
 		if c.isGraph() {
 			fr.Op, fr.Pid, fr.Graph = graphOp, c.pid, int(c.graph)

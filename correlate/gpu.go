@@ -91,7 +91,7 @@ func (e *Engine) interval(g *gpuState, iv Interval) {
 		return
 	}
 	if active {
-		g.seg.lastActiveEnd = iv.EndNs
+		g.seg.lastActiveStart, g.seg.lastActiveEnd = iv.StartNs, iv.EndNs
 	}
 	hot := active && rate >= g.bursts.threshold
 	if hot {

@@ -11,12 +11,19 @@ import (
 const (
 	// chunkNs cuts long segments into rows of the fit: a served model's
 	// link may never go quiet, and one row per hour fits nothing. Calls
-	// count in the chunk they were launched in, so a chunk ends where the
-	// model has nothing queued (its calls' bytes are all in), or after
-	// maxChunkNs where it never drains (a little of a chunk's bytes then
-	// moves into the next, which the many rows average out).
+	// count in the chunk the model finished them in (the GPU may run far
+	// behind the host: its launch time says little), and the first pass
+	// refits as rows come in (refitRows) so the model's timing follows
+	// the data. A chunk ends where the model has nothing queued, or at a
+	// low point of the link, an interval no faster than cutRatio times the
+	// slowest of the last cutWindow (not inside a wave of big
+	// collectives), or after maxChunkNs (a collective running across the
+	// cut then moves a little of a chunk's bytes into the next, which the
+	// many rows average out).
 	chunkNs    = 50_000_000
 	maxChunkNs = 200_000_000
+	cutRatio   = 1.5
+	cutWindow  = 128
 	// A segment of at least minFloorIntervals intervals has a floor: the
 	// rate it spends floorQuantile of its time at or below.
 	minFloorIntervals = 32
@@ -37,26 +44,43 @@ type segFloor struct {
 
 // learner collects the first pass's rows and floors.
 type learner struct {
-	fit    *fitter
-	gpus   map[int]*learnGPU
-	floors map[int][]segFloor
-	buf    []entry
+	fit     *fitter
+	gpus    map[int]*learnGPU
+	floors  map[int][]segFloor
+	current *Fitted // the fit so far, applied to the pass's new calls
+	refitAt uint64  // rows seen at the next refit
 }
 
+// refitRows is when the first refit comes; each later one waits for
+// twice the rows, so refitting costs as much as one fit at the end.
+const refitRows = 8
+
 func newLearner() *learner {
-	return &learner{fit: newFitter(), gpus: map[int]*learnGPU{}, floors: map[int][]segFloor{}}
+	return &learner{fit: newFitter(), gpus: map[int]*learnGPU{}, floors: map[int][]segFloor{}, refitAt: refitRows}
 }
 
 // learnGPU is the open row and segment statistics of one GPU.
 type learnGPU struct {
 	chunkStart int64
-	chunkEnd   int64 // end of its last interval
 	bytes      float64
 	entries    []entry // the open chunk's calls
 	waiting    []entry // launched while the link was idle: they run in the next segment
 	hist       rateHist
 	intervals  int
 	maxBps     float64
+	recent     [cutWindow]float64 // the last intervals' rates
+	nRecent    int
+}
+
+// lowPoint reports whether bps is near the lowest recent rate.
+func (lg *learnGPU) lowPoint(bps float64) bool {
+	lg.recent[lg.nRecent%cutWindow] = bps
+	lg.nRecent++
+	low := bps
+	for _, r := range lg.recent[:min(lg.nRecent, cutWindow)] {
+		low = min(low, r)
+	}
+	return bps <= cutRatio*low
 }
 
 func (ln *learner) of(g *gpuState) *learnGPU {
@@ -82,32 +106,31 @@ func (ln *learner) segmentStart(g *gpuState, t int64) {
 func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool) {
 	lg := ln.of(g)
 	lg.bytes += iv.TxBytes + iv.RxBytes
-	lg.chunkEnd = iv.EndNs
 	if active {
 		lg.hist.add(bps, float64(iv.EndNs-iv.StartNs))
 		lg.intervals++
 		lg.maxBps = max(lg.maxBps, bps)
 	}
-	if span := iv.EndNs - lg.chunkStart; span >= maxChunkNs || span >= chunkNs && g.drained() {
-		ln.flush(g, lg)
+	low := lg.lowPoint(bps)
+	if span := iv.EndNs - lg.chunkStart; span >= maxChunkNs || span >= chunkNs && (low || g.drained()) {
+		ln.flush(lg)
 		lg.chunkStart = iv.EndNs
 	}
 }
 
-// flush makes the open chunk a row (with the GPU's background over its
-// length) and starts the next.
-func (ln *learner) flush(g *gpuState, lg *learnGPU) {
-	if len(lg.entries) > 0 && lg.chunkEnd > lg.chunkStart {
-		bg := ln.fit.col(column{pid: uint32(g.index), graph: backgroundCol})
-		ln.buf = append(append(ln.buf[:0], lg.entries...), entry{col: bg, a: float64(lg.chunkEnd - lg.chunkStart)})
-		ln.fit.add(lg.bytes, ln.buf)
-	}
+// flush makes the open chunk a row and starts the next.
+func (ln *learner) flush(lg *learnGPU) {
+	ln.fit.add(lg.bytes, lg.entries)
 	lg.bytes, lg.entries = 0, lg.entries[:0]
+	if ln.fit.seen >= ln.refitAt {
+		ln.current = ln.fit.solve()
+		ln.refitAt *= 2
+	}
 }
 
-// launched counts a launch's calls in the row of the chunk it was
-// launched in.
-func (ln *learner) launched(g *gpuState, l *launch) {
+// finished counts a finished launch's calls in the open chunk's row, or,
+// between segments, in the next segment's first.
+func (ln *learner) finished(g *gpuState, l *launch) {
 	lg := ln.of(g)
 	list := &lg.entries
 	if !g.seg.open {
@@ -127,7 +150,7 @@ func (ln *learner) launched(g *gpuState, l *launch) {
 // is long enough to have one and has bursts above it.
 func (ln *learner) segmentEnd(g *gpuState) {
 	lg := ln.of(g)
-	ln.flush(g, lg)
+	ln.flush(lg)
 	if lg.intervals < minFloorIntervals {
 		return
 	}

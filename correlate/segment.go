@@ -31,6 +31,9 @@ type segState struct {
 	seq           uint64
 	startNs       int64
 	lastActiveEnd int64
+	// lastActiveStart is the start of the last active interval: a launch
+	// ready before it could have taken that interval's bytes.
+	lastActiveStart int64
 	periodNs      float64 // running estimate of the sample period
 }
 
@@ -62,13 +65,15 @@ func (s *segState) ended(t int64) bool {
 }
 
 // retireRan retires, at the end of a segment, the launches of a stream
-// that ran in it: those that received bytes, and behind one that did not
-// get all it expected, those launched before the link went quiet (the
-// link stopped serving the stream with work left: the model expected too
-// much). A launch that received nothing behind a finished one stays: the
-// stream paused (compute between collectives) and it runs later.
+// that ran in it: those that received bytes, and behind one that got
+// clearly less than it expected, those ready while the link still moved
+// bytes (the link stopped serving the stream with work left: the model
+// expected too much). A launch that received nothing behind a finished
+// one stays, and so does one launched as the link went quiet: the stream
+// paused (compute, a synchronize, a late peer) and it runs later.
 func (e *Engine) retireRan(g *gpuState, s *stream) {
 	stalled := false
+	short := 1 - e.opts.Tolerance
 	for l := s.front(); l != nil; l = s.front() {
 		switch {
 		case l.left == 0:
@@ -77,8 +82,8 @@ func (e *Engine) retireRan(g *gpuState, s *stream) {
 			s.drop()
 			continue
 		case l.got[tx]+l.got[rx] > 0:
-			stalled = true
-		case stalled && l.readyNs < g.seg.lastActiveEnd:
+			stalled = l.got[tx] < short*l.exp[tx] || l.got[rx] < short*l.exp[rx]
+		case stalled && l.readyNs < g.seg.lastActiveStart:
 		default:
 			return
 		}
