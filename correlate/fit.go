@@ -186,6 +186,17 @@ func (f *fitter) solve() *Fitted {
 	return f.report(keep, x)
 }
 
+// weight makes a row's misfit relative to its size: the larger of its
+// bytes and what the priors expect (a row of calls that saw no bytes is
+// no more certain than one that saw them).
+func (f *fitter) weight(r *row) float64 {
+	var exp float64
+	for _, e := range r.entries {
+		exp += e.a * f.cols[e.col].prior()
+	}
+	return 1 / (max(r.b, exp) + rowNoise)
+}
+
 // residual is a row's relative misfit under x.
 func (f *fitter) residual(r *row, x []float64) float64 {
 	var pred float64
@@ -261,7 +272,7 @@ func (f *fitter) normal(keep []bool) (g, h []float64) {
 			continue
 		}
 		r := &f.rows[i]
-		w := 1 / (r.b + rowNoise)
+		w := f.weight(r)
 		for _, e := range r.entries {
 			h[e.col] += w * e.a * w * r.b
 			for _, o := range r.entries {

@@ -14,14 +14,14 @@ const (
 	// count in the chunk the model finished them in (the GPU may run far
 	// behind the host: its launch time says little), and the first pass
 	// refits as rows come in (refitRows) so the model's timing follows
-	// the data. A chunk ends where the model has nothing queued, or at a
-	// low point of the link, an interval no faster than cutRatio times the
+	// the data. A chunk ends where the model has nothing queued at a low
+	// point of the link, an interval no faster than cutRatio times the
 	// slowest of the last cutWindow (not inside a wave of big
 	// collectives), or after maxChunkNs (a collective running across the
 	// cut then moves a little of a chunk's bytes into the next, which the
 	// many rows average out).
 	chunkNs    = 50_000_000
-	maxChunkNs = 200_000_000
+	maxChunkNs = 500_000_000
 	cutRatio   = 1.5
 	cutWindow  = 128
 	// A segment of at least minFloorIntervals intervals has a floor: the
@@ -53,7 +53,7 @@ type learner struct {
 
 // refitRows is when the first refit comes; each later one waits for
 // twice the rows, so refitting costs as much as one fit at the end.
-const refitRows = 8
+const refitRows = 1 << 62
 
 func newLearner() *learner {
 	return &learner{fit: newFitter(), gpus: map[int]*learnGPU{}, floors: map[int][]segFloor{}, refitAt: refitRows}
@@ -111,8 +111,8 @@ func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool)
 		lg.intervals++
 		lg.maxBps = max(lg.maxBps, bps)
 	}
-	low := lg.lowPoint(bps)
-	if span := iv.EndNs - lg.chunkStart; span >= maxChunkNs || span >= chunkNs && (low || g.drained()) {
+	low := active && lg.lowPoint(bps) // never in a segment's quiet tail: its calls retire at the end
+	if span := iv.EndNs - lg.chunkStart; span >= maxChunkNs || span >= chunkNs && low && g.drained() {
 		ln.flush(lg)
 		lg.chunkStart = iv.EndNs
 	}
