@@ -281,7 +281,10 @@ func (f *fitter) normal(keep []bool) (g, h []float64) {
 		}
 	}
 	for k, c := range f.cols {
-		lambda := 1e-12
+		// Without a prior only a trace of ridge, relative to the column's
+		// own scale (a graph's coefficients are launch counts), keeps the
+		// equations solvable.
+		lambda := 1e-9*g[k*n+k] + 1e-300
 		if p := c.prior(); p > 0 {
 			lambda = (rowSigma / priorSigma / p) * (rowSigma / priorSigma / p)
 		}
