@@ -118,6 +118,7 @@ func (e *Engine) event(it *item) {
 		return
 	}
 	c := e.newCall(it)
+	c.arrive = it.arrive
 	e.stats.Calls++
 	if it.phase == graphs.Replay {
 		e.stats.ReplayedCalls++
@@ -213,6 +214,9 @@ func (e *Engine) queue(l *launch, at int64) {
 		c.LaunchNs = at
 		l.exp[tx] += c.ExpTx
 		l.exp[rx] += c.ExpRx
+		if c.arrive != nil {
+			l.waits = append(l.waits, c.arrive)
+		}
 	}
 	for d := range l.exp {
 		if l.exp[d] > 0 {

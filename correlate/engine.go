@@ -237,9 +237,10 @@ func (e *Engine) emit(g *gpuState, l *launch) {
 		*c = Call{}
 		e.freeCalls = append(e.freeCalls, c)
 	}
-	calls := l.calls[:0]
+	calls, waits := l.calls[:0], l.waits[:0]
 	clear(l.calls)
-	*l = launch{calls: calls}
+	clear(l.waits[:cap(l.waits)])
+	*l = launch{calls: calls, waits: waits}
 	e.freeLaunches = append(e.freeLaunches, l)
 }
 

@@ -22,6 +22,9 @@ type item struct {
 	// unknown marks a launch of a graph captured before the recording:
 	// its contents, so its bytes, are unknown (the fit learns them).
 	unknown bool
+	// arrive gathers the ranks' arrivals at this collective (nil when
+	// its communicator's creation was not recorded).
+	arrive *arrival
 }
 
 // expander runs the CUDA-graph model over recorded events in file order

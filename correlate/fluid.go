@@ -17,6 +17,7 @@ type launch struct {
 	left     int        // directions with expected bytes not yet seen
 	endNs    int64      // when its last direction finished
 	burstSeq uint64     // the burst its last bytes landed in (0: none)
+	waits    []*arrival // peers' arrivals not yet all in (arrive.go)
 }
 
 func (l *launch) remaining(d int) float64 { return l.exp[d] - l.got[d] }
@@ -35,7 +36,7 @@ type stream struct {
 func (s *stream) at(d int, t1 int64) *launch {
 	for s.cur[d] < len(s.q) {
 		l := s.q[s.cur[d]]
-		if l.exp[d] > 0 || l.readyNs >= t1 {
+		if l.exp[d] > 0 || !l.readyBefore(t1) {
 			return l
 		}
 		s.cur[d]++
@@ -98,7 +99,7 @@ func fill(streams []*stream, d int, t1 int64, total float64, out []share) ([]sha
 		var capSum float64
 		n0 := len(out)
 		for _, s := range streams {
-			if l := s.at(d, t1); l != nil && l.readyNs < t1 {
+			if l := s.at(d, t1); l != nil && l.readyBefore(t1) {
 				out = append(out, share{l: l, dir: d, pos: total - rem})
 				capSum += l.remaining(d)
 			}
@@ -118,7 +119,7 @@ func fill(streams []*stream, d int, t1 int64, total float64, out []share) ([]sha
 		}
 		rem -= capSum
 		for _, s := range streams {
-			if l := s.at(d, t1); l != nil && l.readyNs < t1 {
+			if l := s.at(d, t1); l != nil && l.readyBefore(t1) {
 				s.cur[d]++
 			}
 		}

@@ -83,7 +83,7 @@ func (e *Engine) retireRan(g *gpuState, s *stream) {
 			continue
 		case l.got[tx]+l.got[rx] > 0:
 			stalled = l.got[tx] < short*l.exp[tx] || l.got[rx] < short*l.exp[rx]
-		case stalled && l.readyNs < g.seg.lastActiveStart:
+		case stalled && l.readyBefore(g.seg.lastActiveStart):
 		default:
 			return
 		}

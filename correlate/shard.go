@@ -33,6 +33,7 @@ type shards struct {
 	pidGPU  map[uint32]int
 	bufs    []shardItem
 	exp     expander
+	arrive  *arrivals
 	route   func(*item) // sh.item, made once
 	stopped bool
 }
@@ -41,7 +42,7 @@ type shards struct {
 // learners is not nil, one per sink, else applying known.
 func newShards(opts Options, sinks []Sink, learners []*learner, known *learned) *shards {
 	n := len(sinks)
-	sh := &shards{gpuSlot: map[int]int{}, pidGPU: map[uint32]int{}, bufs: make([]shardItem, n)}
+	sh := &shards{gpuSlot: map[int]int{}, pidGPU: map[uint32]int{}, bufs: make([]shardItem, n), arrive: newArrivals()}
 	for i, s := range sinks {
 		var ln *learner
 		if learners != nil {
@@ -113,8 +114,10 @@ func (sh *shards) event(ev trace.Event) {
 	sh.exp.expand(&ev, sh.route)
 }
 
-// item routes an item to the engine of its process's GPU.
+// item routes an item to the engine of its process's GPU, its arrival
+// at its communicator's collective counted first.
 func (sh *shards) item(it *item) {
+	sh.arrive.observe(it)
 	s := sh.pidShard(it.ev.Pid)
 	b := &sh.bufs[s]
 	b.events = append(b.events, *it)

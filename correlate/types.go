@@ -85,6 +85,7 @@ type Call struct {
 	// ring bytes before the wire factor; for a launch of a graph captured
 	// before the recording (Kind GraphLaunch) 1: its factor is its bytes.
 	baseTx, baseRx float64
+	arrive         *arrival
 }
 
 // Executed reports whether the call ran: eager or replayed, not captured.
