@@ -34,6 +34,7 @@ type shards struct {
 	bufs    []shardItem
 	exp     expander
 	arrive  *arrivals
+	nested  nestedCalls
 	route   func(*item) // sh.item, made once
 	stopped bool
 }
@@ -107,6 +108,9 @@ func (sh *shards) pidShard(pid uint32) int {
 // process and needs all of its events in order, so this happens before
 // routing) and routes what it stands for to its process's engine.
 func (sh *shards) event(ev trace.Event) {
+	if sh.nested.inner(&ev) {
+		return
+	}
 	if !sh.exp.active && !ev.Kind.IsGraph() {
 		sh.item(&item{ev: ev})
 		return
