@@ -59,11 +59,13 @@ func Analyze(dir string, opts Options, sink Sink) (*Result, error) {
 func AnalyzeShards(dir string, opts Options, sinks []Sink) (*Result, error) {
 	var known *learned
 	if !opts.NoCalibrate {
-		k, err := learnPass(dir, opts, len(sinks))
-		if err != nil {
-			return nil, err
+		for range learnPasses {
+			k, err := learnPass(dir, opts, len(sinks), known)
+			if err != nil {
+				return nil, err
+			}
+			known = k
 		}
-		known = k
 	}
 	res, err := readPass(dir, opts, sinks, nil, known)
 	if err != nil {
@@ -75,13 +77,21 @@ func AnalyzeShards(dir string, opts Options, sinks []Sink) (*Result, error) {
 	return res, nil
 }
 
-// learnPass is the first pass: engines without sinks that learn.
-func learnPass(dir string, opts Options, n int) (*learned, error) {
+// learnPasses is how often the trace is read to learn before it is
+// attributed. A second pass could place calls in the fit's rows with the
+// factors the first fitted; on the simulator it helped served models
+// whose protocol guess was 2x off and hurt graphs captured before the
+// recording, so one it is (docs/attribution.md, "Limits").
+const learnPasses = 1
+
+// learnPass is a learning pass: engines without sinks that model the GPUs
+// with what an earlier pass learnt (prior: nil for the protocol table).
+func learnPass(dir string, opts Options, n int, prior *learned) (*learned, error) {
 	sinks, learners := make([]Sink, n), make([]*learner, n)
 	for i := range sinks {
 		sinks[i], learners[i] = discard{}, newLearner()
 	}
-	if _, err := readPass(dir, opts, sinks, learners, nil); err != nil {
+	if _, err := readPass(dir, opts, sinks, learners, prior); err != nil {
 		return nil, err
 	}
 	for _, ln := range learners[1:] {

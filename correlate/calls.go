@@ -163,11 +163,8 @@ func (e *Engine) newCall(it *item) *Call {
 // one) to its ring bytes.
 func (e *Engine) setFactor(c *Call, def float64) {
 	c.Factor = def
-	switch {
-	case e.known != nil:
+	if e.known != nil {
 		c.Factor = e.known.fit.factor(c.column(), def)
-	case e.learn != nil:
-		c.Factor = e.learn.current.factor(c.column(), def)
 	}
 	c.ExpTx, c.ExpRx = c.baseTx*c.Factor, c.baseRx*c.Factor
 }

@@ -12,9 +12,8 @@ const (
 	// chunkNs cuts long segments into rows of the fit: a served model's
 	// link may never go quiet, and one row per hour fits nothing. Calls
 	// count in the chunk the model finished them in (the GPU may run far
-	// behind the host: its launch time says little), and the first pass
-	// refits as rows come in (refitRows) so the model's timing follows
-	// the data. A chunk ends where the model has nothing queued at a low
+	// behind the host: its launch time says little; learnPasses says how
+	// the model's timing comes to follow the data). A chunk ends where the model has nothing queued at a low
 	// point of the link, an interval no faster than cutRatio times the
 	// slowest of the last cutWindow (not inside a wave of big
 	// collectives), or after maxChunkNs (a collective running across the
@@ -44,19 +43,13 @@ type segFloor struct {
 
 // learner collects the first pass's rows and floors.
 type learner struct {
-	fit     *fitter
-	gpus    map[int]*learnGPU
-	floors  map[int][]segFloor
-	current *Fitted // the fit so far, applied to the pass's new calls
-	refitAt uint64  // rows seen at the next refit
+	fit    *fitter
+	gpus   map[int]*learnGPU
+	floors map[int][]segFloor
 }
 
-// refitRows is when the first refit comes; each later one waits for
-// twice the rows, so refitting costs as much as one fit at the end.
-const refitRows = 1 << 62
-
 func newLearner() *learner {
-	return &learner{fit: newFitter(), gpus: map[int]*learnGPU{}, floors: map[int][]segFloor{}, refitAt: refitRows}
+	return &learner{fit: newFitter(), gpus: map[int]*learnGPU{}, floors: map[int][]segFloor{}}
 }
 
 // learnGPU is the open row and segment statistics of one GPU.
@@ -122,10 +115,6 @@ func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool)
 func (ln *learner) flush(lg *learnGPU) {
 	ln.fit.add(lg.bytes, lg.entries)
 	lg.bytes, lg.entries = 0, lg.entries[:0]
-	if ln.fit.seen >= ln.refitAt {
-		ln.current = ln.fit.solve()
-		ln.refitAt *= 2
-	}
 }
 
 // finished counts a finished launch's calls in the open chunk's row, or,
