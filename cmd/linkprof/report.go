@@ -32,7 +32,7 @@ func addAnalysisFlags(fs *pflag.FlagSet) analysisFlags {
 }
 
 func (a analysisFlags) options() (correlate.Options, error) {
-	if *a.threshold <= 0 || *a.threshold > 1 {
+	if t := *a.threshold; !(t > 0 && t <= 1) { // NaN fails both
 		return correlate.Options{}, usagef("--burst-threshold must be in (0, 1], got %g", *a.threshold)
 	}
 	if *a.gap <= 0 {
