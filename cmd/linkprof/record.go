@@ -160,12 +160,17 @@ func readyFileCreator(path string) func() {
 	if path == "" {
 		return nil
 	}
-	// Created like the trace: never through a planted symbolic link, never
-	// over a file that appeared since checkReadyFile.
+	// Never through a planted symbolic link, never over a file that
+	// appeared since checkReadyFile. Created by linkprof itself, not as
+	// sudo's caller: it signals the process that started linkprof, and may
+	// lie in that process's private folder (linkprof collect's does).
 	return func() {
-		if err := trace.WriteFile(filepath.Dir(path), filepath.Base(path), nil, false); err != nil {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+		if err != nil {
 			slog.Warn("creating ready file", "err", err)
+			return
 		}
+		f.Close()
 	}
 }
 
