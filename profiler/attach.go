@@ -16,7 +16,7 @@ import (
 
 // ProbeOptions configure the BPF side.
 type ProbeOptions struct {
-	RingBytes   uint32 // ring buffer size, a power of two >= 4096
+	RingBytes   uint32 // ring buffer size, a power of two from a page to MaxRingBytes; 0: DefaultRingBytes
 	WakeupBytes uint64 // wake the reader once this much is queued
 	Stacks      bool   // capture user stacks at each probe
 }
@@ -50,9 +50,11 @@ func LoadProbes(opts ProbeOptions) (*Probes, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading BPF objects: %w", err)
 	}
-	if opts.RingBytes != 0 {
-		spec.Maps["events"].MaxEntries = opts.RingBytes
+	ring, err := ringBytes(opts.RingBytes)
+	if err != nil {
+		return nil, err
 	}
+	spec.Maps["events"].MaxEntries = ring
 	if err := spec.Variables["wakeup_bytes"].Set(wakeupOrDefault(opts)); err != nil {
 		return nil, fmt.Errorf("setting wakeup threshold: %w", err)
 	}
@@ -69,7 +71,11 @@ func LoadProbes(opts ProbeOptions) (*Probes, error) {
 		if errors.As(err, &ve) {
 			return nil, fmt.Errorf("loading BPF objects: %+v", ve)
 		}
-		return nil, fmt.Errorf("loading BPF objects: %w", err)
+		return nil, fmt.Errorf("loading BPF objects (ring buffer of %d bytes): %w", ring, err)
+	}
+	if err := checkRingSize(p.objs.Events, ring); err != nil {
+		p.objs.Close()
+		return nil, err
 	}
 	return p, nil
 }

@@ -197,12 +197,9 @@ func Descendants(roots []uint32) []uint32 {
 	}
 	children := map[uint32][]uint32{}
 	for _, pid := range pids {
-		stat, err := os.ReadFile(procPath(pid, "stat"))
-		if err != nil {
-			continue
+		if ppid, ok := parentOf(pid); ok {
+			children[ppid] = append(children[ppid], pid)
 		}
-		_, ppid := parseStat(string(stat))
-		children[ppid] = append(children[ppid], pid)
 	}
 	var out []uint32
 	queue := append([]uint32(nil), roots...)

@@ -3,7 +3,6 @@ package profiler
 import (
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 )
@@ -11,8 +10,12 @@ import (
 // ErrNoProcess is returned for a pid that does not exist.
 var ErrNoProcess = errors.New("no such process")
 
-// checkPids verifies that every pid given with -p exists.
+// checkPids verifies that every pid given with -p exists and is not
+// linkprof's own.
 func checkPids(pids []uint32) error {
+	if err := checkNotOwn(pids); err != nil {
+		return err
+	}
 	for _, pid := range pids {
 		if !Alive(pid) {
 			return fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
@@ -22,7 +25,8 @@ func checkPids(pids []uint32) error {
 }
 
 // PidsMatching returns the processes whose name or command line matches
-// the pattern, leaving out linkprof itself.
+// the pattern, leaving out linkprof and its parents (the shell or sudo that
+// started linkprof holds the pattern in its command line).
 func PidsMatching(pattern string) ([]uint32, error) {
 	re, err := regexp.Compile(pattern)
 	if err != nil {
@@ -32,10 +36,10 @@ func PidsMatching(pattern string) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
-	self := uint32(os.Getpid())
+	own := ownLineage()
 	var out []uint32
 	for _, pid := range all {
-		if pid == self {
+		if own[pid] {
 			continue
 		}
 		info, err := ReadProcInfo(pid)
@@ -47,7 +51,7 @@ func PidsMatching(pattern string) ([]uint32, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no process matches --pid-of %q", pattern)
+		return nil, fmt.Errorf("no process matches --pid-of %q (linkprof and its parent processes are left out)", pattern)
 	}
 	return out, nil
 }
@@ -55,13 +59,14 @@ func PidsMatching(pattern string) ([]uint32, error) {
 // ncclFiles remembers which library files are NCCL, for --all.
 type ncclFiles map[libKey]bool
 
-// PidsMappingNCCL returns every process that maps an NCCL library.
+// PidsMappingNCCL returns every process that maps an NCCL library, but
+// linkprof's own lineage.
 func (c ncclFiles) PidsMappingNCCL() []uint32 {
 	all, _ := ListPids()
-	self := uint32(os.Getpid())
+	own := ownLineage()
 	var out []uint32
 	for _, pid := range all {
-		if pid != self && c.mapsNCCL(pid) {
+		if !own[pid] && c.mapsNCCL(pid) {
 			out = append(out, pid)
 		}
 	}

@@ -17,8 +17,13 @@ func DefaultDir(now time.Time) string {
 
 // PrepareDir makes dir ready to receive a recording. A folder that already
 // holds files is refused unless force is set; a symbolic link is refused
-// always, so a recording running as root never writes through one.
+// always, so a recording running as root never writes through one. It runs
+// as the creator (CreateAs).
 func PrepareDir(dir string, force bool) error {
+	return asCreator(func() error { return prepareDir(dir, force) })
+}
+
+func prepareDir(dir string, force bool) error {
 	fi, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -58,8 +63,18 @@ func isEmptyDir(dir string) (bool, error) {
 
 // CreateFile creates dir/name without following symbolic links. An existing
 // file is replaced only when force is set (it is removed first, so a link
-// planted in its place is never followed).
+// planted in its place is never followed). It runs as the creator
+// (CreateAs).
 func CreateFile(dir, name string, force bool) (*os.File, error) {
+	var f *os.File
+	err := asCreator(func() (err error) {
+		f, err = createFile(dir, name, force)
+		return err
+	})
+	return f, err
+}
+
+func createFile(dir, name string, force bool) (*os.File, error) {
 	path := filepath.Join(dir, name)
 	if force {
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -127,7 +127,7 @@ type File struct {
 // Open opens the trace in a recording folder.
 func Open(dir string) (*File, error) {
 	path := filepath.Join(dir, FileName)
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if _, derr := os.Stat(dir); derr != nil {
 			return nil, fmt.Errorf("opening %s: %w", dir, derr)

@@ -9,12 +9,7 @@ import (
 
 // analyzeRecording writes the profile, timeline and report of a finished
 // recording into its folder.
-func analyzeRecording(dir string) (err error) {
-	defer func() {
-		if cerr := chownToCaller(dir); err == nil {
-			err = cerr
-		}
-	}()
+func analyzeRecording(dir string) error {
 	fmt.Fprintf(os.Stderr, "analyzing: writing profile.pb.gz, timeline.json, report.txt, report.json\n")
 	if err := report.WriteAll(dir, true); err != nil {
 		return fmt.Errorf("analyzing %s: %w (the trace is intact: retry with linkprof report %s)", dir, err, dir)

@@ -2,10 +2,14 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/linkprof/linkprof/trace"
 )
 
 // Mistakes on the command line: exit 2 and one line saying what is wrong.
@@ -22,6 +26,20 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"record", "-p", "1", "-d", "soon"}, `invalid argument "soon"`},
 		{[]string{"record", "-p", "1", "-d", "-1s"}, "--duration must be positive"},
 		{[]string{"record", "-p", "1", "--ring-size", "3"}, "--ring-size must be a power of two"},
+		{[]string{"record", "-p", "1", "--ring-size", "4096"}, "--ring-size must be a power of two from 1 to 2048 (MiB), got 4096"},
+		{[]string{"record", "-p", "1", "--ring-size", "65536"}, "--ring-size must be a power of two from 1 to 2048 (MiB), got 65536"},
+		{[]string{"record", "-p", "4294967297"}, "-p 4294967297 is not a process id"},
+		{[]string{"record", "-p", "0"}, "-p 0 is not a process id"},
+		{[]string{"record", "-p", "1", "--nvml-hz", "NaN"}, "--nvml-hz NaN: must be"},
+		{[]string{"record", "-p", "1", "--nvml-hz", "Inf"}, "--nvml-hz +Inf: must be"},
+		{[]string{"record", "-p", "1", "--per-link-hz", "-1"}, "--per-link-hz -1: must be"},
+		{[]string{"record", "-p", "1", "--gpm-interval", "1ns"}, "--gpm-interval 1ns: GPM needs at least 100ms"},
+		{[]string{"record", "-p", "1", "--gpus", "0,0"}, "--gpus: 0 is negative or listed twice"},
+		{[]string{"record", "-p", "1", "--gpus", "-1"}, "--gpus: -1 is negative or listed twice"},
+		{[]string{"record", "-p", "1", "--gpus", "0", "--no-nvml"}, "--gpus and --no-nvml contradict each other"},
+		{[]string{"report", "x", "--burst-threshold", "NaN"}, "--burst-threshold must be in [0, 1] (0: the recording's own rule), got NaN"},
+		{[]string{"report", "x", "--burst-threshold", "Inf"}, "--burst-threshold must be in [0, 1] (0: the recording's own rule), got +Inf"},
+		{[]string{"pprof", "x", "--burst-threshold", "-1"}, "--burst-threshold must be in [0, 1] (0: the recording's own rule), got -1"},
 		{[]string{"record", "-p", "1", "stray"}, `unexpected argument "stray"`},
 		{[]string{"record", "-p", "1", "--user", "nobody"}, "--user applies only to a launched command"},
 		{[]string{"record", "--nvml-only", "-p", "1"}, "--nvml-only records no process"},
@@ -59,6 +77,9 @@ func TestRuntimeErrorsExit1(t *testing.T) {
 		{"no process matches", []string{"record", "--pid-of", "^no-such-program-here$", "-d", "1s"}, "no process matches"},
 		{"bad regexp", []string{"record", "--pid-of", "(", "-d", "1s"}, "--pid-of"},
 		{"command not found", []string{"record", "--", "/nonexistent/program"}, "/nonexistent/program"},
+		{"pid 1", []string{"record", "-p", "1", "-d", "1s"}, "pid 1 is linkprof or one of its parent processes"},
+		{"linkprof's parent", []string{"record", "-p", strconv.Itoa(os.Getpid()), "-d", "1s"},
+			"pid " + strconv.Itoa(os.Getpid()) + " is linkprof or one of its parent processes"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -69,6 +90,44 @@ func TestRuntimeErrorsExit1(t *testing.T) {
 				t.Errorf("failed recording left %s behind", out)
 			}
 		})
+	}
+}
+
+// --pid-of never matches linkprof or its parents: the shell that runs
+// linkprof holds the pattern in its command line.
+func TestPidOfSkipsOwnLineage(t *testing.T) {
+	requirePrivileges(t)
+	out := filepath.Join(t.TempDir(), "rec")
+	line := linkprofBin + " record --pid-of NO-SUCH-NAME-pidof-lineage -d 1s -o " + out
+	r := runCmd(t, exec.Command("sh", "-c", line), nil)
+	r.wantError(t, exitFailure, `no process matches --pid-of "NO-SUCH-NAME-pidof-lineage"`)
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("failed recording left %s behind", out)
+	}
+}
+
+// --ready-file naming a file or folder that exists is refused before
+// anything starts, and what is there is left as it was.
+func TestReadyFileNeverReplaced(t *testing.T) {
+	requirePrivileges(t)
+	idle := startProcess(t, nil, "sleep", "60")
+	work := t.TempDir()
+	file, folder := filepath.Join(work, "file"), filepath.Join(work, "folder")
+	os.WriteFile(file, []byte("keep"), 0o600)
+	os.Mkdir(folder, 0o700)
+	for _, ready := range []string{file, folder} {
+		out := filepath.Join(work, "rec")
+		r := linkprof(t, nil, "record", "-p", strconv.Itoa(idle.Process.Pid), "-d", "1s", "-o", out, "--ready-file", ready)
+		r.wantError(t, exitFailure, "--ready-file "+ready+" exists")
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("refused recording left %s behind", out)
+		}
+	}
+	if data, err := os.ReadFile(file); string(data) != "keep" {
+		t.Errorf("ready file's previous contents: %q, %v", data, err)
+	}
+	if fi, err := os.Stat(folder); err != nil || !fi.IsDir() {
+		t.Errorf("the folder named by --ready-file is gone: %v", err)
 	}
 }
 
@@ -95,11 +154,11 @@ func TestNonRootNamesMissingCapability(t *testing.T) {
 func TestAnalysisCommandsRejectBadFolders(t *testing.T) {
 	requirePrivileges(t) // for the unreadable case, run as nobody
 	dirs := badFolders(t)
-	for _, cmd := range []string{"report", "pprof", "timeline"} {
+	for _, cmd := range []string{"report", "dump", "pprof", "timeline"} {
 		for _, d := range dirs {
 			t.Run(cmd+" "+d.name, func(t *testing.T) {
 				args := []string{cmd, d.dir}
-				if cmd != "report" {
+				if cmd == "pprof" || cmd == "timeline" {
 					args = append(args, "-o", filepath.Join(sharedDir(t), "out"))
 				}
 				var r result
@@ -143,7 +202,17 @@ func badFolders(t *testing.T) []badFolder {
 	corrupt[len(corrupt)/2] ^= 0xff
 	newer := append([]byte(nil), valid...)
 	newer[8] = 99 // major version
+	special := func(name string, make func(path string) error) string {
+		dir := mk(name, nil, 0o755)
+		if err := make(filepath.Join(dir, trace.FileName)); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
 	return []badFolder{
+		{name: "trace a FIFO", dir: special("fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }), want: "is a named pipe, not a regular file"},
+		{name: "trace a folder", dir: special("folder", func(p string) error { return os.Mkdir(p, 0o755) }), want: "is a folder, not a regular file"},
+		{name: "trace a device", dir: special("device", func(p string) error { return os.Symlink("/dev/zero", p) }), want: "is a device, not a regular file"},
 		{name: "missing", dir: filepath.Join(root, "missing"), want: "no such file or directory"},
 		{name: "foreign", dir: mk("foreign", map[string][]byte{"notes.txt": []byte("hello")}, 0o755), want: "is it a linkprof recording?"},
 		{name: "not a trace", dir: mk("garbage", map[string][]byte{"trace.lpt": []byte("GIF89a and more")}, 0o755), want: "not a linkprof trace"},

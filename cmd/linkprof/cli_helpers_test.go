@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -97,7 +98,7 @@ func runCmd(t *testing.T, cmd *exec.Cmd, env []string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(withoutSudo(os.Environ()), env...)
 	cmd.Dir = shared
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -127,6 +128,14 @@ func (r result) wantError(t *testing.T, code int, want string) {
 	case !strings.HasPrefix(last, "linkprof: ") || !strings.Contains(last, want):
 		t.Errorf("last stderr line %q, want a linkprof: error containing %q", last, want)
 	}
+}
+
+// withoutSudo drops sudo's variables: under sudo linkprof creates its
+// output as the caller, so a test that runs under sudo itself would write
+// as that user into root's temporary folders. Tests that want sudo's
+// caller set the variables themselves.
+func withoutSudo(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "SUDO_") })
 }
 
 // process is a helper process started for a test and killed after it.

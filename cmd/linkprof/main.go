@@ -25,6 +25,9 @@ type command struct {
 	name    string
 	summary string
 	run     func(args []string) error
+	// writes: the command creates folders or files, which under sudo are
+	// created as the invoking user (createAsCaller).
+	writes bool
 }
 
 var commands = map[string]command{}
@@ -62,6 +65,11 @@ func run(args []string, stderr io.Writer) int {
 	if !ok {
 		fmt.Fprintf(stderr, "linkprof: unknown command %q (run linkprof help)\n", args[0])
 		return exitUsage
+	}
+	if cmd.writes {
+		if err := createAsCaller(); err != nil {
+			return exitCode(err, stderr)
+		}
 	}
 	return exitCode(cmd.run(args[1:]), stderr)
 }

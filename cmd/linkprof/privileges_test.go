@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,14 +13,16 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
-// whoami is a launched command that writes who it runs as into dir/id.
+// whoami is a launched command that writes who it runs as into dir/id:
+// uid, gid, groups, then HOME, USER and LOGNAME.
 func whoami(dir string) []string {
-	return []string{"--", "/bin/sh", "-c", "{ id -u; id -g; id -G; } > " + filepath.Join(dir, "id")}
+	return []string{"--", "/bin/sh", "-c", `{ id -u; id -g; id -G; echo "$HOME" "$USER" "$LOGNAME"; } > ` + filepath.Join(dir, "id")}
 }
 
 // `sudo linkprof record -- CMD` runs CMD as the user who ran sudo (and
-// `--user` as the named user), with that user's group and no others; the
-// folder and every file in it belong to that user.
+// `--user` as the named user), with that user's group and no others, and
+// that user's HOME, USER and LOGNAME (as sudo -u sets them); the folder and
+// every file in it belong to that user.
 func TestLaunchedCommandRunsAsCaller(t *testing.T) {
 	requirePrivileges(t)
 	cases := []struct {
@@ -29,6 +33,11 @@ func TestLaunchedCommandRunsAsCaller(t *testing.T) {
 		{"sudo", []string{"SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody"}, nil},
 		{"--user", nil, []string{"--user", "nobody"}},
 	}
+	u, err := user.LookupId(strconv.Itoa(nobody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d %d %d %s %s %s", nobody, nobody, nobody, u.HomeDir, u.Username, u.Username)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			work := sharedDir(t)
@@ -42,8 +51,8 @@ func TestLaunchedCommandRunsAsCaller(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the command left no id file: %v", err)
 			}
-			if got := strings.Fields(string(id)); strings.Join(got, " ") != "65534 65534 65534" {
-				t.Errorf("command ran as uid, gid, groups %v, want 65534 65534 65534", got)
+			if got := strings.Join(strings.Fields(string(id)), " "); got != want {
+				t.Errorf("command ran as uid, gid, groups, HOME, USER, LOGNAME %q, want %q", got, want)
 			}
 			if c.name == "sudo" {
 				checkOwnedBy(t, out, nobody)
@@ -154,5 +163,50 @@ func TestDiskFullOneLineError(t *testing.T) {
 	tr, err := trace.Load(out)
 	if err != nil || len(tr.Events) == 0 {
 		t.Fatalf("trace after disk full: %v, %d events", err, len(tr.Events))
+	}
+}
+
+// sudoNobody is the environment of `sudo linkprof` run by nobody.
+var sudoNobody = []string{"SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody"}
+
+// Under sudo, --force into a folder that holds root's files writes the
+// recording as the caller and changes the owner of nothing that was there.
+func TestForceUnderSudoChownsNothingElse(t *testing.T) {
+	requirePrivileges(t)
+	dir := sharedDir(t) // root's, writable by all
+	secret, sub := filepath.Join(dir, "secret"), filepath.Join(dir, "sub")
+	os.WriteFile(secret, []byte("root's"), 0o600)
+	os.Mkdir(sub, 0o700)
+	os.WriteFile(filepath.Join(sub, "file"), nil, 0o600)
+	os.WriteFile(filepath.Join(dir, "report.txt"), []byte("old"), 0o600)
+	r := linkprof(t, sudoNobody, "record", "--force", "-o", dir, "--", "true")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, p := range []string{dir, secret, sub, filepath.Join(sub, "file")} {
+		if u, g := owner(t, p); u != 0 || g != 0 {
+			t.Errorf("%s was there before and now belongs to %d:%d", p, u, g)
+		}
+	}
+	for _, f := range []string{trace.FileName, "report.txt", "report.json", "timeline.json", "profile.pb.gz"} {
+		if u, g := owner(t, filepath.Join(dir, f)); u != nobody || g != nobody {
+			t.Errorf("%s, written by linkprof, belongs to %d:%d, want the caller", f, u, g)
+		}
+	}
+}
+
+// Under sudo the output is created with the caller's permissions: a
+// symbolic link among the parent folders leads only where the caller could
+// write. Here it leads into a folder only root may enter: refused, and
+// nothing is created there.
+func TestSudoOutputThroughLinkNeedsCallersRights(t *testing.T) {
+	requirePrivileges(t)
+	private := t.TempDir() // 0700, root's
+	link := filepath.Join(sharedDir(t), "link")
+	os.Symlink(private, link)
+	r := linkprof(t, sudoNobody, "record", "-o", filepath.Join(link, "rec"), "--", "true")
+	r.wantError(t, exitFailure, "permission denied (created as uid 65534, the user who ran sudo)")
+	if entries, _ := os.ReadDir(private); len(entries) > 0 {
+		t.Errorf("%s, root's, now holds %v", private, entries)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,7 +23,7 @@ import (
 const recordUsage = "record [-p PID]... [--pid-of NAME] [--all] [--children=true] [-d DURATION] [-o DIR] [-- CMD ARGS...]"
 
 func init() {
-	register(command{name: "record", summary: "record NCCL collectives (and NVLink traffic) of live processes", run: runRecord})
+	register(command{name: "record", summary: "record NCCL collectives (and NVLink traffic) of live processes", run: runRecord, writes: true})
 }
 
 // recordFlags are record's command line.
@@ -85,25 +86,17 @@ func runRecord(args []string) error {
 	return record(cfg, !f.noAnalyze)
 }
 
-// config checks the flags against each other and builds the recorder's.
+// config checks the flags and builds the recorder's configuration.
 func (f *recordFlags) config(fs *pflag.FlagSet) (profiler.Config, error) {
 	command := commandAfterDash(fs)
-	targets := len(f.pids) > 0 || f.pidOf != "" || f.all || len(command) > 0
-	switch {
-	case fs.NArg() > len(command):
-		return profiler.Config{}, usagef("record: unexpected argument %q (put the command after --)", fs.Arg(0))
-	case f.nvmlOnly && targets:
-		return profiler.Config{}, usagef("record: --nvml-only records no process; drop the targets")
-	case f.nvmlOnly && f.noNVML:
-		return profiler.Config{}, usagef("record: --nvml-only and --no-nvml contradict each other")
-	case !targets && !f.nvmlOnly:
-		return profiler.Config{}, usagef("record: nothing to record: give -p PID, --pid-of NAME, --all or -- COMMAND")
-	case f.ringMiB == 0 || f.ringMiB&(f.ringMiB-1) != 0:
-		return profiler.Config{}, usagef("record: --ring-size must be a power of two (MiB), got %d", f.ringMiB)
-	case f.duration < 0:
-		return profiler.Config{}, usagef("record: --duration must be positive")
+	if err := f.check(fs, command); err != nil {
+		return profiler.Config{}, err
 	}
-	cred, err := commandUser(f.user, len(command) > 0)
+	pids, err := toPids(f.pids)
+	if err != nil {
+		return profiler.Config{}, err
+	}
+	cred, env, err := launchIdentity(f.user, len(command) > 0)
 	if err != nil {
 		return profiler.Config{}, err
 	}
@@ -112,12 +105,54 @@ func (f *recordFlags) config(fs *pflag.FlagSet) (profiler.Config, error) {
 		dir = trace.DefaultDir(time.Now())
 	}
 	return profiler.Config{
-		Pids: toPids(f.pids), PidOf: f.pidOf, All: f.all, Children: f.children, Command: command,
+		Pids: pids, PidOf: f.pidOf, All: f.all, Children: f.children, Command: command,
 		Duration: f.duration, Dir: dir, Force: f.force, Args: os.Args, NoTargetsOK: f.nvmlOnly,
 		Probe:  profiler.ProbeOptions{RingBytes: f.ringMiB << 20, Stacks: f.stacks},
 		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), Credential: cred,
-		Ready: readyFileCreator(f.readyFile),
+		CommandEnv: env, Ready: readyFileCreator(f.readyFile),
 	}, nil
+}
+
+// check checks the flags against each other and their limits.
+func (f *recordFlags) check(fs *pflag.FlagSet, command []string) error {
+	targets := len(f.pids) > 0 || f.pidOf != "" || f.all || len(command) > 0
+	switch {
+	case fs.NArg() > len(command):
+		return usagef("record: unexpected argument %q (put the command after --)", fs.Arg(0))
+	case f.nvmlOnly && targets:
+		return usagef("record: --nvml-only records no process; drop the targets")
+	case f.nvmlOnly && f.noNVML:
+		return usagef("record: --nvml-only and --no-nvml contradict each other")
+	case !targets && !f.nvmlOnly:
+		return usagef("record: nothing to record: give -p PID, --pid-of NAME, --all or -- COMMAND")
+	case f.ringMiB == 0 || f.ringMiB&(f.ringMiB-1) != 0 || f.ringMiB > maxRingMiB:
+		return usagef("record: --ring-size must be a power of two from 1 to %d (MiB), got %d", maxRingMiB, f.ringMiB)
+	case f.duration < 0:
+		return usagef("record: --duration must be positive")
+	}
+	if err := f.link.check(f.noNVML); err != nil {
+		return err
+	}
+	return checkReadyFile(f.readyFile)
+}
+
+// checkReadyFile refuses a --ready-file that exists: linkprof creates it,
+// and never replaces or removes what is there.
+func checkReadyFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	_, err := os.Lstat(path)
+	switch {
+	case err == nil:
+		return fmt.Errorf("--ready-file %s exists: give a path that does not (linkprof creates it)", path)
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("checking --ready-file: %w", err)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return fmt.Errorf("--ready-file %s: its folder does not exist", path)
+	}
+	return nil
 }
 
 // readyFileCreator tells a script that recording has begun.
@@ -125,11 +160,17 @@ func readyFileCreator(path string) func() {
 	if path == "" {
 		return nil
 	}
-	// Created like the trace: never through a planted symbolic link.
+	// Never through a planted symbolic link, never over a file that
+	// appeared since checkReadyFile. Created by linkprof itself, not as
+	// sudo's caller: it signals the process that started linkprof, and may
+	// lie in that process's private folder (linkprof collect's does).
 	return func() {
-		if err := trace.WriteFile(filepath.Dir(path), filepath.Base(path), nil, true); err != nil {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+		if err != nil {
 			slog.Warn("creating ready file", "err", err)
+			return
 		}
+		f.Close()
 	}
 }
 
@@ -140,12 +181,23 @@ func commandAfterDash(fs *pflag.FlagSet) []string {
 	return nil
 }
 
-func toPids(in []uint) []uint32 {
+// Limits of record's numeric flags.
+const (
+	maxPid     = 1 << 22                     // the kernel's PID_MAX_LIMIT
+	maxRingMiB = profiler.MaxRingBytes >> 20 // a ring's size is a 32-bit power of two
+)
+
+// toPids checks -p values: a pid past the kernel's limit would wrap to
+// another process in 32 bits.
+func toPids(in []uint) ([]uint32, error) {
 	out := make([]uint32, len(in))
 	for i, p := range in {
+		if p == 0 || p > maxPid {
+			return nil, usagef("record: -p %d is not a process id (1 to %d)", p, maxPid)
+		}
 		out[i] = uint32(p)
 	}
-	return out
+	return out, nil
 }
 
 // record runs the recording until Ctrl-C, SIGTERM or a stop condition,
@@ -158,10 +210,6 @@ func record(cfg profiler.Config, analyze bool) error {
 		return err
 	}
 	printSummary(sum)
-	// Under sudo the folder goes to the invoking user however it ended.
-	if cerr := chownToCaller(cfg.Dir); cerr != nil {
-		slog.Warn("giving the recording to the invoking user", "err", cerr)
-	}
 	if err != nil {
 		return fmt.Errorf("recording ended early: %w (the trace is readable up to that point)", err)
 	}

@@ -35,8 +35,8 @@ func addAnalysisFlags(fs *pflag.FlagSet) analysisFlags {
 }
 
 func (a analysisFlags) options() (correlate.Options, error) {
-	if !(*a.threshold >= 0 && *a.threshold <= 1) {
-		return correlate.Options{}, usagef("--burst-threshold must be in [0, 1], got %g", *a.threshold)
+	if t := *a.threshold; !(t >= 0 && t <= 1) { // NaN fails both
+		return correlate.Options{}, usagef("--burst-threshold must be in [0, 1] (0: the recording's own rule), got %g", *a.threshold)
 	}
 	return correlate.Options{BurstThreshold: *a.threshold, NoCalibrate: *a.noCalibrate}, nil
 }

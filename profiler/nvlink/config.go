@@ -2,6 +2,7 @@ package nvlink
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -104,23 +105,14 @@ func (c *Config) Validate() error {
 	if err := c.validateBurst(); err != nil {
 		return err
 	}
-	if c.Hz < 0 {
-		return fmt.Errorf("--nvml-hz %g: must be 0 (no cap) or more", c.Hz)
-	}
-	if c.CPUPercent < 0 || c.CPUPercent > 100 {
-		return fmt.Errorf("--nvml-cpu %g: must be a percent of a core, 0 (no bound) to 100", c.CPUPercent)
+	if err := c.validateRates(); err != nil {
+		return err
 	}
 	if c.CPUPercent > 0 && c.Schedule != SchedulePerProcess {
 		return fmt.Errorf("--nvml-cpu works with --nvml-schedule per-process (each GPU's reader in its own process), not %s", c.Schedule)
 	}
-	if c.PerLink && c.PerLinkHz <= 0 {
-		return fmt.Errorf("--per-link-hz %g: must be above 0", c.PerLinkHz)
-	}
 	if c.GPM && c.GPMInterval == 0 {
 		c.GPMInterval = DefaultGPMInterval
-	}
-	if c.GPM && c.GPMInterval < minGPMInterval {
-		return fmt.Errorf("--gpm-interval %v: GPM needs at least %v between samples", c.GPMInterval, minGPMInterval)
 	}
 	seen := map[int]bool{}
 	for _, g := range c.GPUs {
@@ -146,6 +138,24 @@ func (c *Config) Validate() error {
 	}
 	if c.PaceWindow <= 0 {
 		c.PaceWindow = DefaultPaceWindow
+	}
+	return nil
+}
+
+// validateRates checks the rates and intervals, whether or not the reads
+// they pace are asked for: a value that is wrong is refused, not ignored.
+// NaN compares false with everything, so each test is written to pass
+// only numbers in range.
+func (c *Config) validateRates() error {
+	switch {
+	case !(c.Hz >= 0 && c.Hz <= math.MaxFloat64):
+		return fmt.Errorf("--nvml-hz %g: must be 0 (no cap) or a finite rate above 0", c.Hz)
+	case !(c.CPUPercent >= 0 && c.CPUPercent <= 100):
+		return fmt.Errorf("--nvml-cpu %g: must be a percent of a core, 0 (no bound) to 100", c.CPUPercent)
+	case !(c.PerLinkHz >= 0 && c.PerLinkHz <= math.MaxFloat64), c.PerLink && c.PerLinkHz == 0:
+		return fmt.Errorf("--per-link-hz %g: must be a finite rate above 0", c.PerLinkHz)
+	case c.GPMInterval < 0, c.GPMInterval > 0 && c.GPMInterval < minGPMInterval:
+		return fmt.Errorf("--gpm-interval %v: GPM needs at least %v between samples", c.GPMInterval, minGPMInterval)
 	}
 	return nil
 }

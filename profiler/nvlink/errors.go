@@ -11,8 +11,11 @@ import (
 // without link samples.
 var ErrNoNVML = errors.New("NVML library not found")
 
-// ErrNoGPU says NVML found no GPU to sample (or none of those asked for).
+// ErrNoGPU says NVML found no GPU to sample.
 var ErrNoGPU = errors.New("no GPU to sample")
+
+// ErrNoSuchGPU says --gpus named a GPU that NVML does not see.
+var ErrNoSuchGPU = errors.New("no such GPU")
 
 // nvmlError turns an NVML return code into an error naming the step.
 func nvmlError(step string, ret nvml.Return) error {

@@ -130,7 +130,7 @@ func chooseGPUs(want []int, n int) ([]int, error) {
 	}
 	for _, g := range want {
 		if g >= n {
-			return nil, fmt.Errorf("--gpus %d: %w (NVML sees %d GPUs, 0-%d)", g, ErrNoGPU, n, n-1)
+			return nil, fmt.Errorf("--gpus %d: %w (NVML sees %d GPUs, 0-%d)", g, ErrNoSuchGPU, n, n-1)
 		}
 	}
 	return append([]int(nil), want...), nil

@@ -2,8 +2,10 @@ package nvlink_test
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
@@ -64,8 +66,10 @@ func TestOpenChoosesGPUs(t *testing.T) {
 	if len(got) != 2 || got[0].Index != 2 || got[1].Index != 0 {
 		t.Fatalf("GPUs = %+v", got)
 	}
-	if _, err := nvlink.Open(srv, nvlink.Config{GPUs: []int{4}, Clock: clk}); !errors.Is(err, nvlink.ErrNoGPU) {
-		t.Errorf("--gpus 4 of 4: err = %v, want ErrNoGPU", err)
+	for _, g := range []int{4, 99} {
+		if _, err := nvlink.Open(srv, nvlink.Config{GPUs: []int{g}, Clock: clk}); !errors.Is(err, nvlink.ErrNoSuchGPU) {
+			t.Errorf("--gpus %d of 4: err = %v, want ErrNoSuchGPU", g, err)
+		}
 	}
 }
 
@@ -95,6 +99,14 @@ func TestConfigValidate(t *testing.T) {
 		{PerLink: true, PerLinkHz: 0},
 		{GPM: true, GPMInterval: 50_000_000},
 		{GPUs: []int{1, 1}},
+		{GPUs: []int{-1}},
+		{Hz: math.NaN()},
+		{Hz: math.Inf(1)},
+		{PerLinkHz: -1}, // refused even without PerLink
+		{PerLinkHz: math.NaN()},
+		{GPMInterval: time.Nanosecond}, // refused even without GPM
+		{GPMInterval: -time.Second},
+		{Schedule: nvlink.SchedulePerProcess, CPUPercent: math.NaN()},
 		{Schedule: nvlink.SchedulePerProcess, CPUPercent: -1},
 		{Schedule: nvlink.SchedulePerProcess, CPUPercent: 101},
 		{Schedule: nvlink.ScheduleRoundRobin, CPUPercent: 5}, // one reader for all GPUs: no share per GPU
