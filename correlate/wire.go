@@ -8,6 +8,7 @@ package correlate
 import (
 	"math/bits"
 
+	"github.com/linkprof/linkprof/internal/units"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -115,17 +116,6 @@ func SizeClass(msg uint64) int {
 // SizeBucket names a class by its upper bound: "32KiB", "4MiB".
 func SizeBucket(msg uint64) string { return FormatBytes(uint64(1) << SizeClass(msg)) }
 
-// FormatBytes writes a power-of-two-friendly size: 512B, 32KiB, 1.5GiB.
-func FormatBytes(b uint64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	v := float64(b)
-	i := 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if v == float64(int64(v)) {
-		return itoa(int64(v)) + units[i]
-	}
-	return ftoa1(v) + units[i]
-}
+// FormatBytes writes a size in one word: 512B, 32KiB, 1.5GiB
+// (internal/units.Short, the one byte formatter).
+func FormatBytes(b uint64) string { return units.Short(b) }
