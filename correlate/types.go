@@ -18,7 +18,7 @@ type Options struct {
 	// Tolerance lets a collective absorb this fraction above its expected
 	// wire bytes when nothing else is pending (counter and timing noise).
 	Tolerance float64
-	// NoCalibrate keeps the protocol factors of FACTS.md fixed.
+	// NoCalibrate keeps the protocol factors of docs/nccl-facts.md fixed.
 	NoCalibrate bool
 	// DefaultPeakBps is used for GPUs whose peak link bandwidth is unknown.
 	DefaultPeakBps float64

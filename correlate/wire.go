@@ -23,7 +23,7 @@ const (
 
 func (p Protocol) String() string { return [...]string{"Simple", "LL128", "LL"}[p] }
 
-// Factor is the bytes on the wire per payload byte (FACTS.md: LL sends
+// Factor is the bytes on the wire per payload byte (docs/nccl-facts.md: LL sends
 // data and flags, LL128 one flag word per 120 bytes).
 func (p Protocol) Factor() float64 { return [...]float64{1.0, 128.0 / 120.0, 2.0}[p] }
 
@@ -61,7 +61,7 @@ type Wire struct {
 	Tx, Rx float64 // payload bytes leaving and entering this rank's GPU
 }
 
-// RingWire computes a rank's ring-algorithm bytes (FACTS.md) for a call of
+// RingWire computes a rank's ring-algorithm bytes (docs/nccl-facts.md) for a call of
 // the given kind and payload (count x dtype size, exactly as passed).
 func RingWire(k trace.Kind, payload uint64, rank, nranks, root int) Wire {
 	if nranks < 2 && k != trace.Send && k != trace.Recv {

@@ -27,7 +27,7 @@ func addAnalysisFlags(fs *pflag.FlagSet) analysisFlags {
 	return analysisFlags{
 		threshold:   fs.Float64("burst-threshold", correlate.DefaultBurstThreshold, "busy above this fraction of the GPU's peak link bandwidth"),
 		gap:         fs.Duration("burst-gap", correlate.DefaultBurstGapNs, "merge bursts separated by less idle time"),
-		noCalibrate: fs.Bool("no-calibrate", false, "keep FACTS.md's protocol wire factors instead of fitting them"),
+		noCalibrate: fs.Bool("no-calibrate", false, "keep the protocol wire factors of docs/nccl-facts.md instead of fitting them"),
 	}
 }
 
@@ -54,7 +54,7 @@ func oneDir(fs *pflag.FlagSet, usage string, args []string) (string, error) {
 
 func runReport(args []string) error {
 	fs := newFlags("report")
-	asJSON := fs.Bool("json", false, "print report.json (DESIGN.md's contract) instead of text")
+	asJSON := fs.Bool("json", false, "print report.json (the contract in docs/design.md) instead of text")
 	af := addAnalysisFlags(fs)
 	dir, err := oneDir(fs, reportUsage, args)
 	if err != nil {
