@@ -50,6 +50,8 @@ bench: build
 	scripts/bench.sh
 
 lint:
+	$(GO) mod tidy -diff
+	@! git grep -n -e DESIGN.md -e FACTS.md -- ':!Makefile' || { echo "cite docs/design.md or docs/nccl-facts.md: users have only the repository"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...

@@ -5,7 +5,7 @@
  * cookie says which function fired (enum lp_kind) and so how to read its
  * arguments. Hot paths are entry-only: return probes exist only where a new
  * handle is known only on return: communicator creation, capture end, graph
- * instantiation (FACTS.md: uretprobe and seccomp). */
+ * instantiation (docs/nccl-facts.md, "Kernel and eBPF": uretprobes and seccomp). */
 #include "headers/common.h"
 #include "headers/bpf_helpers.h"
 #include "event.h"
@@ -83,7 +83,7 @@ struct {
 	__uint(value_size, 127 * sizeof(__u64));
 } stacks SEC(".maps");
 
-/* Arguments by position, per FACTS.md. On x86-64 the 7th and 8th integer
+/* Arguments by position, per docs/nccl-facts.md. On x86-64 the 7th and 8th integer
  * arguments are on the stack at sp+8 and sp+16 at function entry. */
 #if defined(__TARGET_ARCH_x86)
 static __always_inline __u64 arg(struct pt_regs *ctx, int n)
@@ -184,7 +184,7 @@ static __always_inline struct lp_event *begin(struct pt_regs *ctx, __u16 kind)
 }
 
 /* Wakes the reader only when enough is queued: the per-event wakeup costs
- * more than the probe itself (FACTS.md). The reader also polls on a timer. */
+ * more than the probe itself (docs/nccl-facts.md). The reader also polls on a timer. */
 static __always_inline void submit(struct lp_event *e)
 {
 	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);

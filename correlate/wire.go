@@ -8,6 +8,7 @@ package correlate
 import (
 	"math/bits"
 
+	"github.com/linkprof/linkprof/internal/units"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -22,7 +23,7 @@ const (
 
 func (p Protocol) String() string { return [...]string{"Simple", "LL128", "LL"}[p] }
 
-// Factor is the bytes on the wire per payload byte (FACTS.md: LL sends
+// Factor is the bytes on the wire per payload byte (docs/nccl-facts.md: LL sends
 // data and flags, LL128 one flag word per 120 bytes).
 func (p Protocol) Factor() float64 { return [...]float64{1.0, 128.0 / 120.0, 2.0}[p] }
 
@@ -57,7 +58,7 @@ type Wire struct {
 	Tx, Rx float64 // payload bytes leaving and entering this rank's GPU
 }
 
-// RingWire computes a rank's ring-algorithm bytes (FACTS.md) for a call of
+// RingWire computes a rank's ring-algorithm bytes (docs/nccl-facts.md) for a call of
 // the given kind and payload (count x dtype size, exactly as passed).
 func RingWire(k trace.Kind, payload uint64, rank, nranks, root int) Wire {
 	if nranks < 2 && k != trace.Send && k != trace.Recv {
@@ -142,17 +143,6 @@ func SizeClass(msg uint64) int {
 // SizeBucket names a class by its upper bound: "32KiB", "4MiB".
 func SizeBucket(msg uint64) string { return FormatBytes(uint64(1) << SizeClass(msg)) }
 
-// FormatBytes writes a power-of-two-friendly size: 512B, 32KiB, 1.5GiB.
-func FormatBytes(b uint64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	v := float64(b)
-	i := 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if v == float64(int64(v)) {
-		return itoa(int64(v)) + units[i]
-	}
-	return ftoa1(v) + units[i]
-}
+// FormatBytes writes a size in one word: 512B, 32KiB, 1.5GiB
+// (internal/units.Short, the one byte formatter).
+func FormatBytes(b uint64) string { return units.Short(b) }

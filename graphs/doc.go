@@ -4,7 +4,7 @@
 // A collective issued on a stream that is being captured into a CUDA graph
 // does not run: it is recorded into the graph, and runs each time an exec
 // instantiated from that graph is launched, with no host call to NCCL
-// (FACTS.md, "CUDA graphs"). So counting NCCL calls undercounts replays
+// (docs/nccl-facts.md, "CUDA graphs"). So counting NCCL calls undercounts replays
 // and overcounts captures. This package keeps the capture state per
 // process, stream and thread, maps graph -> exec at instantiation, and
 // expands every launch into the graph's captured sequence.
@@ -39,7 +39,7 @@
 //     capture site, which names the model code) stay;
 //   - anything else: nothing (the graph calls update the state).
 //
-// Call.Executed is true for eager and replayed collectives: DESIGN.md's
+// Call.Executed is true for eager and replayed collectives: docs/design.md's
 // `calls` counts those, never capture-time calls.
 //
 // # What it relies on

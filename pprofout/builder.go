@@ -1,7 +1,9 @@
-// Package pprofout writes the pprof profile of DESIGN.md: one sample per
-// distinct (stack, labels), the collective as leaf, the caller's native
-// frames symbolized offline, synthetic roots naming rank and process,
-// and unattributed samples for link bytes no collective explains.
+// Package pprofout writes the pprof profile of docs/design.md: one sample
+// per distinct (stack, labels), the collective as leaf, the caller's native
+// frames symbolized offline, synthetic roots naming process and rank, and
+// unattributed samples for link bytes no collective explains. Frame and
+// label names carry nothing that changes from run to run (no pids, no
+// pointers), so two recordings of one workload diff frame by frame.
 package pprofout
 
 import (
@@ -10,7 +12,7 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
-// Sample value indexes, in DESIGN.md's order.
+// Sample value indexes, in SampleTypes' order.
 const (
 	vCalls = iota
 	vPayload
@@ -27,9 +29,11 @@ type key struct {
 	caller  uint64
 	kind    trace.Kind
 	dtype   trace.DataType
-	size    int // payload size class
+	count   uint64
+	payload uint64
 	comm    uint64
 	rank    int
+	nranks  int
 	gpu     int
 	grouped bool
 	phase   graphs.Phase
@@ -42,7 +46,9 @@ type values [nValues]float64
 // payload but no link bytes or GPU time: they show where graphs were
 // captured; the bytes go to the replays (phase graph-replay), whose stack
 // is the capture site's.
-// Memory is bounded by the distinct keys, not by the number of calls.
+// Memory is bounded by the distinct keys, not by the number of calls: a
+// key holds the element count, so a workload of many distinct counts
+// (serving with varying batch sizes) has as many samples per call site.
 type Builder struct {
 	samples map[key]*values
 	order   []key     // first-seen order, so output is deterministic
@@ -59,8 +65,8 @@ func NewBuilder() *Builder {
 
 // Call implements correlate.Sink.
 func (b *Builder) Call(c *correlate.Call) {
-	k := key{pid: c.Pid, stack: c.StackID, caller: c.Caller, kind: c.Kind, dtype: c.DataType, size: correlate.SizeClass(c.Payload),
-		comm: c.Comm, rank: c.Rank, gpu: c.GPU, grouped: c.Grouped, phase: c.Phase}
+	k := key{pid: c.Pid, stack: c.StackID, caller: c.Caller, kind: c.Kind, dtype: c.DataType, count: c.Count, payload: c.Payload,
+		comm: c.Comm, rank: c.Rank, nranks: c.NRanks, gpu: c.GPU, grouped: c.Grouped, phase: c.Phase}
 	v := b.last
 	if v == nil || k != b.lastKey {
 		v = b.samples[k]

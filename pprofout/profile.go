@@ -3,7 +3,6 @@ package pprofout
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/google/pprof/profile"
@@ -12,7 +11,8 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
-// SampleTypes are the profile's values, in DESIGN.md's order.
+// SampleTypes are the profile's values. Their names have no '-', which
+// Pyroscope rejects in a sample type.
 var SampleTypes = []*profile.ValueType{
 	{Type: "calls", Unit: "count"},
 	{Type: "payload", Unit: "bytes"},
@@ -21,8 +21,14 @@ var SampleTypes = []*profile.ValueType{
 	{Type: "gpu_time", Unit: "nanoseconds"},
 }
 
+// SyntheticFile names the mapping of the frames linkprof makes up (the
+// collective, process, rank, unattributed, GPU). It is the first mapping,
+// which pprof takes for the main binary and shows as the profile's title.
+const SyntheticFile = "linkprof"
+
 // Profile builds the pprof profile of the calls the builder saw, using the
-// analysis's metadata for stacks, mappings and process names.
+// analysis's metadata for stacks, mappings, process names and
+// communicators.
 func (b *Builder) Profile(res *correlate.Result, sym *Symbolizer) (*profile.Profile, error) {
 	p := &profile.Profile{
 		SampleType: SampleTypes, DefaultSampleType: "nvlink_tx",
@@ -34,16 +40,19 @@ func (b *Builder) Profile(res *correlate.Result, sym *Symbolizer) (*profile.Prof
 		p.Comments = append(p.Comments, "simulated link")
 	}
 	t := newTables(p, res, sym)
+	comms := newCommNames(res.Meta.Comms, b.order)
 	for _, k := range b.order {
-		p.Sample = append(p.Sample, &profile.Sample{
-			Location: t.stack(k), Value: ints(b.samples[k]), Label: labels(k), NumLabel: map[string][]int64{"pid": {int64(k.pid)}},
-		})
+		s := &profile.Sample{Location: t.stack(k), Value: ints(b.samples[k])}
+		s.Label, s.NumLabel, s.NumUnit = labels(k, comms.name(k))
+		p.Sample = append(p.Sample, s)
 	}
 	for _, g := range b.gpus {
 		p.Sample = append(p.Sample, &profile.Sample{
 			Location: []*profile.Location{t.synthetic("unattributed"), t.synthetic(fmt.Sprintf("GPU %d", g))},
 			Value:    ints(b.unattr[g]),
-			Label:    map[string][]string{"op": {"unattributed"}, "gpu": {strconv.Itoa(g)}},
+			Label:    map[string][]string{"op": {"unattributed"}},
+			NumLabel: map[string][]int64{"gpu": {int64(g)}},
+			NumUnit:  map[string][]string{"gpu": {"gpu"}},
 		})
 	}
 	if err := p.CheckValid(); err != nil {
@@ -60,14 +69,6 @@ func ints(v *values) []int64 {
 	return out
 }
 
-func labels(k key) map[string][]string {
-	return map[string][]string{
-		"op": {k.kind.Op()}, "dtype": {k.dtype.String()}, "size_bucket": {correlate.FormatBytes(uint64(1) << k.size)},
-		"comm": {fmt.Sprintf("%#x", k.comm)}, "rank": {strconv.Itoa(k.rank)}, "gpu": {strconv.Itoa(k.gpu)},
-		"phase": {k.phase.String()},
-	}
-}
-
 // tables deduplicates functions, locations and mappings while samples
 // are added (IDs are len+1, as pprof wants).
 type tables struct {
@@ -79,6 +80,7 @@ type tables struct {
 	synth  map[string]*profile.Location
 	native map[[2]uint64]*profile.Location
 	maps   map[[2]uint64]*profile.Mapping
+	synthM *profile.Mapping
 }
 
 func newTables(p *profile.Profile, res *correlate.Result, sym *Symbolizer) *tables {
@@ -88,6 +90,8 @@ func newTables(p *profile.Profile, res *correlate.Result, sym *Symbolizer) *tabl
 	for _, pr := range res.Meta.Processes {
 		t.procs[pr.Pid] = pr
 	}
+	t.synthM = &profile.Mapping{ID: 1, File: SyntheticFile, HasFunctions: true}
+	p.Mapping = append(p.Mapping, t.synthM)
 	return t
 }
 
@@ -105,14 +109,14 @@ func (t *tables) synthetic(name string) *profile.Location {
 	if l := t.synth[name]; l != nil {
 		return l
 	}
-	l := &profile.Location{ID: uint64(len(t.p.Location) + 1), Line: []profile.Line{{Function: t.function(name, "")}}}
+	l := &profile.Location{ID: uint64(len(t.p.Location) + 1), Mapping: t.synthM, Line: []profile.Line{{Function: t.function(name, "")}}}
 	t.p.Location = append(t.p.Location, l)
 	t.synth[name] = l
 	return l
 }
 
 // stack is leaf first: the collective, the caller's frames, then the
-// process and rank as roots.
+// process name and rank as roots (the pid is a label, not a frame).
 func (t *tables) stack(k key) []*profile.Location {
 	name := k.kind.String()
 	if k.kind.IsCollective() {
@@ -125,7 +129,7 @@ func (t *tables) stack(k key) []*profile.Location {
 	if comm == "" {
 		comm = "process"
 	}
-	locs = append(locs, t.synthetic(fmt.Sprintf("%s (pid %d)", comm, k.pid)), t.synthetic(rankName(k.rank)))
+	locs = append(locs, t.synthetic(comm), t.synthetic(rankName(k.rank)))
 	return locs
 }
 
@@ -133,7 +137,7 @@ func rankName(r int) string {
 	if r < 0 {
 		return "rank ?"
 	}
-	return "rank " + strconv.Itoa(r)
+	return fmt.Sprintf("rank %d", r)
 }
 
 // natives symbolizes a captured stack. Frames inside NCCL (the probed

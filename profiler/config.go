@@ -26,6 +26,10 @@ type Config struct {
 	Status io.Writer
 	// StatusTTY rewrites the status line in place instead of printing lines.
 	StatusTTY bool
+	// StatusWidth, with StatusTTY, gives the terminal's width in columns,
+	// asked before each rewrite: the line is shortened to fit, since a
+	// wrapped line cannot be rewritten in place. Nil or 0: no limit.
+	StatusWidth func() int
 	// Sampler, when set, records NVLink counters beside the events.
 	Sampler LinkSampler
 	// Simulated marks the link as the demo's simulation.

@@ -24,7 +24,7 @@ func (r *recorder) loop(ctx context.Context) string {
 	if r.launched != nil {
 		launchDone = r.launched.done
 	}
-	r.status = newStatusLine(r.cfg.Status, r.cfg.StatusTTY)
+	r.status = newStatusLine(r.cfg.Status, r.cfg.StatusTTY, r.cfg.StatusWidth)
 	next := newSchedule(time.Now())
 	for {
 		select {

@@ -41,18 +41,20 @@ func (r *recorder) snapshot() statusSnapshot {
 }
 
 // statusLine prints the live one-line status on stderr: rewritten in place
-// on a terminal, a line every few seconds otherwise.
+// on a terminal and cut to its width, a full line every few seconds
+// otherwise.
 type statusLine struct {
-	out  io.Writer
-	tty  bool
-	prev statusSnapshot
+	out   io.Writer
+	tty   bool
+	width func() int
+	prev  statusSnapshot
 }
 
-func newStatusLine(out io.Writer, tty bool) *statusLine {
+func newStatusLine(out io.Writer, tty bool, width func() int) *statusLine {
 	if out == nil {
 		return nil
 	}
-	return &statusLine{out: out, tty: tty}
+	return &statusLine{out: out, tty: tty, width: width}
 }
 
 func (l *statusLine) every() time.Duration {
@@ -63,16 +65,57 @@ func (l *statusLine) every() time.Duration {
 }
 
 func (l *statusLine) print(s statusSnapshot) {
-	line := l.format(s)
+	p := l.parts(s)
 	l.prev = s
 	if l.tty {
-		fmt.Fprintf(l.out, "\r\033[K%s", line)
+		w := 0
+		if l.width != nil {
+			w = l.width()
+		}
+		fmt.Fprintf(l.out, "\r\033[K%s", p.fit(w))
 		return
 	}
-	fmt.Fprintln(l.out, line)
+	fmt.Fprintln(l.out, p.full())
 }
 
-func (l *statusLine) format(s statusSnapshot) string {
+// statusParts are the pieces of a status line, the optional ones apart so
+// a narrow terminal can do without them.
+type statusParts struct {
+	head, headShort, ops, lost, nvml, nvmlShort string
+}
+
+func (p statusParts) join(head string, ops bool, nvml string) string {
+	line := head
+	if ops && p.ops != "" {
+		line += " [" + p.ops + "]"
+	}
+	line += p.lost
+	if nvml != "" {
+		line += " | nvml " + nvml
+	}
+	return line
+}
+
+func (p statusParts) full() string { return p.join(p.head, true, p.nvml) }
+
+// fit returns the fullest line shorter than width columns (the last column
+// is left free: writing it wraps on some terminals): without the per-op
+// rates, then with the NVML rates as a range, then in short words, then
+// cut.
+func (p statusParts) fit(width int) string {
+	if width <= 0 {
+		return p.full()
+	}
+	short := p.join(p.headShort, false, p.nvmlShort)
+	for _, line := range []string{p.full(), p.join(p.head, false, p.nvml), p.join(p.head, false, p.nvmlShort), short} {
+		if len(line) < width {
+			return line
+		}
+	}
+	return short[:max(width-1, 0)]
+}
+
+func (l *statusLine) parts(s statusSnapshot) statusParts {
 	dt := (s.elapsed - l.prev.elapsed).Seconds()
 	rate := func(now, before uint64) float64 {
 		if dt <= 0 {
@@ -87,16 +130,36 @@ func (l *statusLine) format(s statusSnapshot) string {
 		}
 	}
 	sort.Strings(ops)
-	line := fmt.Sprintf("recording %s | %d procs (%d NCCL) | %s events, %s/s",
-		s.elapsed.Truncate(100*time.Millisecond), s.processes, s.nccl, human(float64(s.total)), human(rate(s.total, l.prev.total)))
-	if len(ops) > 0 {
-		line += " [" + strings.Join(ops, ", ") + "]"
+	elapsed, events, evRate := s.elapsed.Truncate(100*time.Millisecond), human(float64(s.total)), human(rate(s.total, l.prev.total))
+	p := statusParts{
+		head:      fmt.Sprintf("recording %s | %d procs (%d NCCL) | %s events, %s/s", elapsed, s.processes, s.nccl, events, evRate),
+		headShort: fmt.Sprintf("rec %s | %d procs, %d NCCL | %s ev, %s/s", elapsed, s.processes, s.nccl, events, evRate),
+		ops:       strings.Join(ops, ", "),
+		lost:      fmt.Sprintf(" | lost %d", s.lost),
 	}
-	line += fmt.Sprintf(" | lost %d", s.lost)
 	if len(s.nvmlHz) > 0 {
-		line += " | nvml " + formatRates(s.nvmlHz)
+		p.nvml, p.nvmlShort = formatRates(s.nvmlHz), rateRange(s.nvmlHz)
 	}
-	return line
+	return p
+}
+
+// rateRange is the NVML rates in short: "4 GPUs 259-263 Hz".
+func rateRange(hz map[int]float64) string {
+	lo, hi := -1.0, 0.0
+	for _, r := range hz {
+		if lo < 0 || r < lo {
+			lo = r
+		}
+		hi = max(hi, r)
+	}
+	gpus := fmt.Sprintf("%d GPUs", len(hz))
+	if len(hz) == 1 {
+		gpus = "1 GPU"
+	}
+	if fmt.Sprintf("%.0f", lo) == fmt.Sprintf("%.0f", hi) {
+		return fmt.Sprintf("%s %.0f Hz", gpus, hi)
+	}
+	return fmt.Sprintf("%s %.0f-%.0f Hz", gpus, lo, hi)
 }
 
 func (l *statusLine) end() {

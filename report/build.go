@@ -13,7 +13,7 @@ import (
 // topN is how many signatures top_collectives lists.
 const topN = 10
 
-// opOrder is DESIGN.md's op list; report.json has one entry for each.
+// opOrder is the op list of docs/design.md; report.json has one entry for each.
 // CustomAllReduce (vLLM's and SGLang's, probed by profiler/extra) comes
 // last.
 // CUDAGraph (launches of graphs captured before the recording, whose

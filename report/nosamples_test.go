@@ -36,7 +36,8 @@ func TestReportWithoutSamples(t *testing.T) {
 		ev(trace.AllReduce, 3_000, 1000, 9, 0), // 2000 bytes
 		ev(trace.AllGather, 4_000, 10, 7, 0),   // sendcount 10 x 4
 		ev(trace.Bcast, 5_000, 8, 0, 0),        // counts as Broadcast
-		ev(trace.Broadcast, 5_500, 8, 0, 0),
+		ev(trace.Broadcast, 5_500, 8, 0, 0),    // NCCL's ncclBcast calls ncclBroadcast: one collective
+		ev(trace.Broadcast, 5_800, 8, 0, 0),    // a second one, of its own
 		ev(trace.GroupStart, 6_000, 0, -1, 0),
 		ev(trace.Send, 6_100, 100, 4, 1), // 800 bytes
 		ev(trace.Recv, 6_200, 100, 4, 1),

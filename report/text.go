@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/internal/units"
 )
 
 // WriteText writes the human report.
@@ -113,18 +114,7 @@ func writeFit(p func(string, ...any), fit []correlate.FitRow) {
 	}
 }
 
-func bytesStr(b uint64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	v, i := float64(b), 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", b)
-	}
-	return fmt.Sprintf("%.2f %s", v, units[i])
-}
+func bytesStr(b uint64) string { return units.Bytes(b) }
 
 func pct(part, whole uint64) string {
 	if whole == 0 {

@@ -1,5 +1,5 @@
 // Package report turns an analysis into report.json (the contract of
-// DESIGN.md), report.txt, and the side-by-side comparison of two
+// docs/design.md), report.txt, and the side-by-side comparison of two
 // recordings; WriteAll also writes the pprof profile and the timeline.
 package report
 

@@ -3,7 +3,7 @@
 
 Runs torch workloads with known NVLink payloads while `linkprof record
 --nvml-only` samples, then checks that the recorded DATA_TX delta of each
-phase matches the expected bytes within 1% (FACTS.md ground-truth table,
+phase matches the expected bytes within 1% (docs/nccl-facts.md ground-truth table,
 plus GPU0 -> GPU1 peer copies).
 
 Needs 2 GPUs joined by NVLink, python3 with torch (NCCL), root (for linkprof).
@@ -38,7 +38,7 @@ SAMPLE_OK = 1
 
 
 def collectives(rank, world, port, phase_file):
-    """Rank body: the FACTS.md ground-truth phases; rank 0 logs the times."""
+    """Rank body: the ground-truth phases of docs/nccl-facts.md; rank 0 logs the times."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.cuda.set_device(rank)
     dist.init_process_group("nccl", rank=rank, world_size=world)

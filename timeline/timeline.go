@@ -1,7 +1,10 @@
 // Package timeline writes a Chrome trace-event JSON file (opens in
-// ui.perfetto.dev and chrome://tracing): a track per rank with host calls
-// and the modelled GPU execution, NVLink TX/RX counter tracks per GPU,
-// and burst markers. It streams: nothing is held per event.
+// ui.perfetto.dev and chrome://tracing): per rank a host track with its
+// calls as instant events and lanes of modelled GPU execution, NVLink
+// TX/RX counter tracks per GPU, and burst markers. Complete events on one
+// track nest or are disjoint, as Perfetto requires (it drops a slice that
+// starts inside another and ends after it). It streams: what it holds is
+// one end time per lane, not per event.
 package timeline
 
 import (
@@ -24,11 +27,16 @@ const DefaultMaxEvents = 2_000_000
 // milliseconds.
 const counterStepGBps = 0.5
 
-// Thread ids inside a rank's track.
+// Thread ids inside a rank's track: the host, then GPU lanes from
+// tidGPU up.
 const (
 	tidHost = 1
 	tidGPU  = 2
 )
+
+// maxLanes bounds the GPU lanes of one rank; a slice that fits none of
+// them (more overlapping at once) is dropped and counted.
+const maxLanes = 64
 
 // gpuPidBase keeps GPU tracks apart from process ids.
 const gpuPidBase = 1 << 30
@@ -63,6 +71,8 @@ type Writer struct {
 	dropped  int
 	named    map[uint64]bool
 	rates    map[int]*[4]float64 // last counter values per GPU: tx, rx, unattributed tx, rx
+	lanes    map[uint64][]int64  // per process, the end of each GPU lane's last slice
+	overlap  int                 // GPU slices no lane could take
 	err      error
 }
 
@@ -73,7 +83,7 @@ func NewWriter(w io.Writer, originNs int64, maxEvents int) *Writer {
 		maxEvents = DefaultMaxEvents
 	}
 	tw := &Writer{w: bufio.NewWriterSize(w, 1<<20), originNs: originNs, max: maxEvents,
-		named: map[uint64]bool{}, rates: map[int]*[4]float64{}}
+		named: map[uint64]bool{}, rates: map[int]*[4]float64{}, lanes: map[uint64][]int64{}}
 	_, tw.err = tw.w.WriteString(`{"displayTimeUnit":"ns","traceEvents":[`)
 	return tw
 }
@@ -115,14 +125,43 @@ func (w *Writer) name(pid, tid uint64, process, thread string, sort int) {
 	if !w.named[key] {
 		w.named[key] = true
 		w.put(&Event{Name: "thread_name", Ph: "M", Pid: pid, Tid: tid, Args: map[string]any{"name": thread}})
+		w.put(&Event{Name: "thread_sort_index", Ph: "M", Pid: pid, Tid: tid, Args: map[string]any{"sort_index": tid}})
 	}
 }
 
-// Call implements correlate.Sink: the host call as an instant-width slice
-// on the rank's host thread, the modelled GPU execution on its GPU thread.
-// A graph replay has no host call (its launch is on the host thread); a
-// capture-time call is a host slice of category graph-capture and never
-// runs.
+// lane picks the first GPU lane of a process free at startNs (its last
+// slice ended by then) for a slice ending at endNs: greedy interval
+// partitioning, so slices of one lane never overlap. It returns -1 when
+// all maxLanes are busy.
+func (w *Writer) lane(pid uint64, startNs, endNs int64) int {
+	ends := w.lanes[pid]
+	for i, e := range ends {
+		if e <= startNs {
+			ends[i] = endNs
+			return i
+		}
+	}
+	if len(ends) == maxLanes {
+		return -1
+	}
+	w.lanes[pid] = append(ends, endNs)
+	return len(ends)
+}
+
+func laneName(i int) string {
+	if i == 0 {
+		return "GPU (modelled)"
+	}
+	return "GPU (modelled) " + strconv.Itoa(i+1)
+}
+
+// Call implements correlate.Sink: the host call as an instant event on
+// the rank's host thread, the modelled GPU execution as a slice on a GPU
+// lane. Modelled executions overlap (grouped calls, several streams, a
+// call queued before the previous one finished), so each goes to the
+// first lane free at its start. A graph replay has no host call (its
+// launch is on the host thread); a capture-time call is a host instant of
+// category graph-capture and never runs.
 func (w *Writer) Call(c *correlate.Call) {
 	pid := uint64(c.Pid)
 	proc := procName(c.Rank, c.Pid)
@@ -135,13 +174,18 @@ func (w *Writer) Call(c *correlate.Call) {
 		if c.Phase == graphs.Capture {
 			cat, name = c.Phase.String(), name+" (captured)"
 		}
-		zero := 0.0
-		w.put(&Event{Name: name, Cat: cat, Ph: "X", Ts: w.us(c.EnqueueNs), Dur: &zero, Pid: pid, Tid: tidHost, Args: args})
+		w.put(&Event{Name: name, Cat: cat, Ph: "i", S: "t", Ts: w.us(c.EnqueueNs), Pid: pid, Tid: tidHost, Args: args})
 	}
 	if c.EndNs <= c.StartNs || c.StartNs == 0 {
 		return
 	}
-	w.name(pid, tidGPU, proc, "GPU (modelled)", c.Rank)
+	lane := w.lane(pid, c.StartNs, c.EndNs)
+	if lane < 0 {
+		w.overlap++
+		return
+	}
+	tid := uint64(tidGPU + lane)
+	w.name(pid, tid, proc, laneName(lane), c.Rank)
 	d := float64(c.EndNs-c.StartNs) / 1e3
 	args := map[string]any{"nvlink_tx_bytes": int64(c.TxBytes), "nvlink_rx_bytes": int64(c.RxBytes),
 		"enqueue_lag_us": float64(c.StartNs-c.LaunchNs) / 1e3, "protocol": c.Protocol.String()}
@@ -149,17 +193,16 @@ func (w *Writer) Call(c *correlate.Call) {
 		args["phase"], args["graph"], args["launch"] = c.Phase.String(), c.Graph, c.Launch
 		args["count"], args["dtype"], args["payload_bytes"] = c.Count, c.DataType.String(), c.Payload
 	}
-	w.put(&Event{Name: name, Cat: "gpu", Ph: "X", Ts: w.us(c.StartNs), Dur: &d, Pid: pid, Tid: tidGPU, Args: args})
+	w.put(&Event{Name: name, Cat: "gpu", Ph: "X", Ts: w.us(c.StartNs), Dur: &d, Pid: pid, Tid: tid, Args: args})
 }
 
-// GraphLaunch implements correlate.LaunchSink: the launch as an
-// instant-width slice on the host thread, naming the graph whose
-// collectives then run on the GPU thread.
+// GraphLaunch implements correlate.LaunchSink: the launch as an instant
+// event on the host thread, naming the graph whose collectives then run
+// on the GPU lanes.
 func (w *Writer) GraphLaunch(l *correlate.GraphLaunch) {
 	pid := uint64(l.Pid)
 	w.name(pid, tidHost, procName(l.Rank, l.Pid), hostTrack, l.Rank)
-	zero := 0.0
-	w.put(&Event{Name: "graph " + strconv.Itoa(l.Graph) + " launch", Cat: "graph-launch", Ph: "X", Ts: w.us(l.TsNs), Dur: &zero,
+	w.put(&Event{Name: "graph " + strconv.Itoa(l.Graph) + " launch", Cat: "graph-launch", Ph: "i", S: "t", Ts: w.us(l.TsNs),
 		Pid: pid, Tid: tidHost, Args: map[string]any{"graph": l.Graph, "launch": l.Launch, "collectives": l.Collectives,
 			"exec": fmt.Sprintf("%#x", l.Exec), "stream": fmt.Sprintf("%#x", l.Stream)}})
 }
@@ -212,7 +255,8 @@ func (w *Writer) Close() error {
 	if w.err != nil {
 		return w.err
 	}
-	meta, _ := json.Marshal(map[string]any{"tool": "linkprof", "dropped_events": w.dropped, "max_events": w.max})
+	meta, _ := json.Marshal(map[string]any{"tool": "linkprof", "dropped_events": w.dropped, "max_events": w.max,
+		"dropped_gpu_slices_over_lanes": w.overlap})
 	fmt.Fprintf(w.w, `],"metadata":%s}`, meta)
 	if err := w.w.Flush(); err != nil {
 		return fmt.Errorf("writing timeline: %w", err)

@@ -77,5 +77,5 @@ func AppendEvent(b []byte, e Event) []byte {
 }
 
 // PayloadBytes is the call's count argument times its element size, as
-// DESIGN.md defines payload_bytes (per rank, per peer: exactly as passed).
+// docs/design.md defines payload_bytes (per rank, per peer: exactly as passed).
 func (e *Event) PayloadBytes() uint64 { return e.Count * e.DataType.Size() }

@@ -87,7 +87,7 @@ func (k Kind) String() string {
 }
 
 // Op is the report's name for a collective: ncclBcast counts as Broadcast,
-// as DESIGN.md's op list has no Bcast.
+// as the op list of docs/design.md has no Bcast.
 func (k Kind) Op() string {
 	if k == Bcast {
 		return Broadcast.String()

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Just enough of the kernel's UAPI for uprobe programs, so no vmlinux.h is
- * needed and one source builds for amd64 and arm64 (FACTS.md: an x86
+ * needed and one source builds for amd64 and arm64 (docs/nccl-facts.md: an x86
  * vmlinux.h breaks the arm64 build). */
 #ifndef __LINKPROF_COMMON_H
 #define __LINKPROF_COMMON_H

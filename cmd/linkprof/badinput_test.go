@@ -48,6 +48,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"record", "--nvml-only", "--nvml-cpu", "150"}, "--nvml-cpu 150: must be a percent of a core"},
 		{[]string{"demo", "--steps", "0"}, "--steps must be positive"},
 		{[]string{"report"}, "give one recording folder"},
+		{[]string{"workload", "list", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"doctor", "stray"}, `unexpected argument "stray"`},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

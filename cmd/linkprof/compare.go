@@ -1,12 +1,13 @@
 package main
 
 import (
+	"io"
 	"os"
 
 	"github.com/linkprof/linkprof/report"
 )
 
-const compareUsage = "compare DIR_A DIR_B"
+const compareUsage = "compare DIR_A DIR_B [--json]"
 
 func init() {
 	register(command{name: "compare", summary: "compare two recordings side by side: per op bytes and bursts", run: runCompare})
@@ -14,6 +15,7 @@ func init() {
 
 func runCompare(args []string) error {
 	fs := newFlags("compare")
+	asJSON := fs.Bool("json", false, "print the comparison as JSON (per op both sides and B/A, unattributed, bursts)")
 	if err := parseFlags(fs, compareUsage, args); err != nil {
 		return err
 	}
@@ -28,5 +30,55 @@ func runCompare(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *asJSON {
+		return compareJSON(os.Stdout, fs.Arg(0), fs.Arg(1), a, b)
+	}
 	return report.WriteCompare(os.Stdout, fs.Arg(0), fs.Arg(1), a, b)
+}
+
+// sides is one quantity in recordings A and B.
+type sides[T any] struct {
+	A T `json:"a"`
+	B T `json:"b"`
+}
+
+// comparedOp is one op of compare --json: its traffic in A and B, and
+// B's TX over A's (absent when A sent nothing).
+type comparedOp struct {
+	Op      string                `json:"op"`
+	Traffic sides[report.Traffic] `json:"traffic"`
+	TxRatio *float64              `json:"tx_ratio,omitempty"`
+}
+
+// comparison is compare --json: the same rows as the table, in bytes and
+// nanoseconds.
+type comparison struct {
+	Dirs         sides[string]        `json:"dirs"`
+	DurationNs   sides[int64]         `json:"duration_ns"`
+	Ops          []comparedOp         `json:"ops"`
+	Unattributed sides[report.Link]   `json:"unattributed"`
+	Bursts       sides[report.Bursts] `json:"bursts"`
+}
+
+func compareJSON(w io.Writer, nameA, nameB string, a, b *report.Report) error {
+	c := comparison{Dirs: sides[string]{nameA, nameB}, DurationNs: sides[int64]{a.DurationNs, b.DurationNs},
+		Unattributed: sides[report.Link]{a.Unattributed.Link, b.Unattributed.Link}, Bursts: sides[report.Bursts]{a.Bursts, b.Bursts}}
+	for _, oa := range a.Ops {
+		ob := report.Op{Op: oa.Op}
+		for _, o := range b.Ops {
+			if o.Op == oa.Op {
+				ob = o
+			}
+		}
+		if oa.Calls == 0 && ob.Calls == 0 {
+			continue
+		}
+		op := comparedOp{Op: oa.Op, Traffic: sides[report.Traffic]{oa.Traffic, ob.Traffic}}
+		if oa.TxBytes > 0 {
+			r := float64(ob.TxBytes) / float64(oa.TxBytes)
+			op.TxRatio = &r
+		}
+		c.Ops = append(c.Ops, op)
+	}
+	return writeJSON(w, c)
 }

@@ -80,7 +80,7 @@ func demoConfig(dir string, steps int, force bool) (cfg profiler.Config, cleanup
 			fmt.Sprintf("DEMO_STEPS=%d", steps)),
 		Children: true, Dir: dir, Force: force, Args: os.Args, Workload: "demo", Simulated: true,
 		Probe:  profiler.ProbeOptions{RingBytes: profiler.DefaultRingBytes},
-		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), Sampler: sampler,
+		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), StatusWidth: stderrWidth, Sampler: sampler,
 	}
 	return cfg, func() { sampler.Close(); os.RemoveAll(build) }, nil
 }

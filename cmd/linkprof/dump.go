@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 
@@ -27,8 +28,8 @@ type dumpedEvent struct {
 	Bytes      uint64 `json:"payload_bytes"`
 	RedOp      string `json:"redop"`
 	Peer       int32  `json:"peer"`
-	Comm       uint64 `json:"comm"`
-	Stream     uint64 `json:"stream"`
+	Comm       string `json:"comm"`   // handle, hex as everywhere else
+	Stream     string `json:"stream"` // hex
 	GroupDepth int32  `json:"group_depth"`
 	Rank       int32  `json:"rank"`
 	NRanks     int32  `json:"nranks"`
@@ -96,7 +97,7 @@ func dumpedSampleOf(s trace.Sample) dumpedSample {
 func dumped(e trace.Event) dumpedEvent {
 	d := dumpedEvent{TsNs: e.TsNs, Pid: e.Pid, Tid: e.Tid, Kind: e.Kind.String(), Count: e.Count,
 		DataType: e.DataType.String(), Bytes: e.PayloadBytes(), RedOp: e.RedOp.String(), Peer: e.Peer,
-		Comm: e.Comm, Stream: e.Stream, GroupDepth: e.GroupDepth, Rank: e.Rank, NRanks: e.NRanks,
+		Comm: fmt.Sprintf("%#x", e.Comm), Stream: fmt.Sprintf("%#x", e.Stream), GroupDepth: e.GroupDepth, Rank: e.Rank, NRanks: e.NRanks,
 		Return: e.Flags&trace.FlagReturn != 0}
 	if e.Kind.IsCollective() {
 		d.Op = e.Kind.Op()

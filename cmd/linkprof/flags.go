@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,4 +37,11 @@ func parseFlags(fs *pflag.FlagSet, usage string, args []string) error {
 		logLevel.Set(slog.LevelDebug)
 	}
 	return nil
+}
+
+// writeJSON prints v indented, as every --json of linkprof does.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

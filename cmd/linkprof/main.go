@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Exit codes (DESIGN.md).
+// Exit codes (docs/design.md).
 const (
 	exitOK      = 0
 	exitFailure = 1
@@ -48,13 +48,20 @@ var logLevel = new(slog.LevelVar)
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 
+// run dispatches to a subcommand. Help asked for (-h, --help, help, help
+// CMD) goes to stdout and exits 0; no command at all is a usage error,
+// the usage on stderr.
 func run(args []string, stderr io.Writer) int {
-	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel})))
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	slog.SetDefault(slog.New(newLineHandler(stderr, logLevel)))
+	if len(args) == 0 {
 		printUsage(stderr)
-		if len(args) == 0 {
-			return exitUsage
+		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 && args[0] == "help" {
+			return help(args[1], stderr)
 		}
+		printUsage(os.Stdout)
 		return exitOK
 	}
 	if args[0] == "version" || args[0] == "--version" {
@@ -72,6 +79,16 @@ func run(args []string, stderr io.Writer) int {
 		}
 	}
 	return exitCode(cmd.run(args[1:]), stderr)
+}
+
+// help prints one command's usage and flags, as CMD -h does.
+func help(name string, stderr io.Writer) int {
+	cmd, ok := commands[name]
+	if !ok || strings.HasPrefix(name, "__") {
+		fmt.Fprintf(stderr, "linkprof: unknown command %q (run linkprof help)\n", name)
+		return exitUsage
+	}
+	return exitCode(cmd.run([]string{"-h"}), stderr)
 }
 
 func exitCode(err error, stderr io.Writer) int {
@@ -113,5 +130,5 @@ func printUsage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nrun linkprof COMMAND -h for its flags")
+	fmt.Fprintln(w, "\nrun linkprof help COMMAND (or linkprof COMMAND -h) for its flags")
 }

@@ -108,7 +108,7 @@ func (f *recordFlags) config(fs *pflag.FlagSet) (profiler.Config, error) {
 		Pids: pids, PidOf: f.pidOf, All: f.all, Children: f.children, Command: command,
 		Duration: f.duration, Dir: dir, Force: f.force, Args: os.Args, NoTargetsOK: f.nvmlOnly,
 		Probe:  profiler.ProbeOptions{RingBytes: f.ringMiB << 20, Stacks: f.stacks},
-		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), Credential: cred,
+		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), StatusWidth: stderrWidth, Credential: cred,
 		CommandEnv: env, Ready: readyFileCreator(f.readyFile),
 	}, nil
 }
@@ -250,4 +250,13 @@ func printSummary(s *profiler.Summary) {
 		fmt.Fprintf(w, "  command exited with status %d\n", *s.ExitStatus)
 	}
 	fmt.Fprintf(w, "  folder: %s (linkprof report %s)\n", s.Dir, s.Dir)
+}
+
+// stderrWidth is the width of the terminal on stderr, 0 when unknown.
+func stderrWidth() int {
+	w, _, err := term.GetSize(int(os.Stderr.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
 }

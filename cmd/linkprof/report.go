@@ -54,7 +54,7 @@ func oneDir(fs *pflag.FlagSet, usage string, args []string) (string, error) {
 
 func runReport(args []string) error {
 	fs := newFlags("report")
-	asJSON := fs.Bool("json", false, "print report.json (DESIGN.md's contract) instead of text")
+	asJSON := fs.Bool("json", false, "print report.json (the contract in docs/design.md) instead of text")
 	af := addAnalysisFlags(fs)
 	dir, err := oneDir(fs, reportUsage, args)
 	if err != nil {

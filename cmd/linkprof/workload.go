@@ -25,7 +25,7 @@ func init() {
 	})
 }
 
-const workloadUsage = "workload list | show NAME|FILE|FAMILY | run NAME|FILE --url URL [flags]"
+const workloadUsage = "workload list [--json] | show NAME|FILE|FAMILY | run NAME|FILE --url URL [flags]"
 
 func runWorkload(args []string) error {
 	if len(args) == 0 {
@@ -33,12 +33,27 @@ func runWorkload(args []string) error {
 	}
 	switch args[0] {
 	case "list":
+		fs := newFlags("workload list")
+		asJSON := fs.Bool("json", false, "print the cards and families as JSON")
+		if err := parseFlags(fs, "workload list [--json]", args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usagef("workload list: unexpected argument %q", fs.Arg(0))
+		}
+		if *asJSON {
+			return workloadListJSON(os.Stdout)
+		}
 		return workloadList(os.Stdout)
 	case "show":
-		if len(args) != 2 {
+		fs := newFlags("workload show")
+		if err := parseFlags(fs, "workload show NAME|FILE|FAMILY", args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
 			return usagef("usage: linkprof workload show NAME|FILE|FAMILY")
 		}
-		return workloadShow(os.Stdout, args[1])
+		return workloadShow(os.Stdout, fs.Arg(0))
 	case "run":
 		return workloadRun(args[1:])
 	case "-h", "--help", "help":
@@ -67,6 +82,39 @@ func workloadList(w io.Writer) error {
 		fmt.Fprintf(w, "  %-11s %s\n", f.Name, f.Title)
 	}
 	return nil
+}
+
+// listedCard is one card in workload list --json.
+type listedCard struct {
+	Name      string   `json:"name"`
+	Framework string   `json:"framework"`
+	TP        int      `json:"tp,omitempty"`
+	Batch     int      `json:"batch,omitempty"`
+	Load      string   `json:"load"`
+	Families  []string `json:"families"`
+}
+
+type listedFamily struct {
+	Name  string `json:"name"`
+	Title string `json:"title"`
+}
+
+func workloadListJSON(w io.Writer) error {
+	var out struct {
+		Cards    []listedCard   `json:"cards"`
+		Families []listedFamily `json:"families"`
+	}
+	for _, name := range workloads.Names() {
+		c, err := workloads.Lookup(name)
+		if err != nil {
+			return err
+		}
+		out.Cards = append(out.Cards, listedCard{c.Name, c.Framework, c.TP, c.Batch, loadSummary(c), c.Families})
+	}
+	for _, f := range workloads.Families() {
+		out.Families = append(out.Families, listedFamily{f.Name, f.Title})
+	}
+	return writeJSON(w, out)
 }
 
 func orDash(n int) string {

@@ -37,7 +37,7 @@ type Config struct {
 	LagNs       int64 // GPU work queued ahead: a collective starts this long after its enqueue at the earliest
 	LinkBps     float64
 	PeakBps     float64
-	Factors     map[correlate.Protocol]float64 // true wire factors; missing: FACTS.md's
+	Factors     map[correlate.Protocol]float64 // true wire factors; missing: docs/nccl-facts.md's
 	SampleNs    int64                          // NVML sampling period
 	NVMLCallNs  int64                          // duration of one NVML read
 	JitterNs    int64                          // sampling period jitter (uniform +-)

@@ -2,7 +2,7 @@ package extra
 
 // Path is a known way serving frameworks move collective traffic over
 // NVLink without calling NCCL, for the report to name when link bytes stay
-// unattributed (FACTS.md, "What real serving processes do").
+// unattributed (docs/nccl-facts.md, "What real serving processes do").
 type Path struct {
 	Name      string
 	Framework string

@@ -35,7 +35,7 @@ PHASES = [
 
 
 def wire_bytes(op, numel, world):
-    """Ring-algorithm bytes one rank sends (FACTS.md), protocol factor 1."""
+    """Ring-algorithm bytes one rank sends (docs/nccl-facts.md), protocol factor 1."""
     s = numel * 2
     if op == "AllReduce":
         return 2 * (world - 1) / world * s

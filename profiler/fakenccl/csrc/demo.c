@@ -67,7 +67,7 @@ static void sleep_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-/* Bytes one rank puts on the wire, FACTS.md: ring algorithm on n ranks
+/* Bytes one rank puts on the wire, docs/nccl-facts.md: ring algorithm on n ranks
  * times the protocol factor NCCL picks by message size. Thresholds as
  * measured on H200 with NCCL 2.28 (docs/validation.md): 64 KiB and 1 MiB
  * all-reduces ran LL (DATA_TX 2.0x), 32 MiB ran Simple (1.0x). */

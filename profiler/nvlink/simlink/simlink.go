@@ -22,7 +22,7 @@ const (
 	rawDen = 1000
 )
 
-// NVML's cost on the GPU box (FACTS.md): ~1.1 ms per call under one global
+// NVML's cost on the GPU box (docs/nccl-facts.md): ~1.1 ms per call under one global
 // lock, about 12x that for all 18 link scopes in one call, and a lower total
 // when callers overlap.
 const (
