@@ -1,8 +1,11 @@
 // Command attribcheck measures attribution accuracy on a recording of
-// scripts/gpu/torch_attrib.py (docs/validation.md). The ground truth of an
-// op is the NVLink DATA_TX its phases moved (each phase runs one kind of
-// collective between idle gaps), summed over the ranks' GPUs; linkprof's
-// answer is report.json's attributed bytes per op.
+// scripts/gpu/phasemix.py or torch_attrib.py (docs/validation.md). The
+// ground truth of an op is the NVLink DATA_TX its phases moved (each phase
+// runs one kind of collective between idle gaps), summed over the ranks'
+// GPUs; a phase of two ops at once is split by each op's bytes per call in
+// the solo phase it names (per_call_from). linkprof's answer is
+// report.json's attributed bytes per op. It also checks that every phase
+// is one burst per GPU, labelled with the phase's ops.
 //
 //	go run ./scripts/gpu/attribcheck REC_DIR phases.json
 package main
@@ -23,10 +26,12 @@ type phaseOps struct {
 }
 
 type phase struct {
-	Phase     string              `json:"phase"`
-	Ops       map[string]phaseOps `json:"ops"`
-	StartWall float64             `json:"start_wall"`
-	EndWall   float64             `json:"end_wall"`
+	Phase       string              `json:"phase"`
+	Ops         map[string]phaseOps `json:"ops"`
+	StartWall   float64             `json:"start_wall"`
+	EndWall     float64             `json:"end_wall"`
+	PerCallFrom map[string]string   `json:"per_call_from"`
+	moved       float64             // DATA_TX over the ranks' GPUs
 }
 
 type reportJSON struct {
@@ -42,6 +47,16 @@ type reportJSON struct {
 		Index   int    `json:"index"`
 		TxBytes uint64 `json:"tx_bytes"`
 	} `json:"gpus"`
+	Bursts struct {
+		List []burst `json:"list"`
+	} `json:"bursts"`
+}
+
+type burst struct {
+	GPU        int    `json:"gpu"`
+	StartNs    int64  `json:"start_ns"`
+	DurationNs int64  `json:"duration_ns"`
+	Label      string `json:"label"`
 }
 
 func main() {
@@ -73,31 +88,48 @@ func run(dir, phasesPath string) error {
 	}
 	truth := map[string]float64{}
 	var phaseTotal float64
-	for _, p := range ph.Phases {
-		moved := 0.0
+	byName := map[string]*phase{}
+	for i := range ph.Phases {
+		p := &ph.Phases[i]
 		for gpu := 0; gpu < ph.World; gpu++ {
-			moved += txDuring(tr.Samples, uint32(gpu), p)
+			p.moved += txDuring(tr.Samples, uint32(gpu), *p)
 		}
-		phaseTotal += moved
-		for op, share := range shares(p) {
-			truth[op] += moved * share
+		byName[p.Phase] = p
+	}
+	for _, p := range ph.Phases {
+		phaseTotal += p.moved
+		for op, share := range shares(p, byName) {
+			truth[op] += p.moved * share
 		}
 	}
-	return printTable(rep, truth, phaseTotal, ph.World)
+	if err := printTable(rep, truth, phaseTotal, ph.World); err != nil {
+		return err
+	}
+	printBursts(tr, rep, ph.Phases, ph.World)
+	return nil
 }
 
-// shares splits a phase's bytes over its ops by payload (the phases that mix
-// ops pair equal sizes whose ring bytes are equal).
-func shares(p phase) map[string]float64 {
+// shares splits a phase's bytes over its ops: by each op's bytes per call
+// in the solo phase named in per_call_from, else by payload (the old
+// phases that mix ops pair equal sizes whose ring bytes are equal).
+func shares(p phase, byName map[string]*phase) map[string]float64 {
+	weight := map[string]float64{}
 	total := 0.0
-	for _, o := range p.Ops {
-		total += o.PayloadBytes
-	}
-	out := map[string]float64{}
 	for op, o := range p.Ops {
-		out[op] = o.PayloadBytes / total
+		w := o.PayloadBytes
+		if op == "Recv" {
+			w = 0 // the truth is link TX: a receive sends nothing
+		}
+		if ref := byName[p.PerCallFrom[op]]; ref != nil && ref.Ops[op].Calls > 0 {
+			w = float64(o.Calls) * ref.moved / float64(ref.Ops[op].Calls)
+		}
+		weight[op] = w
+		total += w
 	}
-	return out
+	for op := range weight {
+		weight[op] /= total
+	}
+	return weight
 }
 
 // txDuring is a GPU's DATA_TX change from its last sample before the phase
