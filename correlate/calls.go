@@ -206,7 +206,7 @@ func (e *Engine) launch(calls []*Call, at int64) {
 
 func (e *Engine) queue(l *launch, at int64) {
 	calls := l.calls
-	l.readyNs = at
+	l.readyNs, l.hostNs = at, at
 	for _, c := range calls {
 		c.LaunchNs = at
 		l.exp[tx] += c.ExpTx

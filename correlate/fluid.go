@@ -10,7 +10,8 @@ const (
 // NCCL group, which NCCL launches together at ncclGroupEnd.
 type launch struct {
 	calls    []*Call
-	readyNs  int64      // host launch time: no bytes before it
+	readyNs  int64      // no bytes before it: host launch, then the last peer's arrival
+	hostNs   int64      // host launch time
 	exp      [2]float64 // expected wire bytes per direction
 	got      [2]float64 // attributed so far
 	extra    [2]float64 // absorbed beyond exp under Options.Tolerance
@@ -125,4 +126,40 @@ func fill(streams []*stream, d int, t1 int64, total float64, out []share) ([]sha
 		}
 	}
 	return out, rem
+}
+
+// earlyBytes is how much of a collective a rank's GPU may send before the
+// last of its peers has entered it: NCCL's sender fills the receiver's
+// staging buffers ahead of it (measured on H200: 16 MiB of a 32 MiB
+// all-reduce moved 1.9 ms before the peer's call).
+const earlyBytes = 16 << 20
+
+// fillEarly gives bytes no ready launch took to launches still waiting for
+// their peers, each up to earlyBytes in a direction, in proportion to
+// what they may still take.
+func fillEarly(streams []*stream, d int, t1 int64, total, rem float64, out []share) ([]share, float64) {
+	n0 := len(out)
+	var capSum float64
+	for _, s := range streams {
+		l := s.at(d, t1)
+		if l == nil || l.hostNs >= t1 || l.readyBefore(t1) {
+			continue
+		}
+		if c := min(l.remaining(d), earlyBytes-l.got[d]); c > 0 {
+			out = append(out, share{l: l, dir: d, pos: total - rem, amt: c})
+			capSum += c
+		}
+	}
+	if capSum == 0 {
+		return out, rem
+	}
+	give := min(rem, capSum)
+	for i := n0; i < len(out); i++ {
+		sh := &out[i]
+		sh.amt *= give / capSum
+		if sh.done = sh.amt >= sh.l.remaining(d); sh.done {
+			sh.end = total - rem + give
+		}
+	}
+	return out, rem - give
 }

@@ -60,7 +60,8 @@ func (e *Engine) sample(g *gpuState, t int64, s *trace.Sample, fromNVML bool) {
 	if g.haveLast && !reset {
 		tx := float64(s.DataTxKiB-g.lastTx) * 1024
 		rx := float64(s.DataRxKiB-g.lastRx) * 1024
-		e.interval(g, Interval{GPU: g.index, StartNs: g.lastT, EndNs: t, TxBytes: tx, RxBytes: rx})
+		e.interval(g, Interval{GPU: g.index, StartNs: g.lastT, EndNs: t, TxBytes: tx, RxBytes: rx,
+			readLatestNs: max(t, s.MonoAfterNs)})
 	}
 	if !g.haveLast {
 		g.sum.FirstNs = t
@@ -111,17 +112,26 @@ func (e *Engine) attribute(g *gpuState, iv *Interval) {
 	e.emitTail(g, iv.StartNs)
 	shares := g.shares[:0]
 	var left [2]float64
+	readBy := max(iv.EndNs, iv.readLatestNs)
 	for d, total := range [2]float64{iv.TxBytes, iv.RxBytes} {
-		shares, left[d] = fill(g.streams, d, iv.EndNs, total, shares)
+		shares, left[d] = fill(g.streams, d, readBy, total, shares)
 	}
 	for _, s := range g.streams {
 		s.compact()
 	}
 	e.split(g, iv, shares)
+	shares = shares[:0]
 	for d := range left {
 		if left[d] > 0 {
 			left[d] = e.absorbExtra(g, d, left[d])
 		}
+		if left[d] > 0 {
+			shares, left[d] = fillEarly(g.streams, d, readBy, [2]float64{iv.TxBytes, iv.RxBytes}[d], left[d], shares)
+		}
+	}
+	e.split(g, iv, shares)
+	for _, s := range g.streams {
+		s.compact()
 	}
 	g.shares = shares[:0]
 	iv.UnTx, iv.UnRx = left[tx], left[rx]

@@ -34,7 +34,7 @@ type segState struct {
 	// lastActiveStart is the start of the last active interval: a launch
 	// ready before it could have taken that interval's bytes.
 	lastActiveStart int64
-	periodNs      float64 // running estimate of the sample period
+	periodNs        float64 // running estimate of the sample period
 }
 
 // quiet reports whether an interval moved (almost) nothing.

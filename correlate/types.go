@@ -120,6 +120,11 @@ type Interval struct {
 	StartNs, EndNs   int64
 	TxBytes, RxBytes float64
 	UnTx, UnRx       float64 // the part no collective explains
+	// readLatestNs is the latest the counters ending it can have been
+	// read: NVML's timestamp may precede the counter snapshot inside its
+	// ~1 ms call, so a collective launched up to then may have moved some
+	// of the interval's bytes.
+	readLatestNs int64
 }
 
 // GraphLaunch is one CUDA graph launch (cudaGraphLaunch / cuGraphLaunch)
