@@ -16,7 +16,7 @@ import (
 // what trimming and the prior are for.
 type column struct {
 	kind   trace.Kind
-	class  int8  // power-of-two message size class
+	class  int16 // quarter-octave message size class (fitClass)
 	nranks int16 // communicator size
 	pid    uint32
 	graph  int32
@@ -24,13 +24,27 @@ type column struct {
 
 func (c column) isGraph() bool { return c.graph > 0 }
 
+// fitClass is a message's quarter-octave class: sizes in
+// (2^((q-1)/4), 2^(q/4)]. Classes are finer than the report's power-of-two
+// buckets because NCCL switches protocol at a size: a class that holds
+// sizes on both sides of a switch has no one factor.
+func fitClass(msg uint64) int16 {
+	if msg <= 1 {
+		return 0
+	}
+	return int16(math.Ceil(4 * math.Log2(float64(msg))))
+}
+
+// upper is the largest message of the column's class.
+func (c column) upper() uint64 { return uint64(math.Round(math.Exp2(float64(c.class) / 4))) }
+
 // prior is what the fit assumes with no data: the protocol table's factor
 // for a class of calls, nothing for a graph (its contents are unknown).
 func (c column) prior() float64 {
 	if c.graph != 0 {
 		return 0
 	}
-	return ProtocolOf(c.kind, uint64(1)<<c.class).Factor()
+	return ProtocolOf(c.kind, c.upper()).Factor()
 }
 
 // entry is one column's coefficient in a row.
@@ -381,8 +395,8 @@ func (f *fitter) report(keep []bool, x []float64) *Fitted {
 		if c.isGraph() {
 			fr.Op, fr.Pid, fr.Graph = graphOp, c.pid, int(c.graph)
 		} else {
-			msg := uint64(1) << c.class
-			fr.SizeBucket, fr.NRanks, fr.Protocol = SizeBucket(msg), int(c.nranks), ProtocolOf(c.kind, msg).String()
+			msg := c.upper()
+			fr.SizeBucket, fr.NRanks, fr.Protocol = FormatBytes(msg), int(c.nranks), ProtocolOf(c.kind, msg).String()
 		}
 		if segs[k] > 0 {
 			fr.Residual = math.Sqrt(sq[k] / float64(segs[k]))

@@ -100,8 +100,8 @@ func TestCalibrationFitsProtocolFactor(t *testing.T) {
 		t.Fatalf("fit rows %+v, want one", res.Fit)
 	}
 	f := res.Fit[0]
-	if f.Op != "AllReduce" || f.Protocol != "Simple" || f.SizeBucket != "4MiB" || !f.Applied || f.Fitted < 1.14 || f.Fitted > 1.16 {
-		t.Errorf("fit %+v, want AllReduce 4MiB applied near 1.15", f)
+	if f.Op != "AllReduce" || f.Protocol != "Simple" || f.SizeBucket != "3.36MiB" || !f.Applied || f.Fitted < 1.14 || f.Fitted > 1.16 {
+		t.Errorf("fit %+v, want AllReduce 3.36MiB (the quarter octave of 3 MiB) applied near 1.15", f)
 	}
 	_, c, _ = run(t, cfg, correlate.Options{NoCalibrate: true})
 	if s := rightShare(truth, c); s >= 0.98 {
