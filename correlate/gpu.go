@@ -138,13 +138,15 @@ func (e *Engine) attribute(g *gpuState, iv *Interval) {
 	e.account(g, iv)
 }
 
-// drained reports whether nothing is queued or finishing on the GPU.
-func (g *gpuState) drained() bool {
+// drained reports whether nothing launched by t is queued or finishing
+// on the GPU (events may be handled ahead of the samples: launches after t
+// are not in the model's way yet).
+func (g *gpuState) drained(t int64) bool {
 	if len(g.tail) > 0 {
 		return false
 	}
 	for _, s := range g.streams {
-		if s.head < len(s.q) {
+		if l := s.front(); l != nil && l.hostNs <= t {
 			return false
 		}
 	}

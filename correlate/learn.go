@@ -58,6 +58,7 @@ type learnGPU struct {
 	bytes      float64
 	entries    []entry // the open chunk's calls
 	waiting    []entry // launched while the link was idle: they run in the next segment
+	ahead      []timedEntry
 	hist       rateHist
 	intervals  int
 	maxBps     float64
@@ -87,6 +88,7 @@ func (ln *learner) of(g *gpuState) *learnGPU {
 
 func (ln *learner) segmentStart(g *gpuState, t int64) {
 	lg := ln.of(g)
+	ln.catchUp(g, lg, t)
 	lg.chunkStart, lg.bytes = t, 0
 	lg.entries = append(lg.entries[:0], lg.waiting...)
 	lg.waiting = lg.waiting[:0]
@@ -98,6 +100,7 @@ func (ln *learner) segmentStart(g *gpuState, t int64) {
 // Quiet intervals inside it count toward its bytes, not its floor.
 func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool) {
 	lg := ln.of(g)
+	ln.catchUp(g, lg, iv.EndNs)
 	lg.bytes += iv.TxBytes + iv.RxBytes
 	if active {
 		lg.hist.add(bps, float64(iv.EndNs-iv.StartNs))
@@ -105,7 +108,7 @@ func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool)
 		lg.maxBps = max(lg.maxBps, bps)
 	}
 	low := active && lg.lowPoint(bps) // never in a segment's quiet tail: its calls retire at the end
-	if span := iv.EndNs - lg.chunkStart; span >= maxChunkNs || span >= chunkNs && low && g.drained() {
+	if span := iv.EndNs - lg.chunkStart; span >= maxChunkNs || span >= chunkNs && low && g.drained(iv.EndNs) {
 		ln.flush(lg)
 		lg.chunkStart = iv.EndNs
 	}
@@ -119,20 +122,54 @@ func (ln *learner) flush(lg *learnGPU) {
 
 // finished counts a finished launch's calls in the open chunk's row, or,
 // between segments, in the next segment's first.
+//
+// A launch that finishes as it is queued (its bytes unknown yet: a graph
+// captured before the recording) may be queued ahead of the samples
+// (events are handled before earlier samples): it counts once the samples
+// reach its launch time.
 func (ln *learner) finished(g *gpuState, l *launch) {
 	lg := ln.of(g)
+	for _, c := range l.calls {
+		e := entry{col: ln.fit.col(c.column()), a: c.base()}
+		if l.hostNs > g.lastT {
+			lg.ahead = append(lg.ahead, timedEntry{t: l.hostNs, e: e})
+			continue
+		}
+		ln.place(g, lg, e)
+	}
+}
+
+// timedEntry is a launch's entry waiting for the samples to reach it.
+type timedEntry struct {
+	t int64
+	e entry
+}
+
+// place adds an entry to the open chunk's row, or the next segment's.
+func (ln *learner) place(g *gpuState, lg *learnGPU, e entry) {
 	list := &lg.entries
 	if !g.seg.open {
 		list = &lg.waiting
 	}
-	for _, c := range l.calls {
-		col, a := ln.fit.col(c.column()), c.base()
-		if i := slices.IndexFunc(*list, func(e entry) bool { return e.col == col }); i >= 0 {
-			(*list)[i].a += a
-		} else {
-			*list = append(*list, entry{col: col, a: a})
-		}
+	if i := slices.IndexFunc(*list, func(x entry) bool { return x.col == e.col }); i >= 0 {
+		(*list)[i].a += e.a
+	} else {
+		*list = append(*list, e)
 	}
+}
+
+// catchUp places the entries launched by t.
+func (ln *learner) catchUp(g *gpuState, lg *learnGPU, t int64) {
+	n := 0
+	for _, te := range lg.ahead {
+		if te.t <= t {
+			ln.place(g, lg, te.e)
+			continue
+		}
+		lg.ahead[n] = te
+		n++
+	}
+	lg.ahead = lg.ahead[:n]
 }
 
 // segmentEnd closes the segment's last row and keeps its floor when it

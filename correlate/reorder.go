@@ -23,16 +23,30 @@ type sampleQueue struct {
 // reorder holds events and samples until nothing earlier can still arrive:
 // the recorder writes ring-buffer batches and sampler batches as they come,
 // so the file is in time order only within Options.ReorderNs.
+//
+// The two streams are held differently. A sample must wait for every event
+// before it (a launch must be queued before the interval it runs in), but
+// an event may be handled before earlier samples: the model never lets a
+// launch take bytes of an interval that ended before it. So events, many,
+// wait only eventWindowNs behind the newest event (the ring buffer's small
+// inversions across CPUs), and samples, few, are released once the events
+// have passed them, or Options.ReorderNs behind the newest sample. Memory
+// is then a few milliseconds of events, not seconds.
 type reorder struct {
-	window int64
-	newest int64
-	cut    int64 // everything at or before it has been processed
+	window    int64
+	newestEv  int64
+	newestSmp int64
+	cut       int64 // everything at or before it has been processed
 	events []item
 	evHead int
 	sorted bool
 	byGPU  []*sampleQueue // indexed by GPU index
 	queues []*sampleQueue // in order of first appearance
 }
+
+// eventWindowNs is how far behind the newest event an event may still
+// arrive and be handled in order.
+const eventWindowNs = 20_000_000
 
 func (r *reorder) addEvent(e *Engine, it *item) {
 	t := int64(it.ev.TsNs)
@@ -45,7 +59,8 @@ func (r *reorder) addEvent(e *Engine, it *item) {
 		r.sorted = false
 	}
 	r.events = append(r.events, *it)
-	r.advance(e, t)
+	r.newestEv = max(r.newestEv, t)
+	r.advance(e)
 }
 
 func (r *reorder) queue(e *Engine, i int) *sampleQueue {
@@ -61,10 +76,12 @@ func (r *reorder) queue(e *Engine, i int) *sampleQueue {
 	return q
 }
 
+// addSample queues a sample; one behind the cut is handled at once: the
+// events before it are in, and its GPU's samples come in order.
 func (r *reorder) addSample(e *Engine, ts *timedSample) {
 	q := r.queue(e, int(ts.s.GPU))
-	if ts.t <= r.cut {
-		e.stats.LateItems++
+	if ts.t <= r.cut && q.head == len(q.q) {
+		e.seen(ts.t)
 		e.sample(q.g, ts.t, &ts.s, ts.nvml)
 		return
 	}
@@ -72,15 +89,16 @@ func (r *reorder) addSample(e *Engine, ts *timedSample) {
 	for j := len(q.q) - 1; j > q.head && q.q[j-1].t > q.q[j].t; j-- {
 		q.q[j-1], q.q[j] = q.q[j], q.q[j-1]
 	}
-	r.advance(e, ts.t)
+	r.newestSmp = max(r.newestSmp, ts.t)
+	r.advance(e)
 }
 
-// advance releases in steps of an eighth of the window, so each item is
-// touched a bounded number of times.
-func (r *reorder) advance(e *Engine, t int64) {
-	r.newest = max(r.newest, t)
-	if r.newest-r.window > r.cut+r.window/8 {
-		r.release(e, r.newest-r.window)
+// advance releases in steps of an eighth of the event window, so each
+// item is touched a bounded number of times.
+func (r *reorder) advance(e *Engine) {
+	cut := max(r.newestEv-eventWindowNs, r.newestSmp-r.window)
+	if cut > r.cut+eventWindowNs/8 {
+		r.release(e, cut)
 	}
 }
 
