@@ -37,6 +37,8 @@ type key struct {
 	gpu     int
 	grouped bool
 	phase   graphs.Phase
+	graph   int    // a graph captured before the recording (kind GraphLaunch)
+	burst   string // the label of the burst the call's bytes landed in
 }
 
 type values [nValues]float64
@@ -66,7 +68,10 @@ func NewBuilder() *Builder {
 // Call implements correlate.Sink.
 func (b *Builder) Call(c *correlate.Call) {
 	k := key{pid: c.Pid, stack: c.StackID, caller: c.Caller, kind: c.Kind, dtype: c.DataType, count: c.Count, payload: c.Payload,
-		comm: c.Comm, rank: c.Rank, nranks: c.NRanks, gpu: c.GPU, grouped: c.Grouped, phase: c.Phase}
+		comm: c.Comm, rank: c.Rank, nranks: c.NRanks, gpu: c.GPU, grouped: c.Grouped, phase: c.Phase, burst: c.Burst}
+	if c.Kind == trace.GraphLaunch {
+		k.graph = c.Graph
+	}
 	v := b.last
 	if v == nil || k != b.lastKey {
 		v = b.samples[k]

@@ -10,13 +10,14 @@ import (
 )
 
 // labels splits a key into string labels (names: op, dtype, size bucket,
-// communicator, phase) and numeric ones (numbers: rank, gpu, pid, nranks,
+// communicator, phase, burst: the label of the burst the call's bytes
+// landed in, "none" outside bursts) and numeric ones (numbers: rank, gpu, pid, nranks,
 // count, bytes), so `-tagfocus=rank=0` matches the number 0. Unknown
 // numbers (-1) are left out rather than written as -1.
 func labels(k key, comm string) (map[string][]string, map[string][]int64, map[string][]string) {
 	str := map[string][]string{
-		"op": {k.kind.Op()}, "dtype": {k.dtype.String()}, "size_bucket": {correlate.SizeBucket(k.payload)},
-		"comm": {comm}, "phase": {k.phase.String()},
+		"op": {correlate.OpName(k.kind)}, "dtype": {k.dtype.String()}, "size_bucket": {correlate.SizeBucket(k.payload)},
+		"comm": {comm}, "phase": {k.phase.String()}, "burst": {cmp.Or(k.burst, "none")},
 	}
 	num := map[string][]int64{"pid": {int64(k.pid)}, "count": {int64(k.count)}, "bytes": {int64(k.payload)}}
 	// Every numeric label has a unit: the encoding omits a zero value, and

@@ -119,8 +119,13 @@ func (t *tables) synthetic(name string) *profile.Location {
 // process name and rank as roots (the pid is a label, not a frame).
 func (t *tables) stack(k key) []*profile.Location {
 	name := k.kind.String()
-	if k.kind.IsCollective() {
+	switch {
+	case k.kind.IsCollective():
 		name = "nccl" + name
+	case k.kind == trace.GraphLaunch:
+		// A launch of a graph captured before the recording: its contents
+		// are unknown, its bytes per launch fitted.
+		name = fmt.Sprintf("CUDA graph %d (captured before recording)", k.graph)
 	}
 	locs := []*profile.Location{t.synthetic(name)}
 	locs = append(locs, t.natives(k.pid, k.stack, k.caller)...)
