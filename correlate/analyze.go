@@ -101,21 +101,20 @@ func learnPass(dir string, opts Options, n int, prior *learned) (*learned, error
 }
 
 // readPass streams the trace of dir through one set of engines. This
-// goroutine reads, checks, decodes, times and routes records; the engines
-// run on their own.
+// goroutine reads, checks, decodes, times and routes records (router.go);
+// the engines run on their own.
 func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known *learned) (*Result, error) {
 	f, err := trace.Open(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := f.Reader
 	res := &Result{Meta: Meta{Stacks: map[int32]trace.Stack{}, Mappings: map[uint32][]trace.Mapping{}}}
 	sh := newShards(opts, sinks, learners, known)
 	defer sh.stop()
-	var align Aligner
+	rt := newRouter(sh, res, sinks)
 	for {
-		rec, err := r.Next()
+		rec, err := f.Next()
 		if err == io.EOF {
 			break
 		}
@@ -124,100 +123,26 @@ func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known
 		}
 		switch rec.Type {
 		case trace.RecEvents:
-			err = rec.Events(sh.event)
+			err = rec.Events(rt.event)
 		case trace.RecSamples:
-			err = rec.Samples(func(s trace.Sample) { sh.sample(&align, s) })
+			err = rec.Samples(rt.sample)
 		default:
-			err = res.meta(rec, sh, &align)
+			err = rt.meta(rec)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading trace: %w", err)
 		}
 	}
-	res.Meta.Truncated = r.Truncated
+	res.Meta.Truncated = f.Truncated
 	sh.finish(res)
+	res.Graphs = rt.exp.summaries()
+	res.Stats.ClockPairs = rt.align.Pairs()
 	return res, nil
 }
 
-// discard is the first pass's sink.
+// discard is a learning pass's sink.
 type discard struct{}
 
 func (discard) Call(*Call)         {}
 func (discard) Interval(*Interval) {}
 func (discard) Burst(*Burst)       {}
-
-// meta keeps a metadata record and hands the engines what they must learn
-// from it, after the data before it.
-func (res *Result) meta(rec trace.Record, sh *shards, align *Aligner) error {
-	apply, err := res.add(rec)
-	if err != nil || apply == nil {
-		return err
-	}
-	switch rec.Type {
-	case trace.RecClock, trace.RecStart, trace.RecStop:
-		align.Add(clockOf(rec))
-	}
-	sh.broadcast(apply, rec)
-	return nil
-}
-
-// add keeps a metadata record and returns what the engines must learn
-// from it (nil if nothing).
-func (res *Result) add(rec trace.Record) (func(*Engine), error) {
-	m := &res.Meta
-	switch rec.Type {
-	case trace.RecStart:
-		if err := rec.JSON(&m.Start); err != nil {
-			return nil, err
-		}
-		c := m.Start.Clock
-		return func(e *Engine) { e.AddClock(c) }, nil
-	case trace.RecStop:
-		m.Stop = &trace.Stop{}
-		if err := rec.JSON(m.Stop); err != nil {
-			return nil, err
-		}
-		c := m.Stop.Clock
-		return func(e *Engine) { e.AddClock(c) }, nil
-	case trace.RecProcess:
-		return keep(rec, &m.Processes, (*Engine).AddProcess)
-	case trace.RecComm:
-		return keep(rec, &m.Comms, (*Engine).AddComm)
-	case trace.RecGPU:
-		return keep(rec, &m.GPUs, (*Engine).AddGPU)
-	case trace.RecClock:
-		var c trace.Clock
-		if err := rec.JSON(&c); err != nil {
-			return nil, err
-		}
-		return func(e *Engine) { e.AddClock(c) }, nil
-	case trace.RecStack:
-		return nil, decode(rec, func(s trace.Stack) { m.Stacks[s.ID] = s })
-	case trace.RecMappings:
-		return nil, decode(rec, func(s trace.Mappings) { m.Mappings[s.Pid] = append(m.Mappings[s.Pid], s.Mappings...) })
-	case trace.RecNote:
-		return nil, decode(rec, func(n trace.Note) { m.Notes = append(m.Notes, n) })
-	case trace.RecLost:
-		return nil, decode(rec, func(l trace.Lost) { m.Lost = l.Count })
-	}
-	return nil, nil
-}
-
-// keep appends a decoded record to list and returns fn applied to it.
-func keep[T any](rec trace.Record, list *[]T, fn func(*Engine, T)) (func(*Engine), error) {
-	var v T
-	if err := rec.JSON(&v); err != nil {
-		return nil, err
-	}
-	*list = append(*list, v)
-	return func(e *Engine) { fn(e, v) }, nil
-}
-
-func decode[T any](rec trace.Record, fn func(T)) error {
-	var v T
-	if err := rec.JSON(&v); err != nil {
-		return err
-	}
-	fn(v)
-	return nil
-}

@@ -3,17 +3,16 @@ package correlate
 import (
 	"math"
 
-	"github.com/linkprof/linkprof/graphs"
 	"github.com/linkprof/linkprof/trace"
 )
 
-// Engine is one streaming analysis. Feed it a trace's records in file order
-// (Add* methods), then call Finish. Memory is bounded by the work in flight
-// and Options.ReorderNs of events and samples, not by the trace's length.
+// Engine is the model of the GPUs one shard owns. The router (router.go)
+// feeds it routed, timed items in file order; Finish ends it. Memory is
+// bounded by the work in flight and the reorder window, not by the
+// trace's length.
 type Engine struct {
 	opts    Options
 	sink    Sink
-	align   Aligner
 	learn   *learner // first pass: collects the fit's rows and the floors
 	known   *learned // second pass: what the first learned
 	procs   map[uint32]*procInfo
@@ -24,7 +23,6 @@ type Engine struct {
 	groups  map[groupKey][]*Call
 	order   reorder
 	stats   Stats
-	exp     expander // for AddEvent; AnalyzeReader expands before routing
 	// Finished calls and launches are reused: sinks never keep them, and
 	// millions of short-lived objects would keep the collector busy.
 	freeCalls    []*Call
@@ -75,9 +73,6 @@ type Stats struct {
 	LastNs       int64
 }
 
-// New starts an analysis that reports to sink.
-func New(opts Options, sink Sink) *Engine { return newEngine(opts, sink, nil, nil) }
-
 func newEngine(opts Options, sink Sink, learn *learner, known *learned) *Engine {
 	opts = opts.withDefaults()
 	e := &Engine{
@@ -90,40 +85,44 @@ func newEngine(opts Options, sink Sink, learn *learner, known *learned) *Engine 
 	return e
 }
 
-// AddProcess records a process; its GPU comes from NVML, else LOCAL_RANK.
-func (e *Engine) AddProcess(p trace.Process) {
-	e.procs[p.Pid] = &procInfo{p: p, gpu: gpuOfProcess(p)}
+// addProcess records a process and the GPU the router placed it on.
+func (e *Engine) addProcess(p trace.Process, gpu int) {
+	e.procs[p.Pid] = &procInfo{p: p, gpu: gpu}
 	for _, q := range e.procs {
 		q.haveComm = false // a guessed communicator size counts the processes' GPUs
 	}
 }
 
-// AddComm records a communicator's rank and size in one process.
-func (e *Engine) AddComm(c trace.Comm) {
+// setGPU moves a process to the GPU the router learnt for it.
+func (e *Engine) setGPU(pid uint32, gpu int) {
+	if p := e.procs[pid]; p != nil {
+		p.gpu = gpu
+	} else {
+		e.procs[pid] = &procInfo{p: trace.Process{Pid: pid, Rank: -1, LocalRank: -1, WorldSize: -1, GPU: -1}, gpu: gpu}
+	}
+	for _, q := range e.procs {
+		q.haveComm = false
+	}
+}
+
+// addComm records a communicator's rank and size in one process.
+func (e *Engine) addComm(c trace.Comm) {
 	if old, ok := e.comms[commKey{c.Pid, c.Handle}]; ok && c.NRanks < 0 {
 		c.Rank, c.NRanks = old.Rank, old.NRanks
 	}
 	e.comms[commKey{c.Pid, c.Handle}] = c
 	if p := e.procs[c.Pid]; p != nil {
 		p.haveComm = false
-		// Last resort, for processes NVML and the environment say nothing
-		// of: on one node, tensor-parallel rank r usually drives GPU r.
-		if p.gpu < 0 && c.Rank >= 0 && c.NRanks > 1 {
-			p.gpu = int(c.Rank)
-		}
 	}
 }
 
-// AddGPU records a sampled GPU.
-func (e *Engine) AddGPU(g trace.GPU) {
+// addGPU records a sampled GPU.
+func (e *Engine) addGPU(g trace.GPU) {
 	st := e.gpu(g.Index)
 	if g.PeakLinkBps > 0 {
 		st.peakBps = g.PeakLinkBps
 	}
 }
-
-// AddClock records a monotonic/wall clock pair.
-func (e *Engine) AddClock(c trace.Clock) { e.align.Add(c) }
 
 func (e *Engine) gpu(i int) *gpuState {
 	g := e.gpus[i]
@@ -141,20 +140,13 @@ func (e *Engine) gpu(i int) *gpuState {
 	return g
 }
 
-// AddEvent queues a probe event, CUDA graph launches expanded into the
-// collectives they replay. Feed a process's events in trace order.
-func (e *Engine) AddEvent(ev trace.Event) { e.exp.expand(&ev, e.addItem) }
-
-// Graphs describes the CUDA graphs AddEvent saw.
-func (e *Engine) Graphs() []graphs.Summary { return e.exp.summaries() }
-
 func (e *Engine) addItem(it *item) {
 	ev := &it.ev
 	if !it.synth {
 		e.stats.Events++
 	}
 	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 && ev.Kind != trace.CommSplit {
-		e.AddComm(trace.Comm{Pid: ev.Pid, Handle: ev.Comm, Rank: ev.Rank, NRanks: ev.NRanks, TsNs: ev.TsNs})
+		e.addComm(trace.Comm{Pid: ev.Pid, Handle: ev.Comm, Rank: ev.Rank, NRanks: ev.NRanks, TsNs: ev.TsNs})
 		return
 	}
 	switch {
@@ -164,12 +156,6 @@ func (e *Engine) addItem(it *item) {
 		return
 	}
 	e.order.addEvent(e, it)
-}
-
-// AddSample queues an NVML sample.
-func (e *Engine) AddSample(s trace.Sample) {
-	t, fromNVML := e.align.SampleTime(&s)
-	e.order.addSample(e, &timedSample{t: t, nvml: fromNVML, s: s})
 }
 
 // Finish processes everything still queued, ends open bursts and emits
@@ -192,7 +178,6 @@ func (e *Engine) Finish() Stats {
 			}
 		}
 	}
-	e.stats.ClockPairs = e.align.Pairs()
 	if e.stats.FirstNs == math.MaxInt64 {
 		e.stats.FirstNs = 0
 	}

@@ -108,16 +108,21 @@ func (l *callList) Burst(*correlate.Burst)       {}
 // size comes from the process's widest communicator when the environment
 // says nothing; it moves the ring's bytes with no protocol overhead.
 func TestCustomAllReduceRanks(t *testing.T) {
-	var got callList
-	e := correlate.New(correlate.Options{}, &got)
-	e.AddProcess(trace.Process{Pid: 7, GPU: 0, Rank: -1, LocalRank: -1})
-	e.AddGPU(trace.GPU{Index: 0})
+	var evs []trace.Event
 	for i, n := range []int32{2, 4} {
-		e.AddEvent(trace.Event{TsNs: 100, Pid: 7, Tid: 7, Kind: trace.CommInitRank, Flags: trace.FlagReturn,
+		evs = append(evs, trace.Event{TsNs: 100, Pid: 7, Tid: 7, Kind: trace.CommInitRank, Flags: trace.FlagReturn,
 			Comm: uint64(0xc0 + i), Rank: 1, NRanks: n})
 	}
-	e.AddEvent(trace.Event{TsNs: 200, Pid: 7, Tid: 7, Kind: trace.CustomAllReduce, Comm: 0xfa, Count: 1 << 20, DataType: bf16})
-	e.Finish()
+	evs = append(evs, trace.Event{TsNs: 200, Pid: 7, Tid: 7, Kind: trace.CustomAllReduce, Comm: 0xfa, Count: 1 << 20, DataType: bf16})
+	dir := writeTrace(t, func(w *trace.Writer) {
+		w.WriteJSON(trace.RecProcess, trace.Process{Pid: 7, GPU: 0, Rank: -1, LocalRank: -1, WorldSize: -1})
+		w.WriteJSON(trace.RecGPU, trace.GPU{Index: 0})
+		writeEvents(w, evs)
+	})
+	var got callList
+	if _, err := correlate.Analyze(dir, correlate.Options{}, &got); err != nil {
+		t.Fatal(err)
+	}
 	if len(got) != 1 {
 		t.Fatalf("calls %+v", got)
 	}

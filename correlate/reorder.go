@@ -37,11 +37,11 @@ type reorder struct {
 	newestEv  int64
 	newestSmp int64
 	cut       int64 // everything at or before it has been processed
-	events []item
-	evHead int
-	sorted bool
-	byGPU  []*sampleQueue // indexed by GPU index
-	queues []*sampleQueue // in order of first appearance
+	events    []item
+	evHead    int
+	sorted    bool
+	byGPU     []*sampleQueue // indexed by GPU index
+	queues    []*sampleQueue // in order of first appearance
 }
 
 // eventWindowNs is how far behind the newest event an event may still

@@ -1,7 +1,6 @@
 package correlate_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate"
@@ -9,37 +8,39 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
-// feed runs a loaded trace through an engine, events delayed by delayNs
-// behind the samples (as a ring buffer read late would place them).
-func feed(tr *trace.Trace, delayNs int64) *collect {
-	c := newCollect()
-	e := correlate.New(correlate.Options{}, c)
-	for _, p := range tr.Processes {
-		e.AddProcess(p)
-	}
-	for _, g := range tr.GPUs {
-		e.AddGPU(g)
-	}
-	for _, k := range tr.Clocks {
-		e.AddClock(k)
-	}
-	evs := tr.Events
-	for _, s := range tr.Samples {
-		for len(evs) > 0 && int64(evs[0].TsNs)+delayNs <= s.MonoAfterNs {
-			e.AddEvent(evs[0])
-			evs = evs[1:]
+// rewrite copies a loaded trace into a new folder, events written
+// delayNs later in the file than the samples of their time (as a ring
+// buffer read late would place them).
+func rewrite(t *testing.T, tr *trace.Trace, delayNs int64) string {
+	return writeTrace(t, func(w *trace.Writer) {
+		for _, p := range tr.Processes {
+			w.WriteJSON(trace.RecProcess, p)
 		}
-		e.AddSample(s)
-	}
-	for _, ev := range evs {
-		e.AddEvent(ev)
-	}
-	e.Finish()
-	return c
+		for _, c := range tr.Comms {
+			w.WriteJSON(trace.RecComm, c)
+		}
+		for _, g := range tr.GPUs {
+			w.WriteJSON(trace.RecGPU, g)
+		}
+		for _, k := range tr.Clocks {
+			w.WriteJSON(trace.RecClock, k)
+		}
+		evs := tr.Events
+		for _, s := range tr.Samples {
+			n := 0
+			for n < len(evs) && int64(evs[n].TsNs)+delayNs <= s.MonoAfterNs {
+				n++
+			}
+			writeEvents(w, evs[:n])
+			evs = evs[n:]
+			w.WriteSamples(s)
+		}
+		writeEvents(w, evs)
+	})
 }
 
 func TestReorderWindow(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "rec")
+	dir := t.TempDir() + "/rec"
 	truth, err := sim.Write(dir, sim.Config{Ranks: 2, Steps: 200, Ops: bigOps, StepGapNs: 30_000_000, Seed: 8, LagNs: 300_000})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +49,14 @@ func TestReorderWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inOrder, late := feed(tr, 0), feed(tr, 1_500_000_000)
+	analyze := func(dir string) *collect {
+		c := newCollect()
+		if _, err := correlate.Analyze(dir, correlate.Options{}, c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	inOrder, late := analyze(rewrite(t, tr, 0)), analyze(rewrite(t, tr, 1_500_000_000))
 	for op := range truth.OpTx {
 		if a, b := inOrder.tx[op], late.tx[op]; a != b || a == 0 {
 			t.Errorf("%s: %.0f bytes in order, %.0f with events 1.5 s late", op, a, b)

@@ -3,8 +3,6 @@ package correlate
 import (
 	"math"
 	"sync"
-
-	"github.com/linkprof/linkprof/trace"
 )
 
 // shardItem is a batch for one engine: metadata to apply, or data.
@@ -23,19 +21,15 @@ const batchItems = 4096
 const batchPool = 12
 
 // shards runs one engine per sink, each on its own goroutine, fed batches
-// in file order; batches come back through free for reuse.
+// in file order by the router; batches come back through free for reuse.
+// GPUs are dealt among the engines (gpuShard).
 type shards struct {
 	engines []*Engine
 	in      []chan shardItem
 	free    []chan shardItem
 	wg      sync.WaitGroup
 	gpuSlot map[int]int
-	pidGPU  map[uint32]int
 	bufs    []shardItem
-	exp     expander
-	arrive  *arrivals
-	nested  nestedCalls
-	route   func(*item) // sh.item, made once
 	stopped bool
 }
 
@@ -43,7 +37,7 @@ type shards struct {
 // learners is not nil, one per sink, else applying known.
 func newShards(opts Options, sinks []Sink, learners []*learner, known *learned) *shards {
 	n := len(sinks)
-	sh := &shards{gpuSlot: map[int]int{}, pidGPU: map[uint32]int{}, bufs: make([]shardItem, n), arrive: newArrivals()}
+	sh := &shards{gpuSlot: map[int]int{}, bufs: make([]shardItem, n)}
 	for i, s := range sinks {
 		var ln *learner
 		if learners != nil {
@@ -69,7 +63,6 @@ func newShards(opts Options, sinks []Sink, learners []*learner, known *learned) 
 	for i := range sh.bufs {
 		sh.bufs[i] = newBatch()
 	}
-	sh.route = sh.item
 	return sh
 }
 
@@ -94,56 +87,6 @@ func (sh *shards) gpuShard(gpu int) int {
 	return s
 }
 
-func (sh *shards) pidShard(pid uint32) int {
-	if len(sh.engines) == 1 {
-		return 0
-	}
-	if g, ok := sh.pidGPU[pid]; ok && g >= 0 {
-		return sh.gpuShard(g)
-	}
-	return 0
-}
-
-// event expands an event's CUDA graph launches (graph state is per
-// process and needs all of its events in order, so this happens before
-// routing) and routes what it stands for to its process's engine.
-func (sh *shards) event(ev trace.Event) {
-	if sh.nested.inner(&ev) {
-		return
-	}
-	if !sh.exp.active && !ev.Kind.IsGraph() {
-		sh.item(&item{ev: ev})
-		return
-	}
-	sh.exp.expand(&ev, sh.route)
-}
-
-// item routes an item to the engine of its process's GPU, its arrival
-// at its communicator's collective counted first.
-func (sh *shards) item(it *item) {
-	sh.arrive.observe(it)
-	s := sh.pidShard(it.ev.Pid)
-	b := &sh.bufs[s]
-	b.events = append(b.events, *it)
-	if len(b.events) >= batchItems {
-		sh.flush(s)
-	}
-}
-
-// sample times a sample and routes it to the engine of its GPU.
-func (sh *shards) sample(align *Aligner, smp trace.Sample) {
-	s := 0
-	if len(sh.engines) > 1 {
-		s = sh.gpuShard(int(smp.GPU))
-	}
-	t, nvml := align.SampleTime(&smp)
-	b := &sh.bufs[s]
-	b.samples = append(b.samples, timedSample{t: t, nvml: nvml, s: smp})
-	if len(b.samples) >= batchItems {
-		sh.flush(s)
-	}
-}
-
 func (sh *shards) flush(s int) {
 	b := sh.bufs[s]
 	if len(b.events) == 0 && len(b.samples) == 0 {
@@ -157,35 +100,29 @@ func newBatch() shardItem {
 	return shardItem{events: make([]item, 0, batchItems), samples: make([]timedSample, 0, batchItems)}
 }
 
-// broadcast gives every engine a metadata record, after the data before it.
-func (sh *shards) broadcast(apply func(*Engine), rec trace.Record) {
-	switch rec.Type {
-	case trace.RecGPU:
-		var g trace.GPU
-		if rec.JSON(&g) == nil {
-			sh.gpuShard(g.Index)
-		}
-	case trace.RecProcess:
-		var p trace.Process
-		if rec.JSON(&p) == nil {
-			if g := gpuOfProcess(p); g >= 0 || sh.pidGPU[p.Pid] < 0 {
-				sh.pidGPU[p.Pid] = g
-			} else if _, ok := sh.pidGPU[p.Pid]; !ok {
-				sh.pidGPU[p.Pid] = -1
-			}
-		}
-	case trace.RecComm:
-		// The engines' last resort too (Engine.AddComm): rank r on GPU r.
-		var c trace.Comm
-		if rec.JSON(&c) == nil && c.Rank >= 0 && c.NRanks > 1 {
-			if g, ok := sh.pidGPU[c.Pid]; !ok || g < 0 {
-				sh.pidGPU[c.Pid] = int(c.Rank)
-			}
-		}
-	}
+// broadcast gives every engine a metadata change, after the data before it.
+func (sh *shards) broadcast(apply func(*Engine)) {
 	for s, ch := range sh.in {
 		sh.flush(s)
 		ch <- shardItem{apply: apply}
+	}
+}
+
+// push queues an item for shard s.
+func (sh *shards) push(s int, it *item) {
+	b := &sh.bufs[s]
+	b.events = append(b.events, *it)
+	if len(b.events) >= batchItems {
+		sh.flush(s)
+	}
+}
+
+// pushSample queues a timed sample for shard s.
+func (sh *shards) pushSample(s int, ts timedSample) {
+	b := &sh.bufs[s]
+	b.samples = append(b.samples, ts)
+	if len(b.samples) >= batchItems {
+		sh.flush(s)
 	}
 }
 
@@ -236,16 +173,7 @@ func (sh *shards) finish(res *Result) {
 		st.FirstNs = 0
 	}
 	res.Stats = st
-	res.Graphs = sh.exp.summaries()
 	for _, idx := range order {
 		res.GPUs = append(res.GPUs, owned[idx])
 	}
-}
-
-// gpuOfProcess is the GPU AddProcess assigns: NVML's, else LOCAL_RANK.
-func gpuOfProcess(p trace.Process) int {
-	if p.GPU >= 0 {
-		return p.GPU
-	}
-	return p.LocalRank
 }

@@ -1,6 +1,9 @@
 package correlate_test
 
 import (
+	"path/filepath"
+
+	"github.com/linkprof/linkprof/trace"
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate"
@@ -78,4 +81,30 @@ func rightShare(truth *sim.Truth, c *collect) float64 {
 		right += min(v, c.tx[op]) + min(truth.OpRx[op], c.rx[op])
 	}
 	return right / all
+}
+
+// writeTrace writes a recording folder: a start record, what body
+// writes, a stop record.
+func writeTrace(t *testing.T, body func(w *trace.Writer)) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := trace.Create(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteJSON(trace.RecStart, trace.Start{Tool: "test", Clock: trace.Clock{Source: "start", MonoNs: 1, WallNs: 1}})
+	body(w)
+	w.WriteJSON(trace.RecStop, trace.Stop{Clock: trace.Clock{Source: "stop", MonoNs: 10_000_000_000, WallNs: 10_000_000_000}})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func writeEvents(w *trace.Writer, evs []trace.Event) {
+	var raw []byte
+	for _, e := range evs {
+		raw = trace.AppendEvent(raw, e)
+	}
+	w.WriteEvents(raw)
 }

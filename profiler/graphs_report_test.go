@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 )
 
@@ -27,10 +28,10 @@ func TestGraphRecordingReport(t *testing.T) {
 	if sum, _ := record(t, cfg, 30*time.Second); sum.ExitStatus == nil || *sum.ExitStatus != 0 {
 		t.Fatalf("graph-driver exit %v", sum.ExitStatus)
 	}
-	if err := report.WriteAll(cfg.Dir, true); err != nil {
+	if err := pipeline.WriteAll(cfg.Dir, true); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(cfg.Dir, report.JSONFile))
+	b, err := os.ReadFile(filepath.Join(cfg.Dir, pipeline.JSONFile))
 	if err != nil {
 		t.Fatal(err)
 	}

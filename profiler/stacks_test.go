@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/pprof/profile"
 
-	"github.com/linkprof/linkprof/report"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -57,7 +57,7 @@ func TestStacksNameTheCaller(t *testing.T) {
 // NCCL call and the next frame is the driver code that made it.
 func checkProfileStacks(t *testing.T, dir string) {
 	t.Helper()
-	if err := report.WriteAll(dir, true); err != nil {
+	if err := pipeline.WriteAll(dir, true); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(filepath.Join(dir, "profile.pb.gz"))

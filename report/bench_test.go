@@ -9,6 +9,7 @@ import (
 
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/correlate/sim"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -39,7 +40,7 @@ func benchDir(b *testing.B, name string, cfg sim.Config) string {
 func benchAnalysis(b *testing.B, dir string) {
 	var events, samples uint64
 	for b.Loop() {
-		out, err := report.Run(dir, correlate.Options{}, nil)
+		out, err := pipeline.Run(dir, correlate.Options{}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

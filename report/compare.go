@@ -3,27 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
-
-	"github.com/linkprof/linkprof/correlate"
 )
-
-// ForDir returns a folder's report: its report.json when present and
-// readable by this version, else a fresh analysis of its trace.
-func ForDir(dir string) (*Report, error) {
-	if r, err := Load(filepath.Join(dir, JSONFile)); err == nil {
-		return r, nil
-	} else if _, serr := os.Stat(filepath.Join(dir, JSONFile)); serr == nil {
-		return nil, err
-	}
-	out, err := Run(dir, correlate.Options{}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return out.Report, nil
-}
 
 // WriteCompare writes a side-by-side table of two reports: per op calls,
 // payload and link bytes, the unattributed share, and bursts.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate/sim"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -21,14 +22,14 @@ func TestCompare(t *testing.T) {
 		}
 	}
 	// A has a report.json (read as is); B is analyzed from its trace.
-	if err := report.WriteAll(dirs[0], false); err != nil {
+	if err := pipeline.WriteAll(dirs[0], false); err != nil {
 		t.Fatal(err)
 	}
-	a, err := report.ForDir(dirs[0])
+	a, err := pipeline.ForDir(dirs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := report.ForDir(dirs[1])
+	b, err := pipeline.ForDir(dirs[1])
 	if err != nil {
 		t.Fatal(err)
 	}

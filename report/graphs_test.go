@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/correlate/sim"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/timeline"
 	"github.com/linkprof/linkprof/trace"
@@ -56,7 +57,7 @@ func readJSON(t *testing.T, path string, v any) {
 // readProfile parses the folder's profile.pb.gz.
 func readProfile(t *testing.T, dir string) *profile.Profile {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, report.ProfileFile))
+	f, err := os.Open(filepath.Join(dir, pipeline.ProfileFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func readProfile(t *testing.T, dir string) *profile.Profile {
 func runOn(t *testing.T, dir string, procs int) *report.Report {
 	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-	out, err := report.Run(dir, correlate.Options{}, nil)
+	out, err := pipeline.Run(dir, correlate.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +82,11 @@ func runOn(t *testing.T, dir string, procs int) *report.Report {
 
 func TestGraphReport(t *testing.T) {
 	dir, truth := graphDir(t)
-	if err := report.WriteAll(dir, false); err != nil {
+	if err := pipeline.WriteAll(dir, false); err != nil {
 		t.Fatal(err)
 	}
 	var r report.Report
-	readJSON(t, filepath.Join(dir, report.JSONFile), &r)
+	readJSON(t, filepath.Join(dir, pipeline.JSONFile), &r)
 	// Per rank: 30 eager broadcasts; 14 launches x (2 all-reduces + 1
 	// custom); 14 launches x 2 all-gathers. Capture-time calls not counted.
 	want := map[string]uint64{"AllReduce": 2 * 14 * 2, "CustomAllReduce": 2 * 14, "AllGather": 2 * 14 * 2, "Broadcast": 2 * 30}
@@ -121,7 +122,7 @@ func TestGraphReport(t *testing.T) {
 		}
 	}
 	checkHints(t, &r)
-	txt, _ := os.ReadFile(filepath.Join(dir, report.TextFile))
+	txt, _ := os.ReadFile(filepath.Join(dir, pipeline.TextFile))
 	for _, s := range []string{"CustomAllReduce", "CUDA graphs: 4, 56 launches, 140 collectives replayed (in ops), 10 capture-time calls",
 		"2 x AllGather", "AllReduce, CustomAllReduce, AllReduce", "route through NCCL: VLLM_ALLREDUCE_USE_SYMM_MEM=0"} {
 		if !strings.Contains(string(txt), s) {
@@ -177,7 +178,7 @@ func checkPhases(t *testing.T, dir string) {
 func checkTimeline(t *testing.T, dir string) {
 	t.Helper()
 	var tl timeline.File
-	readJSON(t, filepath.Join(dir, report.TimelineFile), &tl)
+	readJSON(t, filepath.Join(dir, pipeline.TimelineFile), &tl)
 	count := map[string]int{}
 	for _, e := range tl.TraceEvents {
 		count[e.Cat]++
@@ -216,11 +217,11 @@ func TestNoHintsWhenExplained(t *testing.T) {
 		Ops: []sim.Op{{Kind: trace.AllReduce, Count: 8 << 20, DType: bf16}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteAll(dir, false); err != nil {
+	if err := pipeline.WriteAll(dir, false); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := os.ReadFile(filepath.Join(dir, report.JSONFile))
-	txt, _ := os.ReadFile(filepath.Join(dir, report.TextFile))
+	b, _ := os.ReadFile(filepath.Join(dir, pipeline.JSONFile))
+	txt, _ := os.ReadFile(filepath.Join(dir, pipeline.TextFile))
 	if !strings.Contains(string(b), `"hints": []`) || strings.Contains(string(txt), "outside NCCL") || strings.Contains(string(txt), "CUDA graphs") {
 		t.Errorf("report.json or report.txt has hints or graphs:\n%s", txt)
 	}

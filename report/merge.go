@@ -1,11 +1,5 @@
 package report
 
-import (
-	"sync"
-
-	"github.com/linkprof/linkprof/correlate"
-)
-
 // Merge adds what another aggregator (of other GPUs) saw; o is not used
 // afterwards.
 func (a *Aggregator) Merge(o *Aggregator) {
@@ -32,39 +26,4 @@ func (a *Aggregator) Merge(o *Aggregator) {
 	if extra := len(b.list) - maxListedBursts; extra > 0 {
 		b.list, b.omitted = b.list[:maxListedBursts], b.omitted+uint64(extra)
 	}
-}
-
-// locked serializes a sink shared by several engines (the timeline: its
-// events may come in any order).
-type locked struct {
-	mu sync.Mutex
-	s  correlate.Sink
-}
-
-func (l *locked) Call(c *correlate.Call) {
-	l.mu.Lock()
-	l.s.Call(c)
-	l.mu.Unlock()
-}
-
-func (l *locked) Interval(iv *correlate.Interval) {
-	l.mu.Lock()
-	l.s.Interval(iv)
-	l.mu.Unlock()
-}
-
-func (l *locked) Burst(b *correlate.Burst) {
-	l.mu.Lock()
-	l.s.Burst(b)
-	l.mu.Unlock()
-}
-
-func (l *locked) GraphLaunch(gl *correlate.GraphLaunch) {
-	ls, ok := l.s.(correlate.LaunchSink)
-	if !ok {
-		return
-	}
-	l.mu.Lock()
-	ls.GraphLaunch(gl)
-	l.mu.Unlock()
 }

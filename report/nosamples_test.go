@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -49,7 +50,7 @@ func TestReportWithoutSamples(t *testing.T) {
 	must(w.WriteJSON(trace.RecStop, trace.Stop{Clock: trace.Clock{MonoNs: 10_000, WallNs: 14_000}}))
 	must(w.Close())
 
-	out, err := report.Run(dir, correlate.Options{}, nil)
+	out, err := pipeline.Run(dir, correlate.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/correlate/physim"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -62,7 +63,7 @@ func runPhysim(t *testing.T, s physim.Scenario) string {
 		t.Fatal(err)
 	}
 	checkSimCalls(t, truth, tr)
-	out, err := report.Run(dir, correlate.Options{}, nil)
+	out, err := pipeline.Run(dir, correlate.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate/sim"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/timeline"
 	"github.com/linkprof/linkprof/trace"
@@ -33,11 +34,11 @@ func simDir(t *testing.T) (string, *sim.Truth) {
 
 func TestWriteAllReportJSON(t *testing.T) {
 	dir, truth := simDir(t)
-	if err := report.WriteAll(dir, false); err != nil {
+	if err := pipeline.WriteAll(dir, false); err != nil {
 		t.Fatal(err)
 	}
 	var r report.Report
-	readJSON(t, filepath.Join(dir, report.JSONFile), &r)
+	readJSON(t, filepath.Join(dir, pipeline.JSONFile), &r)
 	if r.Version != report.Version || len(r.Ops) != 11 || len(r.GPUs) != 2 || len(r.Processes) != 2 {
 		t.Fatalf("version %d, %d ops, %d gpus, %d processes", r.Version, len(r.Ops), len(r.GPUs), len(r.Processes))
 	}
@@ -104,11 +105,11 @@ func TestReportAttachedLate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteAll(dir, false); err != nil {
+	if err := pipeline.WriteAll(dir, false); err != nil {
 		t.Fatal(err)
 	}
 	var r report.Report
-	readJSON(t, filepath.Join(dir, report.JSONFile), &r)
+	readJSON(t, filepath.Join(dir, pipeline.JSONFile), &r)
 	for _, o := range r.Ops[:2] {
 		if d := float64(o.TxBytes)/truth.OpTx[o.Op] - 1; d > 0.02 || d < -0.02 {
 			t.Errorf("%s attributed tx %d, truth %.0f", o.Op, o.TxBytes, truth.OpTx[o.Op])
@@ -133,13 +134,13 @@ func TestReportAttachedLate(t *testing.T) {
 
 func TestWriteAllFiles(t *testing.T) {
 	dir, _ := simDir(t)
-	if err := report.WriteAll(dir, false); err != nil {
+	if err := pipeline.WriteAll(dir, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteAll(dir, false); err == nil || !strings.Contains(err.Error(), "--force") {
+	if err := pipeline.WriteAll(dir, false); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("second WriteAll without force: %v, want a refusal naming --force", err)
 	}
-	if err := report.WriteAll(dir, true); err != nil {
+	if err := pipeline.WriteAll(dir, true); err != nil {
 		t.Fatalf("with force: %v", err)
 	}
 	p := readProfile(t, dir)
@@ -147,11 +148,11 @@ func TestWriteAllFiles(t *testing.T) {
 		t.Errorf("profile types %v default %s", p.SampleType, p.DefaultSampleType)
 	}
 	var tl timeline.File
-	b, _ := os.ReadFile(filepath.Join(dir, report.TimelineFile))
+	b, _ := os.ReadFile(filepath.Join(dir, pipeline.TimelineFile))
 	if err := json.Unmarshal(b, &tl); err != nil {
 		t.Fatalf("timeline: %v", err)
 	}
-	txt, _ := os.ReadFile(filepath.Join(dir, report.TextFile))
+	txt, _ := os.ReadFile(filepath.Join(dir, pipeline.TextFile))
 	for _, want := range []string{"AllReduce", "AllGather", "unattributed", "bursts: 101", "top collectives"} {
 		if !strings.Contains(string(txt), want) {
 			t.Errorf("report.txt lacks %q:\n%s", want, txt)

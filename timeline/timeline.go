@@ -16,6 +16,7 @@ import (
 
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/graphs"
+	"github.com/linkprof/linkprof/trace"
 )
 
 // DefaultMaxEvents bounds the file (about 190 bytes an event: 370 MB); a
@@ -76,19 +77,23 @@ type Writer struct {
 	err      error
 }
 
-// NewWriter starts a timeline on w. Times are shown relative to originNs
-// (the recording's start on the monotonic clock).
-func NewWriter(w io.Writer, originNs int64, maxEvents int) *Writer {
+// NewWriter starts a timeline on w. Times are shown relative to the
+// recording's start on the monotonic clock, which the analysis hands the
+// writer (Start) before any data.
+func NewWriter(w io.Writer, maxEvents int) *Writer {
 	if maxEvents <= 0 {
 		maxEvents = DefaultMaxEvents
 	}
-	tw := &Writer{w: bufio.NewWriterSize(w, 1<<20), originNs: originNs, max: maxEvents,
+	tw := &Writer{w: bufio.NewWriterSize(w, 1<<20), max: maxEvents,
 		named: map[uint64]bool{}, rates: map[int]*[4]float64{}, lanes: map[uint64][]int64{}}
 	_, tw.err = tw.w.WriteString(`{"displayTimeUnit":"ns","traceEvents":[`)
 	return tw
 }
 
 func (w *Writer) us(ns int64) float64 { return float64(ns-w.originNs) / 1e3 }
+
+// Start implements correlate.StartSink: the time origin.
+func (w *Writer) Start(s trace.Start) { w.originNs = s.Clock.MonoNs }
 
 func (w *Writer) put(e *Event) {
 	if w.err != nil {

@@ -30,7 +30,7 @@ func record(t *testing.T) string {
 func TestTimelineParsesBack(t *testing.T) {
 	dir := record(t)
 	var buf bytes.Buffer
-	w := timeline.NewWriter(&buf, 5_000_000_000, 0)
+	w := timeline.NewWriter(&buf, 0)
 	if _, err := correlate.Analyze(dir, correlate.Options{}, w); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestTimelineParsesBack(t *testing.T) {
 func TestTimelineBound(t *testing.T) {
 	dir := record(t)
 	var buf bytes.Buffer
-	w := timeline.NewWriter(&buf, 0, 50)
+	w := timeline.NewWriter(&buf, 50)
 	if _, err := correlate.Analyze(dir, correlate.Options{}, w); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestTimelineNests(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		w := timeline.NewWriter(&buf, 0, 0)
+		w := timeline.NewWriter(&buf, 0)
 		if _, err := correlate.Analyze(dir, correlate.Options{}, w); err != nil {
 			t.Fatal(err)
 		}

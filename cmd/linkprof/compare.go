@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 )
 
@@ -22,11 +23,11 @@ func runCompare(args []string) error {
 	if fs.NArg() != 2 {
 		return usagef("compare: give two recording folders (usage: linkprof %s)", compareUsage)
 	}
-	a, err := report.ForDir(fs.Arg(0))
+	a, err := pipeline.ForDir(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	b, err := report.ForDir(fs.Arg(1))
+	b, err := pipeline.ForDir(fs.Arg(1))
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/linkprof/linkprof/report"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -16,7 +16,7 @@ func init() {
 
 func runPprof(args []string) error {
 	fs := newFlags("pprof")
-	out := fs.StringP("output", "o", "", "profile file (default DIR/"+report.ProfileFile+")")
+	out := fs.StringP("output", "o", "", "profile file (default DIR/"+pipeline.ProfileFile+")")
 	force := fs.Bool("force", false, "replace an existing file")
 	af := addAnalysisFlags(fs)
 	dir, err := oneDir(fs, pprofUsage, args)
@@ -27,11 +27,11 @@ func runPprof(args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := report.Run(dir, opts, nil)
+	res, err := pipeline.Run(dir, opts, nil)
 	if err != nil {
 		return err
 	}
-	path := outPath(*out, dir, report.ProfileFile)
+	path := outPath(*out, dir, pipeline.ProfileFile)
 	f, err := trace.CreateFile(filepath.Dir(path), filepath.Base(path), *force)
 	if err != nil {
 		return err

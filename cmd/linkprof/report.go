@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 )
 
@@ -64,7 +65,7 @@ func runReport(args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := report.Run(dir, opts, nil)
+	out, err := pipeline.Run(dir, opts, nil)
 	if err != nil {
 		return err
 	}

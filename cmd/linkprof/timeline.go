@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/linkprof/linkprof/report"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -19,7 +19,7 @@ func init() {
 
 func runTimeline(args []string) error {
 	fs := newFlags("timeline")
-	out := fs.StringP("output", "o", "", "timeline file (default DIR/"+report.TimelineFile+")")
+	out := fs.StringP("output", "o", "", "timeline file (default DIR/"+pipeline.TimelineFile+")")
 	force := fs.Bool("force", false, "replace an existing file")
 	af := addAnalysisFlags(fs)
 	dir, err := oneDir(fs, timelineUsage, args)
@@ -30,13 +30,13 @@ func runTimeline(args []string) error {
 	if err != nil {
 		return err
 	}
-	path := outPath(*out, dir, report.TimelineFile)
+	path := outPath(*out, dir, pipeline.TimelineFile)
 	f, err := trace.CreateFile(filepath.Dir(path), filepath.Base(path), *force)
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	_, err = report.Run(dir, opts, bw)
+	_, err = pipeline.Run(dir, opts, bw)
 	err = errors.Join(err, bw.Flush(), f.Close())
 	if err != nil {
 		os.Remove(path)

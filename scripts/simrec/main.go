@@ -2,9 +2,9 @@
 // the analysis of one: the benchmark of issue 3 and manual checks of the
 // outputs without a GPU.
 //
-//	go run ./correlate/sim/simrec -o /tmp/tp -preset tp
-//	go run ./correlate/sim/simrec -o /tmp/hour -preset hour
-//	go run ./correlate/sim/simrec -analyze /tmp/hour
+//	go run ./scripts/simrec -o /tmp/tp -preset tp
+//	go run ./scripts/simrec -o /tmp/hour -preset hour
+//	go run ./scripts/simrec -analyze /tmp/hour
 package main
 
 import (
@@ -19,6 +19,7 @@ import (
 
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/correlate/sim"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 )
 
@@ -81,7 +82,7 @@ func write(dir, preset string) error {
 // timeAnalysis runs what record runs at the end, minus the timeline.
 func timeAnalysis(dir string) error {
 	t0 := time.Now()
-	out, err := report.Run(dir, correlate.Options{}, nil)
+	out, err := pipeline.Run(dir, correlate.Options{}, nil)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package report
+package pipeline_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/linkprof/linkprof/pipeline"
+	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -26,17 +28,17 @@ func TestRecorderWarningsReachTheReport(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteAll(dir, false); err != nil {
+	if err := pipeline.WriteAll(dir, false); err != nil {
 		t.Fatal(err)
 	}
 	var r struct {
-		Notes []Note `json:"notes"`
+		Notes []report.Note `json:"notes"`
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Notes) != 2 || r.Notes[0] != (Note{AtNs: 3_000_000_000, Level: "warn", Text: text}) {
+	if len(r.Notes) != 2 || r.Notes[0] != (report.Note{AtNs: 3_000_000_000, Level: "warn", Text: text}) {
 		t.Errorf("notes %+v", r.Notes)
 	}
 	txt, _ := os.ReadFile(filepath.Join(dir, "report.txt"))

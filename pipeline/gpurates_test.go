@@ -1,4 +1,4 @@
-package report
+package pipeline_test
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/linkprof/linkprof/pipeline"
+	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -32,10 +34,10 @@ func TestGPURatesAndBusyFraction(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteAll(dir, false); err != nil {
+	if err := pipeline.WriteAll(dir, false); err != nil {
 		t.Fatal(err)
 	}
-	var r struct{ GPUs []GPU }
+	var r struct{ GPUs []report.GPU }
 	data, _ := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)

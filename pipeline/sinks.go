@@ -1,0 +1,95 @@
+package pipeline
+
+import (
+	"sync"
+
+	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/trace"
+)
+
+// tee fans the analysis out to several sinks.
+type tee []correlate.Sink
+
+func (t tee) Call(c *correlate.Call) {
+	for _, s := range t {
+		s.Call(c)
+	}
+}
+
+func (t tee) Interval(iv *correlate.Interval) {
+	for _, s := range t {
+		s.Interval(iv)
+	}
+}
+
+func (t tee) Burst(b *correlate.Burst) {
+	for _, s := range t {
+		s.Burst(b)
+	}
+}
+
+func (t tee) GraphLaunch(l *correlate.GraphLaunch) {
+	for _, s := range t {
+		if ls, ok := s.(correlate.LaunchSink); ok {
+			ls.GraphLaunch(l)
+		}
+	}
+}
+
+func (t tee) Start(st trace.Start) {
+	for _, s := range t {
+		if ss, ok := s.(correlate.StartSink); ok {
+			ss.Start(st)
+		}
+	}
+}
+
+// locked serializes a sink shared by several engines (the timeline: its
+// events may come in any order).
+type locked struct {
+	mu      sync.Mutex
+	s       correlate.Sink
+	started bool
+}
+
+func (l *locked) Call(c *correlate.Call) {
+	l.mu.Lock()
+	l.s.Call(c)
+	l.mu.Unlock()
+}
+
+func (l *locked) Interval(iv *correlate.Interval) {
+	l.mu.Lock()
+	l.s.Interval(iv)
+	l.mu.Unlock()
+}
+
+func (l *locked) Burst(b *correlate.Burst) {
+	l.mu.Lock()
+	l.s.Burst(b)
+	l.mu.Unlock()
+}
+
+func (l *locked) GraphLaunch(gl *correlate.GraphLaunch) {
+	ls, ok := l.s.(correlate.LaunchSink)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	ls.GraphLaunch(gl)
+	l.mu.Unlock()
+}
+
+// Start reaches the shared sink once, though every engine's tee passes it.
+func (l *locked) Start(st trace.Start) {
+	ss, ok := l.s.(correlate.StartSink)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	if !l.started {
+		l.started = true
+		ss.Start(st)
+	}
+	l.mu.Unlock()
+}
