@@ -1,9 +1,7 @@
 // Command attribcheck measures attribution accuracy on a recording of
 // scripts/gpu/phasemix.py or torch_attrib.py (docs/validation.md). The
-// ground truth of an op is the NVLink DATA_TX its phases moved (each phase
-// runs one kind of collective between idle gaps), summed over the ranks'
-// GPUs; a phase of two ops at once is split by each op's bytes per call in
-// the solo phase it names (per_call_from). linkprof's answer is
+// ground truth of an op is the NVLink DATA_TX its phases moved, from the
+// recording's own samples (internal/phasetruth); linkprof's answer is
 // report.json's attributed bytes per op. It also checks that every phase
 // is one burst per GPU, labelled with the phase's ops.
 //
@@ -16,29 +14,16 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
+	"github.com/linkprof/linkprof/internal/phasetruth"
 	"github.com/linkprof/linkprof/trace"
 )
 
-type phaseOps struct {
-	Calls        int     `json:"calls"`
-	PayloadBytes float64 `json:"payload_bytes"`
-}
-
-type phase struct {
-	Phase       string              `json:"phase"`
-	Ops         map[string]phaseOps `json:"ops"`
-	StartWall   float64             `json:"start_wall"`
-	EndWall     float64             `json:"end_wall"`
-	PerCallFrom map[string]string   `json:"per_call_from"`
-	moved       float64             // DATA_TX over the ranks' GPUs
-}
-
 type reportJSON struct {
 	Ops []struct {
-		Op    string `json:"op"`
-		Calls uint64 `json:"calls"`
-		Tx    uint64 `json:"nvlink_tx_bytes"`
+		Op string `json:"op"`
+		Tx uint64 `json:"nvlink_tx_bytes"`
 	} `json:"ops"`
 	Unattributed struct {
 		Tx uint64 `json:"nvlink_tx_bytes"`
@@ -48,15 +33,13 @@ type reportJSON struct {
 		TxBytes uint64 `json:"tx_bytes"`
 	} `json:"gpus"`
 	Bursts struct {
-		List []burst `json:"list"`
+		List []struct {
+			GPU        int    `json:"gpu"`
+			StartNs    int64  `json:"start_ns"`
+			DurationNs int64  `json:"duration_ns"`
+			Label      string `json:"label"`
+		} `json:"list"`
 	} `json:"bursts"`
-}
-
-type burst struct {
-	GPU        int    `json:"gpu"`
-	StartNs    int64  `json:"start_ns"`
-	DurationNs int64  `json:"duration_ns"`
-	Label      string `json:"label"`
 }
 
 func main() {
@@ -75,96 +58,40 @@ func run(dir, phasesPath string) error {
 	if err != nil {
 		return err
 	}
-	var ph struct {
-		World  int     `json:"world"`
-		Phases []phase `json:"phases"`
+	ph, err := phasetruth.Load(phasesPath)
+	if err != nil {
+		return err
 	}
-	if err := readJSON(phasesPath, &ph); err != nil {
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
 		return err
 	}
 	var rep reportJSON
-	if err := readJSON(filepath.Join(dir, "report.json"), &rep); err != nil {
-		return err
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("reading report.json: %w", err)
 	}
-	truth := map[string]float64{}
-	var phaseTotal float64
-	byName := map[string]*phase{}
-	for i := range ph.Phases {
-		p := &ph.Phases[i]
-		for gpu := 0; gpu < ph.World; gpu++ {
-			p.moved += txDuring(tr.Samples, uint32(gpu), *p)
-		}
-		byName[p.Phase] = p
-	}
-	for _, p := range ph.Phases {
-		phaseTotal += p.moved
-		for op, share := range shares(p, byName) {
-			truth[op] += p.moved * share
-		}
-	}
-	if err := printTable(rep, truth, phaseTotal, ph.World); err != nil {
-		return err
-	}
-	printBursts(tr, rep, ph.Phases, ph.World)
+	truth := ph.Measure(tr.Samples)
+	printTable(rep, truth, ph)
+	printBursts(tr, rep, ph)
 	return nil
 }
 
-// shares splits a phase's bytes over its ops: by each op's bytes per call
-// in the solo phase named in per_call_from, else by payload (the old
-// phases that mix ops pair equal sizes whose ring bytes are equal).
-func shares(p phase, byName map[string]*phase) map[string]float64 {
-	weight := map[string]float64{}
-	total := 0.0
-	for op, o := range p.Ops {
-		w := o.PayloadBytes
-		if op == "Recv" {
-			w = 0 // the truth is link TX: a receive sends nothing
-		}
-		if ref := byName[p.PerCallFrom[op]]; ref != nil && ref.Ops[op].Calls > 0 {
-			w = float64(o.Calls) * ref.moved / float64(ref.Ops[op].Calls)
-		}
-		weight[op] = w
-		total += w
-	}
-	for op := range weight {
-		weight[op] /= total
-	}
-	return weight
-}
-
-// txDuring is a GPU's DATA_TX change from its last sample before the phase
-// to its last sample before the phase's end plus time for the GPU to finish.
-func txDuring(samples []trace.Sample, gpu uint32, p phase) float64 {
-	var before, last *trace.Sample
-	for i := range samples {
-		s := &samples[i]
-		if s.GPU != gpu || !s.OK() {
-			continue
-		}
-		t := float64(s.WallUs) / 1e6
-		if t < p.StartWall-0.02 {
-			before = s
-		}
-		if t <= p.EndWall+0.15 {
-			last = s
-		}
-	}
-	if before == nil || last == nil {
-		return 0
-	}
-	return float64(last.DataTxKiB-before.DataTxKiB) * 1024
-}
-
-func printTable(rep reportJSON, truth map[string]float64, phaseTotal float64, world int) error {
+func printTable(rep reportJSON, truth map[string]float64, ph *phasetruth.Phases) {
 	var total uint64
 	for _, g := range rep.GPUs {
-		if g.Index < world {
+		if g.Index < ph.World {
 			total += g.TxBytes
 		}
 	}
+	var phaseTotal float64
+	for _, p := range ph.Phases {
+		phaseTotal += p.Moved
+	}
 	ops := make([]string, 0, len(truth))
-	for op := range truth {
-		ops = append(ops, op)
+	for op, v := range truth {
+		if v > 0 {
+			ops = append(ops, op)
+		}
 	}
 	sort.Strings(ops)
 	fmt.Printf("| op | link bytes in its phases (truth) | attributed by linkprof | attributed / truth |\n|---|---:|---:|---:|\n")
@@ -180,18 +107,33 @@ func printTable(rep reportJSON, truth map[string]float64, phaseTotal float64, wo
 		fmt.Printf("| %s | %.0f | %d | %.4f |\n", op, truth[op], got, float64(got)/truth[op])
 	}
 	fmt.Printf("\nGPU 0-%d TX in the recording %d bytes, in the phases %.0f (%.2f%%); attributed %d (%.2f%%), unattributed %d (%.2f%%)\n",
-		world-1, total, phaseTotal, 100*phaseTotal/float64(total), attributed, 100*float64(attributed)/float64(total),
+		ph.World-1, total, phaseTotal, 100*phaseTotal/float64(total), attributed, 100*float64(attributed)/float64(total),
 		rep.Unattributed.Tx, 100*float64(rep.Unattributed.Tx)/float64(total))
-	return nil
 }
 
-func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
+// printBursts lists, per phase and GPU, the bursts in the phase's window.
+func printBursts(tr *trace.Trace, rep reportJSON, ph *phasetruth.Phases) {
+	fmt.Printf("\n| phase | GPU | bursts | label | expected |\n|---|---:|---:|---|---|\n")
+	one, agree, n := 0, 0, 0
+	for _, p := range ph.Phases {
+		lo, hi := p.Window(tr.Start.Clock)
+		want := p.OpSet()
+		for gpu := range ph.World {
+			var labels []string
+			for _, b := range rep.Bursts.List {
+				if b.GPU == gpu && b.StartNs+b.DurationNs > lo && b.StartNs < hi {
+					labels = append(labels, b.Label)
+				}
+			}
+			n++
+			if len(labels) == 1 {
+				one++
+				if phasetruth.SameOps(labels[0], want) {
+					agree++
+				}
+			}
+			fmt.Printf("| %s | %d | %d | %s | %s |\n", p.Name, gpu, len(labels), strings.Join(labels, ", "), want)
+		}
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	return nil
+	fmt.Printf("\nphases x GPUs: %d; exactly one burst: %d; one burst with the expected label: %d\n", n, one, agree)
 }
