@@ -118,3 +118,36 @@ func findOp(r *report.Report, op string) report.Op {
 	}
 	return report.Op{}
 }
+
+// The stand-in server (scripts/standin) on 2 H200s with CUDA graphs
+// captured at start-up, linkprof attached after (as a root user meets
+// vLLM and SGLang): the graphs' launches are learnt as units (op
+// CUDAGraph), at most 5% of the link bytes stay unattributed (0.1%
+// measured), and the prefill waves are bursts labelled AllReduce.
+func TestH200StandinGraphsAttached(t *testing.T) {
+	out, err := pipeline.Run(filepath.Join("testdata", "h200-standin-graphs-attached"), correlate.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.Report
+	var link uint64
+	for _, o := range r.Ops {
+		link += o.TxBytes
+	}
+	link += r.Unattributed.TxBytes
+	if share := float64(r.Unattributed.TxBytes) / float64(link); share > 0.05 {
+		t.Errorf("unattributed %.2f%% of link TX", 100*share)
+	}
+	if g := findOp(r, "CUDAGraph"); g.Calls == 0 || float64(g.TxBytes) < 0.1*float64(link) {
+		t.Errorf("CUDAGraph %+v of %d link bytes", g, link)
+	}
+	waves := 0
+	for _, b := range r.Bursts.List {
+		if b.Label == "AllReduce" && b.Top != nil && b.Top.Count >= 1<<20 {
+			waves++
+		}
+	}
+	if waves == 0 {
+		t.Errorf("no prefill wave among %d bursts", len(r.Bursts.List))
+	}
+}
