@@ -210,7 +210,7 @@ func top(a *folded) []Top {
 	out := make([]Top, 0, len(a.top))
 	for k, t := range a.top {
 		w := correlate.RingWire(k.kind, k.count*k.dtype.Size(), 0, k.nranks, 0)
-		out = append(out, Top{Op: k.kind.Op(), DataType: k.dtype.String(), Count: k.count, NRanks: k.nranks,
+		out = append(out, Top{Op: correlate.OpName(k.kind), DataType: k.dtype.String(), Count: k.count, NRanks: k.nranks,
 			Protocol: correlate.ProtocolOf(k.kind, w.Msg).String(), Traffic: t.traffic()})
 	}
 	slices.SortFunc(out, func(x, y Top) int {
