@@ -17,6 +17,18 @@ func (e *Engine) gpuOf(pid uint32) int {
 	return p.gpu
 }
 
+// callGPU is the sampled GPU a call runs on: its communicator's, else its
+// process's; -1 if none.
+func (e *Engine) callGPU(pid uint32, comm uint64) int {
+	if g, ok := e.commGPUs[commKey{pid, comm}]; ok {
+		if _, sampled := e.gpus[g]; sampled {
+			return g
+		}
+		return -1
+	}
+	return e.gpuOf(pid)
+}
+
 // rankOf is a call's rank and communicator size: from the communicator's
 // init, else from the process's RANK/WORLD_SIZE, else guessed (guessed).
 func (e *Engine) rankOf(pid uint32, comm uint64) (rank, nranks int, guessed bool) {
@@ -149,7 +161,7 @@ func (e *Engine) newCall(it *item) *Call {
 	*c = Call{
 		Pid: ev.Pid, Tid: ev.Tid, Kind: ev.Kind, DataType: ev.DataType, Count: ev.Count,
 		Payload: ev.PayloadBytes(), Comm: ev.Comm, Stream: ev.Stream, StackID: ev.StackID, Caller: callerOf(ev),
-		Rank: rank, NRanks: nranks, GPU: e.gpuOf(ev.Pid), EnqueueNs: int64(ev.TsNs),
+		Rank: rank, NRanks: nranks, GPU: e.callGPU(ev.Pid, ev.Comm), EnqueueNs: int64(ev.TsNs),
 		Phase: it.phase, Graph: int(it.graph), Launch: int(it.launch),
 	}
 	w := RingWire(ev.Kind, c.Payload, rank, nranks, int(ev.Peer))
@@ -198,10 +210,24 @@ func (c *Call) base() float64 { return c.baseTx + c.baseRx }
 
 // launch queues work on its stream's model, or emits it at once when it
 // moves no bytes on a sampled GPU.
+//
+// A group's calls run as one launch per (GPU, stream): one thread may group
+// calls on communicators of several GPUs (nccl-tests -g 2).
 func (e *Engine) launch(calls []*Call, at int64) {
-	l := e.allocLaunch()
-	l.calls = append(l.calls, calls...)
-	e.queue(l, at)
+	for len(calls) > 0 {
+		l := e.allocLaunch()
+		first := calls[0]
+		rest := calls[:0]
+		for _, c := range calls {
+			if c.GPU == first.GPU && c.Stream == first.Stream {
+				l.calls = append(l.calls, c)
+			} else {
+				rest = append(rest, c)
+			}
+		}
+		e.queue(l, at)
+		calls = rest
+	}
 }
 
 func (e *Engine) queue(l *launch, at int64) {

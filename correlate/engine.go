@@ -17,6 +17,9 @@ type Engine struct {
 	known   *learned // second pass: what the first learned
 	procs   map[uint32]*procInfo
 	comms   map[commKey]trace.Comm
+	// commGPUs places communicators a process created on other GPUs than
+	// its own (placement.go).
+	commGPUs map[commKey]int
 	gpus    map[int]*gpuState
 	gpuList []*gpuState
 	streams map[streamKey]*stream
@@ -103,6 +106,14 @@ func (e *Engine) setGPU(pid uint32, gpu int) {
 	for _, q := range e.procs {
 		q.haveComm = false
 	}
+}
+
+// setCommGPU places a communicator on the GPU it was created on.
+func (e *Engine) setCommGPU(pid uint32, handle uint64, gpu int) {
+	if e.commGPUs == nil {
+		e.commGPUs = map[commKey]int{}
+	}
+	e.commGPUs[commKey{pid, handle}] = gpu
 }
 
 // addComm records a communicator's rank and size in one process.

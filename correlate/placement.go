@@ -1,50 +1,121 @@
 package correlate
 
-import "github.com/linkprof/linkprof/trace"
+import (
+	"strconv"
+	"strings"
 
-// processGPUs is the one rule that places a process on a GPU: the GPU
-// NVML lists it on, else its LOCAL_RANK, else, for a process neither
+	"github.com/linkprof/linkprof/trace"
+)
+
+// placement is the one rule that places work on GPUs. A communicator
+// lives on the GPU it was created on (the creating thread's CUDA device,
+// or ncclCommInitAll's device list), mapped through the process's
+// CUDA_VISIBLE_DEVICES: one process may drive several GPUs (nccl-tests
+// -g 2, ncclCommInitAll, a thread per GPU). Calls on communicators of
+// unknown device, and processes' other work, go to the process's GPU: the
+// GPU NVML lists it on, else its LOCAL_RANK, else, for a process neither
 // names, its rank in a communicator of more than one rank (on one node,
 // tensor-parallel rank r usually drives GPU r). A GPU once known is kept
 // until a record names another.
-type processGPUs map[uint32]int
+type placement struct {
+	procs   map[uint32]int
+	visible map[uint32][]string // CUDA_VISIBLE_DEVICES entries
+	uuids   map[string]int      // GPU UUID -> index
+	comms   map[commKey]int
+}
+
+func newPlacement() *placement {
+	return &placement{procs: map[uint32]int{}, visible: map[uint32][]string{}, uuids: map[string]int{},
+		comms: map[commKey]int{}}
+}
+
+// gpu records a sampled GPU's identity (CUDA_VISIBLE_DEVICES may name
+// GPUs by UUID).
+func (m *placement) gpu(g trace.GPU) {
+	if g.UUID != "" {
+		m.uuids[g.UUID] = g.Index
+	}
+}
 
 // process places a process from its record (the recorder writes one again
 // when it learns more).
-func (m processGPUs) process(p trace.Process) (gpu int, changed bool) {
+func (m *placement) process(p trace.Process) (gpu int, changed bool) {
+	if p.CUDAVisibleDevices != "" {
+		m.visible[p.Pid] = strings.Split(p.CUDAVisibleDevices, ",")
+	}
 	g := p.GPU
 	if g < 0 {
 		g = p.LocalRank
 	}
-	return m.set(p.Pid, g, false)
+	return m.setProcess(p.Pid, g, false)
 }
 
-// comm places a process from a communicator it created, when nothing
+// rankGuess places a process from a communicator it created, when nothing
 // better did.
-func (m processGPUs) comm(pid uint32, rank, nranks int32) (gpu int, changed bool) {
+func (m *placement) rankGuess(pid uint32, rank, nranks int32) (gpu int, changed bool) {
 	if rank < 0 || nranks < 2 {
-		return m.get(pid), false
+		return m.processGPU(pid), false
 	}
-	return m.set(pid, int(rank), true)
+	return m.setProcess(pid, int(rank), true)
 }
 
-func (m processGPUs) get(pid uint32) int {
-	if g, ok := m[pid]; ok {
+func (m *placement) processGPU(pid uint32) int {
+	if g, ok := m.procs[pid]; ok {
 		return g
 	}
 	return -1
 }
 
-// set records gpu for pid: a guess only where nothing is known.
-func (m processGPUs) set(pid uint32, gpu int, guess bool) (int, bool) {
-	old, ok := m[pid]
-	switch {
-	case gpu < 0, guess && ok && old >= 0:
+// setProcess records gpu for pid: a guess only where nothing is known.
+func (m *placement) setProcess(pid uint32, gpu int, guess bool) (int, bool) {
+	old, ok := m.procs[pid]
+	if gpu < 0 || guess && ok && old >= 0 {
 		if !ok {
-			m[pid] = -1
+			m.procs[pid] = -1
 		}
-		return m.get(pid), false
+		return m.processGPU(pid), false
 	}
-	m[pid] = gpu
+	m.procs[pid] = gpu
 	return gpu, !ok || old != gpu
+}
+
+// comm places a communicator created on CUDA device dev of its process;
+// ok is false when the device cannot be mapped to a GPU.
+func (m *placement) comm(pid uint32, handle uint64, dev int) (gpu int, ok bool) {
+	gpu = m.deviceGPU(pid, dev)
+	if gpu < 0 {
+		return -1, false
+	}
+	m.comms[commKey{pid, handle}] = gpu
+	return gpu, true
+}
+
+// deviceGPU maps a process's CUDA device ordinal to a GPU index: through
+// CUDA_VISIBLE_DEVICES (indexes or UUIDs) when set, else one to one.
+func (m *placement) deviceGPU(pid uint32, dev int) int {
+	vis := m.visible[pid]
+	if len(vis) == 0 {
+		return dev
+	}
+	if dev < 0 || dev >= len(vis) {
+		return -1
+	}
+	e := strings.TrimSpace(vis[dev])
+	if i, err := strconv.Atoi(e); err == nil {
+		return i
+	}
+	for uuid, i := range m.uuids {
+		if strings.HasPrefix(uuid, e) {
+			return i
+		}
+	}
+	return -1
+}
+
+// callGPU is the GPU a call on comm runs on.
+func (m *placement) callGPU(pid uint32, comm uint64) int {
+	if g, ok := m.comms[commKey{pid, comm}]; ok {
+		return g
+	}
+	return m.processGPU(pid)
 }

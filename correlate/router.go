@@ -16,9 +16,13 @@ type router struct {
 	exp    expander
 	nested nestedCalls
 	arrive *arrivals
-	gpus   processGPUs
+	place  *placement
 	route  func(*item) // r.item, made once
 	starts []StartSink
+	// groups are the open ncclGroupStart/End of each thread and the
+	// shards that got their calls: the group's end goes to each of them
+	// (one thread may group calls on several GPUs' communicators).
+	groups map[threadKey]uint64
 }
 
 // StartSink is a Sink that wants the recording's start record before any
@@ -29,7 +33,7 @@ type StartSink interface {
 }
 
 func newRouter(sh *shards, res *Result, sinks []Sink) *router {
-	r := &router{sh: sh, res: res, arrive: newArrivals(), gpus: processGPUs{}}
+	r := &router{sh: sh, res: res, arrive: newArrivals(), place: newPlacement(), groups: map[threadKey]uint64{}}
 	r.route = r.item
 	for _, s := range sinks {
 		if ss, ok := s.(StartSink); ok {
@@ -53,16 +57,48 @@ func (r *router) event(ev trace.Event) {
 }
 
 // item counts an item's arrival at its collective and routes it to the
-// engine of its process's GPU. A communicator's creation may place a
+// engine of its GPU: its communicator's, else its process's. A
+// communicator's creation places the communicator, and may place a
 // process that nothing else placed.
 func (r *router) item(it *item) {
 	ev := &it.ev
 	r.arrive.observe(it)
 	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 {
-		gpu, changed := r.gpus.comm(ev.Pid, ev.Rank, ev.NRanks)
-		r.placed(ev.Pid, gpu, changed)
+		r.created(ev.Pid, ev.Comm, ev.Rank, ev.NRanks, ev.CommDevice())
 	}
-	r.sh.push(r.shardOf(ev.Pid), it)
+	s := r.shardOfGPU(r.place.callGPU(ev.Pid, ev.Comm))
+	if ev.Kind == trace.GroupEnd && ev.GroupDepth <= 1 {
+		r.endGroup(it, s)
+		return
+	}
+	if ev.GroupDepth > 0 && len(r.sh.engines) > 1 {
+		r.groups[threadKey{ev.Pid, ev.Tid}] |= 1 << s
+	}
+	r.sh.push(s, it)
+}
+
+// endGroup sends a group's end to every shard that got its calls.
+func (r *router) endGroup(it *item, own int) {
+	k := threadKey{it.ev.Pid, it.ev.Tid}
+	mask := r.groups[k] | 1<<own
+	delete(r.groups, k)
+	for s := range r.sh.engines {
+		if mask&(1<<s) != 0 {
+			r.sh.push(s, it)
+		}
+	}
+}
+
+// created places a new communicator (and its process, as a last resort).
+func (r *router) created(pid uint32, handle uint64, rank, nranks int32, dev *int) {
+	gpu, changed := r.place.rankGuess(pid, rank, nranks)
+	r.placed(pid, gpu, changed)
+	if dev == nil {
+		return
+	}
+	if g, ok := r.place.comm(pid, handle, *dev); ok {
+		r.sh.broadcast(func(e *Engine) { e.setCommGPU(pid, handle, g) })
+	}
 }
 
 // sample times a sample and routes it to the engine of its GPU.
@@ -75,14 +111,11 @@ func (r *router) sample(smp trace.Sample) {
 	r.sh.pushSample(s, timedSample{t: t, nvml: nvml, s: smp})
 }
 
-func (r *router) shardOf(pid uint32) int {
-	if len(r.sh.engines) == 1 {
+func (r *router) shardOfGPU(gpu int) int {
+	if len(r.sh.engines) == 1 || gpu < 0 {
 		return 0
 	}
-	if g, ok := r.gpus[pid]; ok && g >= 0 {
-		return r.sh.gpuShard(g)
-	}
-	return 0
+	return r.sh.gpuShard(gpu)
 }
 
 // placed tells the engines a process's GPU changed.
@@ -114,15 +147,15 @@ func (r *router) meta(rec trace.Record) error {
 		r.align.Add(v)
 	case trace.Process:
 		m.Processes = append(m.Processes, v)
-		gpu, _ := r.gpus.process(v)
+		gpu, _ := r.place.process(v)
 		r.sh.broadcast(func(e *Engine) { e.addProcess(v, gpu) })
 	case trace.Comm:
 		m.Comms = append(m.Comms, v)
 		r.sh.broadcast(func(e *Engine) { e.addComm(v) })
-		gpu, changed := r.gpus.comm(v.Pid, v.Rank, v.NRanks)
-		r.placed(v.Pid, gpu, changed)
+		r.created(v.Pid, v.Handle, v.Rank, v.NRanks, v.CUDADevice)
 	case trace.GPU:
 		m.GPUs = append(m.GPUs, v)
+		r.place.gpu(v)
 		r.sh.gpuShard(v.Index)
 		r.sh.broadcast(func(e *Engine) { e.addGPU(v) })
 	case trace.Stack:

@@ -97,7 +97,7 @@ func (d *discoverer) process(pid uint32) *procState {
 	ps := &procState{mappings: map[libKey]bool{}, rec: trace.Process{
 		Pid: pid, PPid: info.PPid, Comm: info.Comm, Cmdline: info.Cmdline, Exe: info.Exe,
 		SeenNs: d.clock(), Rank: info.EnvInt("RANK"), LocalRank: info.EnvInt("LOCAL_RANK"),
-		WorldSize: info.EnvInt("WORLD_SIZE"), GPU: -1,
+		WorldSize: info.EnvInt("WORLD_SIZE"), GPU: -1, CUDAVisibleDevices: info.Env["CUDA_VISIBLE_DEVICES"],
 	}}
 	d.procs[pid] = ps
 	d.writeProcess(ps)

@@ -304,7 +304,8 @@ func (r *recorder) writeComm(e trace.Event) {
 	case r.findGPU <- e.Pid:
 	default: // the periodic retry will find it
 	}
-	c := trace.Comm{Pid: e.Pid, Handle: e.Comm, Rank: e.Rank, NRanks: e.NRanks, Kind: e.Kind.String(), TsNs: e.TsNs}
+	c := trace.Comm{Pid: e.Pid, Handle: e.Comm, Rank: e.Rank, NRanks: e.NRanks, Kind: e.Kind.String(), TsNs: e.TsNs,
+		CUDADevice: e.CommDevice()}
 	if e.Kind == trace.CommSplit {
 		c.Parent, c.Rank, c.NRanks = e.Aux, -1, -1
 	}

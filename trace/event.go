@@ -79,3 +79,14 @@ func AppendEvent(b []byte, e Event) []byte {
 // PayloadBytes is the call's count argument times its element size, as
 // docs/design.md defines payload_bytes (per rank, per peer: exactly as passed).
 func (e *Event) PayloadBytes() uint64 { return e.Count * e.DataType.Size() }
+
+// CommDevice is the CUDA device a communicator-creation return event says
+// the communicator lives on (Count holds the device plus one; 0 unknown),
+// in the creating process's numbering; nil when unknown.
+func (e *Event) CommDevice() *int {
+	if !e.Kind.IsCommCreate() || e.Flags&FlagReturn == 0 || e.Count == 0 {
+		return nil
+	}
+	d := int(e.Count) - 1
+	return &d
+}

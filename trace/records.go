@@ -44,6 +44,9 @@ type Process struct {
 	LocalRank int      `json:"local_rank"` // from LOCAL_RANK, -1 unknown
 	WorldSize int      `json:"world_size"` // from WORLD_SIZE, -1 unknown
 	GPU       int      `json:"gpu"`        // from NVML compute processes, -1 unknown
+	// CUDAVisibleDevices is the process's CUDA_VISIBLE_DEVICES, which maps
+	// its CUDA device ordinals onto the machine's GPUs (empty: unset).
+	CUDAVisibleDevices string `json:"cuda_visible_devices,omitempty"`
 	// The NCCL library it maps (empty until one is found).
 	NCCLPath    string `json:"nccl_path,omitempty"`
 	NCCLBuildID string `json:"nccl_build_id,omitempty"`
@@ -74,6 +77,10 @@ type Comm struct {
 	Kind   string `json:"kind"`
 	Parent uint64 `json:"parent,omitempty"`
 	TsNs   uint64 `json:"ts_ns"`
+	// CUDADevice is the CUDA device ordinal the communicator was created
+	// on (the thread's current device; ncclCommInitAll's device list), in
+	// the process's numbering; nil when the recorder did not see it.
+	CUDADevice *int `json:"cuda_device,omitempty"`
 }
 
 // Lost is the cumulative count of events the ring buffer dropped.
