@@ -11,21 +11,21 @@ import (
 // bounded by the work in flight and the reorder window, not by the
 // trace's length.
 type Engine struct {
-	opts    Options
-	sink    Sink
-	learn   *learner // first pass: collects the fit's rows and the floors
-	known   *learned // second pass: what the first learned
-	procs   map[uint32]*procInfo
-	comms   map[commKey]trace.Comm
+	opts  Options
+	sink  Sink
+	learn *learner // first pass: collects the fit's rows and the floors
+	known *learned // second pass: what the first learned
+	procs map[uint32]*procInfo
+	comms map[commKey]trace.Comm
 	// commGPUs places communicators a process created on other GPUs than
 	// its own (placement.go).
 	commGPUs map[commKey]int
-	gpus    map[int]*gpuState
-	gpuList []*gpuState
-	streams map[streamKey]*stream
-	groups  map[groupKey][]*Call
-	order   reorder
-	stats   Stats
+	gpus     map[int]*gpuState
+	gpuList  []*gpuState
+	streams  map[streamKey]*stream
+	groups   map[groupKey][]*Call
+	order    reorder
+	stats    Stats
 	// Finished calls and launches are reused: sinks never keep them, and
 	// millions of short-lived objects would keep the collector busy.
 	freeCalls    []*Call

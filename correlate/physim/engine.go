@@ -5,7 +5,7 @@ import "math"
 // tag says what truth charges an item's bytes to.
 type tag struct {
 	txOp, rxOp string // "" for traffic no collective explains
-	graph      int    // index into world.graphs for replays of hidden graphs, else -1
+	graph      int    // the hidden graph whose replays these are, else -1
 	phase      int    // index into Truth.Phases, -1 outside any phase
 }
 

@@ -37,7 +37,6 @@ type world struct {
 	truth   *Truth
 	phase   int
 	comms   []*comm
-	graphs  []*graph
 	baseBps float64 // this seed's typical solo link rate
 	scale   float64 // Scenario.Scale
 	start   int64   // the recording's start (monotonic)
