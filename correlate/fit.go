@@ -173,7 +173,7 @@ func (fd *Fitted) Rows() []FitRow {
 // fit redone; trimResidual is what "badly" means.
 const (
 	trimRounds   = 3
-	trimResidual = 0.15
+	trimResidual = 0.4
 	rowSigma     = 0.05
 	priorSigma   = 0.5
 )
@@ -192,21 +192,29 @@ func (f *fitter) solve() *Fitted {
 	}
 	var x []float64
 	for round := 0; ; round++ {
-		x = f.nnls(keep)
+		x = f.nnls(keep, x)
 		if round == trimRounds || !f.trim(keep, x) {
 			break
 		}
 	}
+	// Once more with the weights of the final fit (see weight).
+	x = f.nnls(keep, x)
 	return f.report(keep, x)
 }
 
 // weight makes a row's misfit relative to its size: the larger of its
-// bytes and what the priors expect (a row of calls that saw no bytes is
-// no more certain than one that saw them).
-func (f *fitter) weight(r *row) float64 {
+// bytes and what the last fit (at first the priors) expects of it. By its
+// bytes alone, a row that lost a call's bytes to the next would weigh more
+// than one that gained them, and the fit would lean low; a row of calls
+// that saw no bytes is no more certain than one that saw them.
+func (f *fitter) weight(r *row, x []float64) float64 {
 	var exp float64
 	for _, e := range r.entries {
-		exp += e.a * f.cols[e.col].prior()
+		v := f.cols[e.col].prior()
+		if x != nil {
+			v = x[e.col]
+		}
+		exp += e.a * v
 	}
 	return 1 / (max(r.b, exp) + rowNoise)
 }
@@ -249,9 +257,9 @@ func (f *fitter) trim(keep []bool, x []float64) bool {
 // priors: columns the rows cannot tell apart (calls that always run
 // together) keep the prior's split of their bytes. Negative solutions are
 // pinned at zero and the rest solved again (active set).
-func (f *fitter) nnls(keep []bool) []float64 {
+func (f *fitter) nnls(keep []bool, last []float64) []float64 {
 	n := len(f.cols)
-	g, h := f.normal(keep)
+	g, h := f.normal(keep, last)
 	free := make([]bool, n)
 	for k := range free {
 		free[k] = true
@@ -278,7 +286,7 @@ func (f *fitter) nnls(keep []bool) []float64 {
 // counters), a factor is its prior within priorSigma. So a column is
 // fitted from the data only as far as the rows can tell it apart from the
 // columns it runs with; a graph's bytes have no prior.
-func (f *fitter) normal(keep []bool) (g, h []float64) {
+func (f *fitter) normal(keep []bool, last []float64) (g, h []float64) {
 	n := len(f.cols)
 	g, h = make([]float64, n*n), make([]float64, n)
 	for i := range f.rows {
@@ -286,7 +294,7 @@ func (f *fitter) normal(keep []bool) (g, h []float64) {
 			continue
 		}
 		r := &f.rows[i]
-		w := f.weight(r)
+		w := f.weight(r, last)
 		for _, e := range r.entries {
 			h[e.col] += w * e.a * w * r.b
 			for _, o := range r.entries {

@@ -101,6 +101,12 @@ func (ln *learner) segmentStart(g *gpuState, t int64) {
 func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool) {
 	lg := ln.of(g)
 	ln.catchUp(g, lg, iv.EndNs)
+	if active && len(lg.waiting) > 0 {
+		for _, e := range lg.waiting {
+			ln.place(lg, e, false)
+		}
+		lg.waiting = lg.waiting[:0]
+	}
 	lg.bytes += iv.TxBytes + iv.RxBytes
 	if active {
 		lg.hist.add(bps, float64(iv.EndNs-iv.StartNs))
@@ -129,13 +135,17 @@ func (ln *learner) flush(lg *learnGPU) {
 // reach its launch time.
 func (ln *learner) finished(g *gpuState, l *launch) {
 	lg := ln.of(g)
+	byLaunch := l.exp[tx]+l.exp[rx] == 0
 	for _, c := range l.calls {
 		e := entry{col: ln.fit.col(c.column()), a: c.base()}
-		if l.hostNs > g.lastT {
+		switch {
+		case !byLaunch:
+			ln.place(lg, e, !g.seg.open)
+		case l.hostNs > g.lastT:
 			lg.ahead = append(lg.ahead, timedEntry{t: l.hostNs, e: e})
-			continue
+		default:
+			ln.placeAt(g, lg, e, l.hostNs)
 		}
-		ln.place(g, lg, e)
 	}
 }
 
@@ -145,10 +155,18 @@ type timedEntry struct {
 	e entry
 }
 
-// place adds an entry to the open chunk's row, or the next segment's.
-func (ln *learner) place(g *gpuState, lg *learnGPU, e entry) {
+// placeAt places an entry launched at t: one launched while the link
+// was quiet (between segments, or in a segment's quiet tail) runs when the
+// link next moves bytes, not in the stretch that just ended.
+func (ln *learner) placeAt(g *gpuState, lg *learnGPU, e entry, t int64) {
+	ln.place(lg, e, !g.seg.open || t >= g.seg.lastActiveEnd)
+}
+
+// place adds an entry to the open chunk's row, or to those waiting for the
+// link's next active interval.
+func (ln *learner) place(lg *learnGPU, e entry, waiting bool) {
 	list := &lg.entries
-	if !g.seg.open {
+	if waiting {
 		list = &lg.waiting
 	}
 	if i := slices.IndexFunc(*list, func(x entry) bool { return x.col == e.col }); i >= 0 {
@@ -163,7 +181,7 @@ func (ln *learner) catchUp(g *gpuState, lg *learnGPU, t int64) {
 	n := 0
 	for _, te := range lg.ahead {
 		if te.t <= t {
-			ln.place(g, lg, te.e)
+			ln.placeAt(g, lg, te.e, te.t)
 			continue
 		}
 		lg.ahead[n] = te
