@@ -42,7 +42,7 @@ func TestRecorderWarningsReachTheReport(t *testing.T) {
 		t.Errorf("notes %+v", r.Notes)
 	}
 	txt, _ := os.ReadFile(filepath.Join(dir, "report.txt"))
-	if !strings.Contains(string(txt), "WARNING at +3s: "+text) || strings.Contains(string(txt), "sampling 2 GPUs") {
+	if !strings.Contains(string(txt), "WARNING at +3.00 s: "+text) || strings.Contains(string(txt), "sampling 2 GPUs") {
 		t.Errorf("text report does not lead with the warning alone:\n%s", txt)
 	}
 }

@@ -108,7 +108,7 @@ func processes(res *correlate.Result, a *folded) []Process {
 		if r, ok := a.procRank[p.Pid]; ok && r >= 0 {
 			rank = r
 		}
-		pr := Process{Pid: p.Pid, Comm: p.Comm, Rank: rank, GPU: p.GPU}
+		pr := Process{Pid: p.Pid, Comm: p.Comm, Rank: rank, GPU: placedGPU(res, p.Pid)}
 		if t := a.procs[p.Pid]; t != nil {
 			pr.Traffic = t.traffic()
 		}
@@ -116,11 +116,21 @@ func processes(res *correlate.Result, a *folded) []Process {
 	}
 	for pid, t := range a.procs {
 		if !seen[pid] {
-			out = append(out, Process{Pid: pid, Rank: a.procRank[pid], GPU: -1, Traffic: t.traffic()})
+			out = append(out, Process{Pid: pid, Rank: a.procRank[pid], GPU: placedGPU(res, pid), Traffic: t.traffic()})
 		}
 	}
 	slices.SortFunc(out, func(x, y Process) int { return cmp.Or(cmp.Compare(x.Rank, y.Rank), cmp.Compare(x.Pid, y.Pid)) })
 	return out
+}
+
+// placedGPU is the GPU the analysis placed pid on, the one its calls'
+// bytes were taken from (the profile's gpu label): a process record's own
+// GPU is -1 when NVML did not list it and its communicator placed it.
+func placedGPU(res *correlate.Result, pid uint32) int {
+	if g, ok := res.ProcessGPUs[pid]; ok {
+		return g
+	}
+	return -1
 }
 
 func gpus(res *correlate.Result) []GPU {
