@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/linkprof/linkprof/pipeline"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -28,9 +28,7 @@ func TestRecorderWarningsReachTheReport(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := pipeline.WriteAll(dir, false); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, dir, false)
 	var r struct {
 		Notes []report.Note `json:"notes"`
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate"
-	"github.com/linkprof/linkprof/pipeline"
+	"github.com/linkprof/linkprof/internal/reportschema"
 )
 
 // The demo (trace-1.0-3ed88a0) records its ranks with no GPU: NVML lists
@@ -14,10 +14,7 @@ import (
 // profile said 0 and 1: processes[].gpu is now the GPU the analysis
 // placed the process on, the profile's gpu label for its calls.
 func TestProcessGPUIsTheAnalysisPlacement(t *testing.T) {
-	out, err := pipeline.Run(filepath.Join("testdata", "trace-1.0-3ed88a0"), correlate.Options{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := reportschema.Run(t, filepath.Join("testdata", "trace-1.0-3ed88a0"), correlate.Options{})
 	profGPU := map[int64]int64{} // pid -> gpu label
 	for _, s := range out.Profile.Sample {
 		if pid, gpu := s.NumLabel["pid"], s.NumLabel["gpu"]; len(pid) == 1 && len(gpu) == 1 {

@@ -100,7 +100,7 @@ func processes(res *correlate.Result, a *folded) []Process {
 		last[p.Pid] = p
 	}
 	seen := map[uint32]bool{}
-	var out []Process
+	out := []Process{} // [] rather than null without processes
 	for _, pid := range order {
 		p := last[pid]
 		seen[pid] = true
@@ -138,7 +138,7 @@ func gpus(res *correlate.Result) []GPU {
 	for _, g := range res.Meta.GPUs {
 		ident[g.Index] = g
 	}
-	var out []GPU
+	out := []GPU{} // [] rather than null without samples
 	for _, s := range res.GPUs {
 		id := ident[s.Index]
 		g := GPU{Index: s.Index, UUID: id.UUID, Name: id.Name, Simulated: id.Simulated,
