@@ -55,7 +55,7 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 	f := a.fold()
 	r.Processes = processes(res, f)
 	r.GPUs = gpus(res)
-	r.Bursts = bursts(a, r.GPUs, opts, burstOrigin(res))
+	r.Bursts = bursts(a, r.GPUs, opts, Origin(res))
 	r.Comms = comms(f)
 	r.MessageSizes = sizes(f)
 	r.TopCollectives = top(f)
@@ -186,9 +186,9 @@ func bursts(a *Aggregator, gs []GPU, opts correlate.Options, start int64) Bursts
 	return b
 }
 
-// burstOrigin is the monotonic time burst start times count from: the
-// recording's start, else its first event or sample.
-func burstOrigin(res *correlate.Result) int64 {
+// Origin is the monotonic time the report's times (burst start_ns) count
+// from: the recording's start, else its first event or sample.
+func Origin(res *correlate.Result) int64 {
 	if t := res.Meta.Start.Clock.MonoNs; t > 0 {
 		return t
 	}
