@@ -31,6 +31,10 @@ type Result struct {
 	Fit   []FitRow
 	// Graphs are the CUDA graphs captured or launched, in ID order.
 	Graphs []graphs.Summary
+	// ProcessGPUs is the GPU each process was placed on at the end
+	// (processGPUs), -1 none: what the analysis used, which a process
+	// record's own GPU field may not say (placed by its communicator).
+	ProcessGPUs map[uint32]int
 }
 
 // DurationNs is the span of the recording: its start and stop clocks, else
@@ -136,6 +140,7 @@ func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known
 	res.Meta.Truncated = f.Truncated
 	sh.finish(res)
 	res.Graphs = rt.exp.summaries()
+	res.ProcessGPUs = rt.gpus
 	res.Stats.ClockPairs = rt.align.Pairs()
 	return res, nil
 }

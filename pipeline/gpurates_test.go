@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/linkprof/linkprof/pipeline"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -34,9 +34,7 @@ func TestGPURatesAndBusyFraction(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := pipeline.WriteAll(dir, false); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, dir, false)
 	var r struct{ GPUs []report.GPU }
 	data, _ := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err := json.Unmarshal(data, &r); err != nil {

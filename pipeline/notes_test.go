@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/linkprof/linkprof/pipeline"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -28,9 +28,7 @@ func TestRecorderWarningsReachTheReport(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := pipeline.WriteAll(dir, false); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, dir, false)
 	var r struct {
 		Notes []report.Note `json:"notes"`
 	}
@@ -42,7 +40,7 @@ func TestRecorderWarningsReachTheReport(t *testing.T) {
 		t.Errorf("notes %+v", r.Notes)
 	}
 	txt, _ := os.ReadFile(filepath.Join(dir, "report.txt"))
-	if !strings.Contains(string(txt), "WARNING at +3s: "+text) || strings.Contains(string(txt), "sampling 2 GPUs") {
+	if !strings.Contains(string(txt), "WARNING at +3.00 s: "+text) || strings.Contains(string(txt), "sampling 2 GPUs") {
 		t.Errorf("text report does not lead with the warning alone:\n%s", txt)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/internal/phasetruth"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
@@ -24,10 +25,7 @@ func TestH200PhaseMix(t *testing.T) {
 	for _, name := range []string{"h200-phasemix-launch", "h200-phasemix-attach"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("testdata", name)
-			out, err := pipeline.Run(dir, correlate.Options{}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := reportschema.Run(t, dir, correlate.Options{})
 			tr, err := trace.Load(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -98,6 +96,9 @@ func TestReadsOlderTraces(t *testing.T) {
 	if r.Version != report.Version {
 		t.Errorf("ForDir returned the version %d report, want a fresh analysis", r.Version)
 	}
+	if err := reportschema.CheckReport(r); err != nil {
+		t.Error(err)
+	}
 	calls := 0
 	for _, o := range old.Ops {
 		calls += int(o.Calls)
@@ -125,10 +126,7 @@ func findOp(r *report.Report, op string) report.Op {
 // CUDAGraph), at most 5% of the link bytes stay unattributed (0.1%
 // measured), and the prefill waves are bursts labelled AllReduce.
 func TestH200StandinGraphsAttached(t *testing.T) {
-	out, err := pipeline.Run(filepath.Join("testdata", "h200-standin-graphs-attached"), correlate.Options{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := reportschema.Run(t, filepath.Join("testdata", "h200-standin-graphs-attached"), correlate.Options{})
 	r := out.Report
 	var link uint64
 	for _, o := range r.Ops {

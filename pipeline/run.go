@@ -1,7 +1,8 @@
 // Package pipeline is the one way into the analysis: it streams a
 // recording folder through correlate (which reads the trace once per pass
-// and routes it) into equal sinks, report's aggregator, the pprof builder
-// and the timeline, and writes the outputs into the folder.
+// and routes it) into equal sinks, report's aggregator, the pprof builder,
+// report.html's rates and the timeline, and writes the outputs into the
+// folder.
 package pipeline
 
 import (
@@ -12,6 +13,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/htmlout"
 	"github.com/linkprof/linkprof/pprofout"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/timeline"
@@ -22,6 +24,7 @@ type Outputs struct {
 	Result  *correlate.Result
 	Report  *report.Report
 	Profile *profile.Profile
+	Rates   *htmlout.Rates // report.html's charts
 }
 
 // maxShards bounds the engines Run starts (GPUs are dealt among them).
@@ -31,7 +34,7 @@ const maxShards = 8
 // not nil, receives the timeline as it streams.
 func Run(dir string, opts correlate.Options, tl io.Writer) (*Outputs, error) {
 	n := min(runtime.GOMAXPROCS(0), maxShards)
-	aggs, pbs := make([]*report.Aggregator, n), make([]*pprofout.Builder, n)
+	aggs, pbs, rates := make([]*report.Aggregator, n), make([]*pprofout.Builder, n), make([]*htmlout.Rates, n)
 	var tw *timeline.Writer
 	var shared correlate.Sink
 	if tl != nil {
@@ -40,8 +43,8 @@ func Run(dir string, opts correlate.Options, tl io.Writer) (*Outputs, error) {
 	}
 	sinks := make([]correlate.Sink, n)
 	for i := range sinks {
-		aggs[i], pbs[i] = report.NewAggregator(), pprofout.NewBuilder()
-		t := tee{aggs[i], pbs[i]}
+		aggs[i], pbs[i], rates[i] = report.NewAggregator(), pprofout.NewBuilder(), htmlout.NewRates()
+		t := tee{aggs[i], pbs[i], rates[i]}
 		if shared != nil {
 			t = append(t, shared)
 		}
@@ -55,6 +58,7 @@ func Run(dir string, opts correlate.Options, tl io.Writer) (*Outputs, error) {
 	for i := 1; i < n; i++ {
 		agg.Merge(aggs[i])
 		pb.Merge(pbs[i])
+		rates[0].Merge(rates[i])
 	}
 	if tw != nil {
 		if err := tw.Close(); err != nil {
@@ -66,5 +70,5 @@ func Run(dir string, opts correlate.Options, tl io.Writer) (*Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Outputs{Result: res, Report: rep, Profile: p}, nil
+	return &Outputs{Result: res, Report: rep, Profile: p, Rates: rates[0]}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/htmlout"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -19,10 +20,11 @@ const (
 	TimelineFile = "timeline.json"
 	TextFile     = "report.txt"
 	JSONFile     = "report.json"
+	HTMLFile     = "report.html"
 )
 
-// WriteAll writes profile.pb.gz, timeline.json, report.txt and report.json
-// into the recording folder dir in one analysis. Existing outputs are
+// WriteAll writes profile.pb.gz, timeline.json, report.txt, report.json
+// and report.html into the recording folder dir in one analysis. Existing outputs are
 // replaced only with force; files are created without following links.
 func WriteAll(dir string, force bool) error {
 	return WriteAllOptions(dir, force, correlate.Options{})
@@ -50,6 +52,9 @@ func WriteAllOptions(dir string, force bool, opts correlate.Options) (err error)
 		writeFile(dir, ProfileFile, force, out.Profile.Write),
 		writeFile(dir, JSONFile, force, func(w io.Writer) error { return report.WriteJSON(w, out.Report) }),
 		writeFile(dir, TextFile, force, func(w io.Writer) error { return report.WriteText(w, out.Report) }),
+		writeFile(dir, HTMLFile, force, func(w io.Writer) error {
+			return htmlout.Write(w, out.Report, out.Rates, report.Origin(out.Result))
+		}),
 	)
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 )
@@ -28,9 +29,7 @@ func TestGraphRecordingReport(t *testing.T) {
 	if sum, _ := record(t, cfg, 30*time.Second); sum.ExitStatus == nil || *sum.ExitStatus != 0 {
 		t.Fatalf("graph-driver exit %v", sum.ExitStatus)
 	}
-	if err := pipeline.WriteAll(cfg.Dir, true); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, cfg.Dir, true)
 	b, err := os.ReadFile(filepath.Join(cfg.Dir, pipeline.JSONFile))
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/pprof/profile"
 
-	"github.com/linkprof/linkprof/pipeline"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -57,9 +57,7 @@ func TestStacksNameTheCaller(t *testing.T) {
 // NCCL call and the next frame is the driver code that made it.
 func checkProfileStacks(t *testing.T, dir string) {
 	t.Helper()
-	if err := pipeline.WriteAll(dir, true); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, dir, true)
 	f, err := os.Open(filepath.Join(dir, "profile.pb.gz"))
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 	f := a.fold()
 	r.Processes = processes(res, f)
 	r.GPUs = gpus(res)
-	r.Bursts = bursts(a, r.GPUs, opts, burstOrigin(res))
+	r.Bursts = bursts(a, r.GPUs, opts, Origin(res))
 	r.Comms = comms(f)
 	r.MessageSizes = sizes(f)
 	r.TopCollectives = top(f)
@@ -100,7 +100,7 @@ func processes(res *correlate.Result, a *folded) []Process {
 		last[p.Pid] = p
 	}
 	seen := map[uint32]bool{}
-	var out []Process
+	out := []Process{} // [] rather than null without processes
 	for _, pid := range order {
 		p := last[pid]
 		seen[pid] = true
@@ -108,7 +108,7 @@ func processes(res *correlate.Result, a *folded) []Process {
 		if r, ok := a.procRank[p.Pid]; ok && r >= 0 {
 			rank = r
 		}
-		pr := Process{Pid: p.Pid, Comm: p.Comm, Rank: rank, GPU: p.GPU}
+		pr := Process{Pid: p.Pid, Comm: p.Comm, Rank: rank, GPU: placedGPU(res, p.Pid)}
 		if t := a.procs[p.Pid]; t != nil {
 			pr.Traffic = t.traffic()
 		}
@@ -116,11 +116,21 @@ func processes(res *correlate.Result, a *folded) []Process {
 	}
 	for pid, t := range a.procs {
 		if !seen[pid] {
-			out = append(out, Process{Pid: pid, Rank: a.procRank[pid], GPU: -1, Traffic: t.traffic()})
+			out = append(out, Process{Pid: pid, Rank: a.procRank[pid], GPU: placedGPU(res, pid), Traffic: t.traffic()})
 		}
 	}
 	slices.SortFunc(out, func(x, y Process) int { return cmp.Or(cmp.Compare(x.Rank, y.Rank), cmp.Compare(x.Pid, y.Pid)) })
 	return out
+}
+
+// placedGPU is the GPU the analysis placed pid on, the one its calls'
+// bytes were taken from (the profile's gpu label): a process record's own
+// GPU is -1 when NVML did not list it and its communicator placed it.
+func placedGPU(res *correlate.Result, pid uint32) int {
+	if g, ok := res.ProcessGPUs[pid]; ok {
+		return g
+	}
+	return -1
 }
 
 func gpus(res *correlate.Result) []GPU {
@@ -128,7 +138,7 @@ func gpus(res *correlate.Result) []GPU {
 	for _, g := range res.Meta.GPUs {
 		ident[g.Index] = g
 	}
-	var out []GPU
+	out := []GPU{} // [] rather than null without samples
 	for _, s := range res.GPUs {
 		id := ident[s.Index]
 		g := GPU{Index: s.Index, UUID: id.UUID, Name: id.Name, Simulated: id.Simulated,
@@ -176,9 +186,9 @@ func bursts(a *Aggregator, gs []GPU, opts correlate.Options, start int64) Bursts
 	return b
 }
 
-// burstOrigin is the monotonic time burst start times count from: the
-// recording's start, else its first event or sample.
-func burstOrigin(res *correlate.Result) int64 {
+// Origin is the monotonic time the report's times (burst start_ns) count
+// from: the recording's start, else its first event or sample.
+func Origin(res *correlate.Result) int64 {
 	if t := res.Meta.Start.Clock.MonoNs; t > 0 {
 		return t
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate/sim"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
@@ -22,9 +23,7 @@ func TestCompare(t *testing.T) {
 		}
 	}
 	// A has a report.json (read as is); B is analyzed from its trace.
-	if err := pipeline.WriteAll(dirs[0], false); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, dirs[0], false)
 	a, err := pipeline.ForDir(dirs[0])
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +31,9 @@ func TestCompare(t *testing.T) {
 	b, err := pipeline.ForDir(dirs[1])
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := reportschema.CheckReport(b); err != nil {
+		t.Error(err)
 	}
 	var out bytes.Buffer
 	if err := report.WriteCompare(&out, "a", "b", a, b); err != nil {

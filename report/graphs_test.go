@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/correlate/sim"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/timeline"
@@ -52,6 +53,11 @@ func readJSON(t *testing.T, path string, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+	if filepath.Base(path) == pipeline.JSONFile {
+		if err := reportschema.Check(b); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
 }
 
 // readProfile parses the folder's profile.pb.gz.
@@ -73,18 +79,13 @@ func readProfile(t *testing.T, dir string) *profile.Profile {
 func runOn(t *testing.T, dir string, procs int) *report.Report {
 	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-	out, err := pipeline.Run(dir, correlate.Options{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := reportschema.Run(t, dir, correlate.Options{})
 	return out.Report
 }
 
 func TestGraphReport(t *testing.T) {
 	dir, truth := graphDir(t)
-	if err := pipeline.WriteAll(dir, false); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, dir, false)
 	var r report.Report
 	readJSON(t, filepath.Join(dir, pipeline.JSONFile), &r)
 	// Per rank: 30 eager broadcasts; 14 launches x (2 all-reduces + 1
@@ -217,9 +218,7 @@ func TestNoHintsWhenExplained(t *testing.T) {
 		Ops: []sim.Op{{Kind: trace.AllReduce, Count: 8 << 20, DType: bf16}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := pipeline.WriteAll(dir, false); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, dir, false)
 	b, _ := os.ReadFile(filepath.Join(dir, pipeline.JSONFile))
 	txt, _ := os.ReadFile(filepath.Join(dir, pipeline.TextFile))
 	if !strings.Contains(string(b), `"hints": []`) || strings.Contains(string(txt), "outside NCCL") || strings.Contains(string(txt), "CUDA graphs") {

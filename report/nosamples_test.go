@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate"
-	"github.com/linkprof/linkprof/pipeline"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -50,10 +50,7 @@ func TestReportWithoutSamples(t *testing.T) {
 	must(w.WriteJSON(trace.RecStop, trace.Stop{Clock: trace.Clock{MonoNs: 10_000, WallNs: 14_000}}))
 	must(w.Close())
 
-	out, err := pipeline.Run(dir, correlate.Options{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := reportschema.Run(t, dir, correlate.Options{})
 	r := out.Report
 	want := map[string][2]uint64{"AllReduce": {1, 2000}, "AllGather": {1, 40}, "Broadcast": {2, 16}, "Send": {1, 800}, "Recv": {1, 800}}
 	for _, o := range r.Ops {

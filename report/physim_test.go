@@ -9,7 +9,7 @@ import (
 
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/correlate/physim"
-	"github.com/linkprof/linkprof/pipeline"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -63,10 +63,7 @@ func runPhysim(t *testing.T, s physim.Scenario) string {
 		t.Fatal(err)
 	}
 	checkSimCalls(t, truth, tr)
-	out, err := pipeline.Run(dir, correlate.Options{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := reportschema.Run(t, dir, correlate.Options{})
 	r := out.Report
 	var got []physim.Attributed
 	for _, o := range r.Ops {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate/sim"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/timeline"
@@ -34,9 +35,7 @@ func simDir(t *testing.T) (string, *sim.Truth) {
 
 func TestWriteAllReportJSON(t *testing.T) {
 	dir, truth := simDir(t)
-	if err := pipeline.WriteAll(dir, false); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, dir, false)
 	var r report.Report
 	readJSON(t, filepath.Join(dir, pipeline.JSONFile), &r)
 	if r.Version != report.Version || len(r.Ops) != 11 || len(r.GPUs) != 2 || len(r.Processes) != 2 {
@@ -105,9 +104,7 @@ func TestReportAttachedLate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pipeline.WriteAll(dir, false); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, dir, false)
 	var r report.Report
 	readJSON(t, filepath.Join(dir, pipeline.JSONFile), &r)
 	for _, o := range r.Ops[:2] {
@@ -134,14 +131,15 @@ func TestReportAttachedLate(t *testing.T) {
 
 func TestWriteAllFiles(t *testing.T) {
 	dir, _ := simDir(t)
-	if err := pipeline.WriteAll(dir, false); err != nil {
-		t.Fatal(err)
-	}
+	reportschema.WriteAll(t, dir, false)
 	if err := pipeline.WriteAll(dir, false); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("second WriteAll without force: %v, want a refusal naming --force", err)
 	}
 	if err := pipeline.WriteAll(dir, true); err != nil {
 		t.Fatalf("with force: %v", err)
+	}
+	if err := reportschema.CheckFile(filepath.Join(dir, pipeline.JSONFile)); err != nil {
+		t.Error(err)
 	}
 	p := readProfile(t, dir)
 	if p.DefaultSampleType != "nvlink_tx" || len(p.SampleType) != 5 {

@@ -77,7 +77,10 @@ type Traffic struct {
 	Calls        uint64 `json:"calls"`
 	PayloadBytes uint64 `json:"payload_bytes"`
 	Link
-	GPUTimeNs int64 `json:"gpu_time_ns"` // modelled
+	// GPUTimeNs is modelled GPU execution (docs/attribution.md section
+	// 4), not measured, summed over the group's calls: for an op, over
+	// all ranks, so it can exceed duration_ns.
+	GPUTimeNs int64 `json:"gpu_time_ns"`
 }
 
 // Op is one op kind. Calls counts collectives executed.
@@ -91,8 +94,8 @@ type Op struct {
 type Process struct {
 	Pid  uint32 `json:"pid"`
 	Comm string `json:"comm"`
-	Rank int    `json:"rank"` // -1 unknown
-	GPU  int    `json:"gpu"`  // -1 unknown
+	Rank int    `json:"rank"` // -1 unknown (a process without NCCL calls)
+	GPU  int    `json:"gpu"`  // where the analysis placed it; -1 none
 	Traffic
 }
 

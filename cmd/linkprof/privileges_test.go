@@ -95,7 +95,7 @@ func TestOutputNeverOverwritesOrFollowsLinks(t *testing.T) {
 	os.Symlink(work, linkDir)
 	planted := filepath.Join(work, "planted")
 	os.Mkdir(planted, 0o755)
-	for _, f := range []string{"trace.lpt", "report.txt", "report.json", "timeline.json", "profile.pb.gz"} {
+	for _, f := range []string{"trace.lpt", "report.txt", "report.json", "report.html", "timeline.json", "profile.pb.gz"} {
 		os.Symlink(victim, filepath.Join(planted, f))
 	}
 
@@ -103,7 +103,7 @@ func TestOutputNeverOverwritesOrFollowsLinks(t *testing.T) {
 	linkprof(t, nil, append([]string{"record", "-o", used}, cmd...)...).wantError(t, exitFailure, "use --force")
 	linkprof(t, nil, append([]string{"record", "-o", linkDir}, cmd...)...).wantError(t, exitFailure, "is a symbolic link")
 	linkprof(t, nil, append([]string{"record", "-o", planted}, cmd...)...).wantError(t, exitFailure, "use --force")
-	// With the analysis, which writes four more files into the folder.
+	// With the analysis, which writes five more files into the folder.
 	if r := linkprof(t, nil, "record", "--force", "-o", planted, "--", fake.Driver, "all"); r.code != 0 {
 		t.Fatalf("--force into a folder with a planted link: exit %d: %s", r.code, r.stderr)
 	}
@@ -112,7 +112,7 @@ func TestOutputNeverOverwritesOrFollowsLinks(t *testing.T) {
 			t.Errorf("%s was overwritten: %q", f, data)
 		}
 	}
-	for _, f := range []string{"trace.lpt", "report.txt", "report.json", "timeline.json", "profile.pb.gz"} {
+	for _, f := range []string{"trace.lpt", "report.txt", "report.json", "report.html", "timeline.json", "profile.pb.gz"} {
 		if fi, err := os.Lstat(filepath.Join(planted, f)); err != nil || !fi.Mode().IsRegular() {
 			t.Errorf("--force left %s as %v (%v), want a new regular file in place of the link", f, fi, err)
 		}
@@ -188,7 +188,7 @@ func TestForceUnderSudoChownsNothingElse(t *testing.T) {
 			t.Errorf("%s was there before and now belongs to %d:%d", p, u, g)
 		}
 	}
-	for _, f := range []string{trace.FileName, "report.txt", "report.json", "timeline.json", "profile.pb.gz"} {
+	for _, f := range []string{trace.FileName, "report.txt", "report.json", "report.html", "timeline.json", "profile.pb.gz"} {
 		if u, g := owner(t, filepath.Join(dir, f)); u != nobody || g != nobody {
 			t.Errorf("%s, written by linkprof, belongs to %d:%d, want the caller", f, u, g)
 		}
