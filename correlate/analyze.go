@@ -140,7 +140,7 @@ func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known
 	res.Meta.Truncated = f.Truncated
 	sh.finish(res)
 	res.Graphs = rt.exp.summaries()
-	res.ProcessGPUs = rt.gpus
+	res.ProcessGPUs = rt.place.procs
 	res.Stats.ClockPairs = rt.align.Pairs()
 	return res, nil
 }
