@@ -19,6 +19,7 @@ type Meta struct {
 	Stacks    map[int32]trace.Stack
 	Mappings  map[uint32][]trace.Mapping // every snapshot's, latest last
 	Notes     []trace.Note
+	Stalls    []trace.Stall // the recorder's live stall reports, in file order
 	Lost      uint64
 	Truncated bool
 }
@@ -31,6 +32,8 @@ type Result struct {
 	Fit   []FitRow
 	// Graphs are the CUDA graphs captured or launched, in ID order.
 	Graphs []graphs.Summary
+	// Arrivals is what the matching of calls across ranks covered.
+	Arrivals ArrivalSummary
 }
 
 // DurationNs is the span of the recording: its start and stop clocks, else
@@ -57,6 +60,13 @@ func Analyze(dir string, opts Options, sink Sink) (*Result, error) {
 // segment's floor; the second applies them to every call and feeds the
 // sinks. Options.NoCalibrate skips the first pass.
 func AnalyzeShards(dir string, opts Options, sinks []Sink) (*Result, error) {
+	return AnalyzeArrivals(dir, opts, sinks, nil)
+}
+
+// AnalyzeArrivals is AnalyzeShards that also hands every collective
+// matched across its communicator's ranks to arr (nil: none), from the
+// goroutine that reads the trace, in the attributing pass.
+func AnalyzeArrivals(dir string, opts Options, sinks []Sink, arr ArrivalSink) (*Result, error) {
 	var known *learned
 	if !opts.NoCalibrate {
 		for range learnPasses {
@@ -67,7 +77,7 @@ func AnalyzeShards(dir string, opts Options, sinks []Sink) (*Result, error) {
 			known = k
 		}
 	}
-	res, err := readPass(dir, opts, sinks, nil, known)
+	res, err := readPass(dir, opts, sinks, nil, known, arr)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +101,7 @@ func learnPass(dir string, opts Options, n int, prior *learned) (*learned, error
 	for i := range sinks {
 		sinks[i], learners[i] = discard{}, newLearner()
 	}
-	if _, err := readPass(dir, opts, sinks, learners, prior); err != nil {
+	if _, err := readPass(dir, opts, sinks, learners, prior, nil); err != nil {
 		return nil, err
 	}
 	for _, ln := range learners[1:] {
@@ -103,7 +113,7 @@ func learnPass(dir string, opts Options, n int, prior *learned) (*learned, error
 // readPass streams the trace of dir through one set of engines. This
 // goroutine reads, checks, decodes, times and routes records (router.go);
 // the engines run on their own.
-func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known *learned) (*Result, error) {
+func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known *learned, arr ArrivalSink) (*Result, error) {
 	f, err := trace.Open(dir)
 	if err != nil {
 		return nil, err
@@ -112,7 +122,7 @@ func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known
 	res := &Result{Meta: Meta{Stacks: map[int32]trace.Stack{}, Mappings: map[uint32][]trace.Mapping{}}}
 	sh := newShards(opts, sinks, learners, known)
 	defer sh.stop()
-	rt := newRouter(sh, res, sinks)
+	rt := newRouter(sh, res, sinks, arr)
 	for {
 		rec, err := f.Next()
 		if err == io.EOF {
@@ -136,6 +146,7 @@ func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known
 	res.Meta.Truncated = f.Truncated
 	sh.finish(res)
 	res.Graphs = rt.exp.summaries()
+	rt.arrivalSummary()
 	res.Stats.ClockPairs = rt.align.Pairs()
 	return res, nil
 }

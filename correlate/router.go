@@ -1,6 +1,9 @@
 package correlate
 
-import "github.com/linkprof/linkprof/trace"
+import (
+	"github.com/linkprof/linkprof/internal/arrivals"
+	"github.com/linkprof/linkprof/trace"
+)
 
 // router reads a trace once, in file order, and is the one place that
 // decides what engines see: metadata decoded once (typed records), sample
@@ -15,10 +18,15 @@ type router struct {
 	align  Aligner
 	exp    expander
 	nested nestedCalls
-	arrive *arrivals
+	match  *arrivals.Matcher
 	gpus   processGPUs
 	route  func(*item) // r.item, made once
 	starts []StartSink
+	// Matched collectives per communicator, and the sink that gets them
+	// with every rank's arrival (skew.go; arr is reused).
+	matched map[int]uint64
+	arrSink ArrivalSink
+	arr     Arrival
 }
 
 // StartSink is a Sink that wants the recording's start record before any
@@ -28,8 +36,9 @@ type StartSink interface {
 	Start(s trace.Start)
 }
 
-func newRouter(sh *shards, res *Result, sinks []Sink) *router {
-	r := &router{sh: sh, res: res, arrive: newArrivals(), gpus: processGPUs{}}
+func newRouter(sh *shards, res *Result, sinks []Sink, arr ArrivalSink) *router {
+	r := &router{sh: sh, res: res, match: arrivals.NewMatcher(), gpus: processGPUs{}, matched: map[int]uint64{}, arrSink: arr}
+	r.match.Keep, r.match.Closed = arr != nil, r.closed
 	r.route = r.item
 	for _, s := range sinks {
 		if ss, ok := s.(StartSink); ok {
@@ -57,7 +66,7 @@ func (r *router) event(ev trace.Event) {
 // process that nothing else placed.
 func (r *router) item(it *item) {
 	ev := &it.ev
-	r.arrive.observe(it)
+	r.observeArrival(it)
 	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 {
 		gpu, changed := r.gpus.comm(ev.Pid, ev.Rank, ev.NRanks)
 		r.placed(ev.Pid, gpu, changed)
@@ -133,6 +142,8 @@ func (r *router) meta(rec trace.Record) error {
 		m.Notes = append(m.Notes, v)
 	case trace.Lost:
 		m.Lost = v.Count
+	case trace.Stall:
+		m.Stalls = append(m.Stalls, v)
 	}
 	return nil
 }

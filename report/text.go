@@ -28,6 +28,7 @@ func WriteText(w io.Writer, r *Report) error {
 		linkTx += o.TxBytes
 		attrTx += o.TxBytes
 	}
+	writeStalls(p, r.Stalls)
 	p("NVLink TX %s, attributed %s (%s), unattributed %s\n\n", bytesStr(linkTx), bytesStr(attrTx), pct(attrTx, linkTx), bytesStr(r.Unattributed.TxBytes))
 	p("op\tcalls\tpayload\tnvlink tx\tnvlink rx\tshare of tx\tgpu time\t\n")
 	for _, o := range r.Ops {
@@ -70,6 +71,7 @@ func WriteText(w io.Writer, r *Report) error {
 	for _, s := range r.MessageSizes {
 		p("<= %s\t%d\t%s\t%s\t\n", correlate.FormatBytes(s.UpperBytes), s.Calls, bytesStr(s.PayloadBytes), bytesStr(s.TxBytes))
 	}
+	writeArrivals(p, r.Arrivals)
 	writeFit(p, r.Calibration)
 	return tw.Flush()
 }
