@@ -81,6 +81,12 @@ func (c *Comm) Open(fn func(*Collective)) {
 	}
 }
 
+// IsOpen reports whether collective seq is still waiting for ranks.
+func (c *Comm) IsOpen(seq uint64) bool {
+	_, ok := c.open[seq]
+	return ok
+}
+
 // Member is one process's handle of a communicator.
 type Member struct {
 	Comm   *Comm
