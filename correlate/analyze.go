@@ -19,6 +19,7 @@ type Meta struct {
 	Stacks    map[int32]trace.Stack
 	Mappings  map[uint32][]trace.Mapping // every snapshot's, latest last
 	Notes     []trace.Note
+	Stalls    []trace.Stall // the recorder's live stall reports, in file order
 	Lost      uint64
 	Truncated bool
 }
@@ -32,9 +33,11 @@ type Result struct {
 	// Graphs are the CUDA graphs captured or launched, in ID order.
 	Graphs []graphs.Summary
 	// ProcessGPUs is the GPU each process was placed on at the end
-	// (processGPUs), -1 none: what the analysis used, which a process
+	// (placement.go), -1 none: what the analysis used, which a process
 	// record's own GPU field may not say (placed by its communicator).
 	ProcessGPUs map[uint32]int
+	// Arrivals is what the matching of calls across ranks covered.
+	Arrivals ArrivalSummary
 }
 
 // DurationNs is the span of the recording: its start and stop clocks, else
@@ -61,6 +64,13 @@ func Analyze(dir string, opts Options, sink Sink) (*Result, error) {
 // segment's floor; the second applies them to every call and feeds the
 // sinks. Options.NoCalibrate skips the first pass.
 func AnalyzeShards(dir string, opts Options, sinks []Sink) (*Result, error) {
+	return AnalyzeArrivals(dir, opts, sinks, nil)
+}
+
+// AnalyzeArrivals is AnalyzeShards that also hands every collective
+// matched across its communicator's ranks to arr (nil: none), from the
+// goroutine that reads the trace, in the attributing pass.
+func AnalyzeArrivals(dir string, opts Options, sinks []Sink, arr ArrivalSink) (*Result, error) {
 	var known *learned
 	if !opts.NoCalibrate {
 		for range learnPasses {
@@ -71,7 +81,7 @@ func AnalyzeShards(dir string, opts Options, sinks []Sink) (*Result, error) {
 			known = k
 		}
 	}
-	res, err := readPass(dir, opts, sinks, nil, known)
+	res, err := readPass(dir, opts, sinks, nil, known, arr)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +105,7 @@ func learnPass(dir string, opts Options, n int, prior *learned) (*learned, error
 	for i := range sinks {
 		sinks[i], learners[i] = discard{}, newLearner()
 	}
-	if _, err := readPass(dir, opts, sinks, learners, prior); err != nil {
+	if _, err := readPass(dir, opts, sinks, learners, prior, nil); err != nil {
 		return nil, err
 	}
 	for _, ln := range learners[1:] {
@@ -107,7 +117,7 @@ func learnPass(dir string, opts Options, n int, prior *learned) (*learned, error
 // readPass streams the trace of dir through one set of engines. This
 // goroutine reads, checks, decodes, times and routes records (router.go);
 // the engines run on their own.
-func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known *learned) (*Result, error) {
+func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known *learned, arr ArrivalSink) (*Result, error) {
 	f, err := trace.Open(dir)
 	if err != nil {
 		return nil, err
@@ -116,7 +126,7 @@ func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known
 	res := &Result{Meta: Meta{Stacks: map[int32]trace.Stack{}, Mappings: map[uint32][]trace.Mapping{}}}
 	sh := newShards(opts, sinks, learners, known)
 	defer sh.stop()
-	rt := newRouter(sh, res, sinks)
+	rt := newRouter(sh, res, sinks, arr)
 	for {
 		rec, err := f.Next()
 		if err == io.EOF {
@@ -141,6 +151,7 @@ func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known
 	sh.finish(res)
 	res.Graphs = rt.exp.summaries()
 	res.ProcessGPUs = rt.place.procs
+	rt.arrivalSummary()
 	res.Stats.ClockPairs = rt.align.Pairs()
 	return res, nil
 }

@@ -1,13 +1,16 @@
 package correlate
 
-import "github.com/linkprof/linkprof/trace"
+import (
+	"github.com/linkprof/linkprof/internal/arrivals"
+	"github.com/linkprof/linkprof/trace"
+)
 
 // router reads a trace once, in file order, and is the one place that
 // decides what engines see: metadata decoded once (typed records), sample
 // times on the monotonic clock (Aligner), CUDA graph launches expanded and
 // nested NCCL calls dropped (both need a process's events in order, so
 // they happen here, before events are dealt), ranks' arrivals at each
-// collective counted, and each process placed on a GPU (processGPUs): its
+// collective counted, and work placed on GPUs (placement.go): its
 // events go to the engine that owns that GPU.
 type router struct {
 	sh     *shards
@@ -15,7 +18,7 @@ type router struct {
 	align  Aligner
 	exp    expander
 	nested nestedCalls
-	arrive *arrivals
+	match  *arrivals.Matcher
 	place  *placement
 	route  func(*item) // r.item, made once
 	starts []StartSink
@@ -23,6 +26,11 @@ type router struct {
 	// shards that got their calls: the group's end goes to each of them
 	// (one thread may group calls on several GPUs' communicators).
 	groups map[threadKey]uint64
+	// Matched collectives per communicator, and the sink that gets them
+	// with every rank's arrival (skew.go; arr is reused).
+	matched map[int]uint64
+	arrSink ArrivalSink
+	arr     Arrival
 }
 
 // StartSink is a Sink that wants the recording's start record before any
@@ -32,8 +40,10 @@ type StartSink interface {
 	Start(s trace.Start)
 }
 
-func newRouter(sh *shards, res *Result, sinks []Sink) *router {
-	r := &router{sh: sh, res: res, arrive: newArrivals(), place: newPlacement(), groups: map[threadKey]uint64{}}
+func newRouter(sh *shards, res *Result, sinks []Sink, arr ArrivalSink) *router {
+	r := &router{sh: sh, res: res, match: arrivals.NewMatcher(), place: newPlacement(), groups: map[threadKey]uint64{},
+		matched: map[int]uint64{}, arrSink: arr}
+	r.match.Keep, r.match.Closed = arr != nil, r.closed
 	r.route = r.item
 	for _, s := range sinks {
 		if ss, ok := s.(StartSink); ok {
@@ -62,7 +72,7 @@ func (r *router) event(ev trace.Event) {
 // process that nothing else placed.
 func (r *router) item(it *item) {
 	ev := &it.ev
-	r.arrive.observe(it)
+	r.observeArrival(it)
 	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 {
 		r.created(ev.Pid, ev.Comm, ev.Rank, ev.NRanks, ev.CommDevice())
 	}
@@ -166,6 +176,8 @@ func (r *router) meta(rec trace.Record) error {
 		m.Notes = append(m.Notes, v)
 	case trace.Lost:
 		m.Lost = v.Count
+	case trace.Stall:
+		m.Stalls = append(m.Stalls, v)
 	}
 	return nil
 }

@@ -36,7 +36,8 @@ func Run(dir string, opts correlate.Options, tl io.Writer) (*Outputs, error) {
 	n := min(runtime.GOMAXPROCS(0), maxShards)
 	aggs, pbs, rates := make([]*report.Aggregator, n), make([]*pprofout.Builder, n), make([]*htmlout.Rates, n)
 	var tw *timeline.Writer
-	var shared correlate.Sink
+	var shared *locked
+	waits := pprofout.NewBuilder() // the router's, apart from the engines' builders
 	if tl != nil {
 		tw = timeline.NewWriter(tl, 0)
 		shared = &locked{s: tw}
@@ -50,7 +51,11 @@ func Run(dir string, opts correlate.Options, tl io.Writer) (*Outputs, error) {
 		}
 		sinks[i] = t
 	}
-	res, err := correlate.AnalyzeShards(dir, opts, sinks)
+	arr := arrivalTee{aggs[0].Arrivals(), waits}
+	if shared != nil {
+		arr = append(arr, shared)
+	}
+	res, err := correlate.AnalyzeArrivals(dir, opts, sinks, arr)
 	if err != nil {
 		return nil, fmt.Errorf("analyzing %s: %w", dir, err)
 	}
@@ -60,6 +65,7 @@ func Run(dir string, opts correlate.Options, tl io.Writer) (*Outputs, error) {
 		pb.Merge(pbs[i])
 		rates[0].Merge(rates[i])
 	}
+	pb.Merge(waits)
 	if tw != nil {
 		if err := tw.Close(); err != nil {
 			return nil, err

@@ -44,6 +44,15 @@ func (t tee) Start(st trace.Start) {
 	}
 }
 
+// arrivalTee fans matched collectives out to the sinks that want them.
+type arrivalTee []correlate.ArrivalSink
+
+func (t arrivalTee) Arrival(a *correlate.Arrival) {
+	for _, s := range t {
+		s.Arrival(a)
+	}
+}
+
 // locked serializes a sink shared by several engines (the timeline: its
 // events may come in any order).
 type locked struct {
@@ -77,6 +86,17 @@ func (l *locked) GraphLaunch(gl *correlate.GraphLaunch) {
 	}
 	l.mu.Lock()
 	ls.GraphLaunch(gl)
+	l.mu.Unlock()
+}
+
+// Arrival reaches the shared sink from the goroutine that reads the trace.
+func (l *locked) Arrival(a *correlate.Arrival) {
+	as, ok := l.s.(correlate.ArrivalSink)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	as.Arrival(a)
 	l.mu.Unlock()
 }
 

@@ -19,6 +19,7 @@ const (
 	vTx
 	vRx
 	vGPUTime
+	vWait // appended last: older readers index the others unchanged
 	nValues
 )
 
@@ -39,6 +40,9 @@ type key struct {
 	phase   graphs.Phase
 	graph   int    // a graph captured before the recording (kind GraphLaunch)
 	burst   string // the label of the burst the call's bytes landed in
+	// waitFor is 1 + the rank a wait sample waited for (0: a call): its
+	// own leaf, "wait for rank N", under the collective.
+	waitFor int
 }
 
 type values [nValues]float64
@@ -87,6 +91,29 @@ func (b *Builder) Call(c *correlate.Call) {
 	v[vTx] += c.TxBytes
 	v[vRx] += c.RxBytes
 	v[vGPUTime] += float64(c.GPUTimeNs())
+}
+
+// Arrival implements correlate.ArrivalSink: each rank's wait for the last
+// rank of a matched collective, a sample of its own whose leaf names the
+// rank waited for. It must not share a builder with an engine (the router
+// calls it): give it its own and Merge.
+func (b *Builder) Arrival(a *correlate.Arrival) {
+	last := a.Ranks[a.Last].Rank
+	for _, r := range a.Ranks {
+		if r.WaitNs <= 0 {
+			continue
+		}
+		k := key{pid: r.Pid, stack: r.StackID, caller: r.Caller, kind: r.Kind, dtype: r.DataType, count: r.Count,
+			payload: r.Payload, comm: r.Handle, rank: r.Rank, nranks: a.NRanks, gpu: r.GPU, phase: r.Phase, waitFor: last + 1}
+		v := b.samples[k]
+		if v == nil {
+			v = &values{}
+			b.samples[k] = v
+			b.order = append(b.order, k)
+		}
+		v[vWait] += float64(r.WaitNs)
+	}
+	b.last = nil
 }
 
 // Interval implements correlate.Sink.

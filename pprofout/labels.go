@@ -12,7 +12,7 @@ import (
 // labels splits a key into string labels (names: op, dtype, size bucket,
 // communicator, phase, burst: the label of the burst the call's bytes
 // landed in, "none" outside bursts) and numeric ones (numbers: rank, gpu, pid, nranks,
-// count, bytes), so `-tagfocus=rank=0` matches the number 0. Unknown
+// count, bytes; waited_for, on wait samples: the rank waited for), so `-tagfocus=rank=0` matches the number 0. Unknown
 // numbers (-1) are left out rather than written as -1.
 func labels(k key, comm string) (map[string][]string, map[string][]int64, map[string][]string) {
 	str := map[string][]string{
@@ -26,7 +26,7 @@ func labels(k key, comm string) (map[string][]string, map[string][]int64, map[st
 	// pprof assumes for a label without one; count is in elements of
 	// dtype; bytes is one call's payload (-tagfocus=bytes=1MiB: works).
 	unit := map[string][]string{"pid": {"pid"}, "count": {"elements"}, "bytes": {"bytes"}}
-	for name, v := range map[string]int{"rank": k.rank, "gpu": k.gpu, "nranks": k.nranks} {
+	for name, v := range map[string]int{"rank": k.rank, "gpu": k.gpu, "nranks": k.nranks, "waited_for": k.waitFor - 1} {
 		if v >= 0 && (name != "nranks" || v > 0) {
 			num[name], unit[name] = []int64{int64(v)}, []string{name}
 		}

@@ -19,6 +19,7 @@ var SampleTypes = []*profile.ValueType{
 	{Type: "nvlink_tx", Unit: "bytes"},
 	{Type: "nvlink_rx", Unit: "bytes"},
 	{Type: "gpu_time", Unit: "nanoseconds"},
+	{Type: "wait", Unit: "nanoseconds"}, // for the last rank of the collective (docs/stragglers.md)
 }
 
 // SyntheticFile names the mapping of the frames linkprof makes up (the
@@ -128,6 +129,9 @@ func (t *tables) stack(k key) []*profile.Location {
 		name = fmt.Sprintf("CUDA graph %d (captured before recording)", k.graph)
 	}
 	locs := []*profile.Location{t.synthetic(name)}
+	if k.waitFor > 0 {
+		locs = []*profile.Location{t.synthetic(fmt.Sprintf("wait for rank %d", k.waitFor-1)), locs[0]}
+	}
 	locs = append(locs, t.natives(k.pid, k.stack, k.caller)...)
 	pr := t.procs[k.pid]
 	comm := pr.Comm

@@ -45,6 +45,14 @@ type Config struct {
 	Ready func()
 	// OnLibrary, when set, is called after probes are attached to a library.
 	OnLibrary func(trace.Library)
+	// StallAfter, when positive, turns on live stall detection: a
+	// collective some ranks entered and others did not, or one every rank
+	// entered with the links flat since, for longer than this is reported
+	// on the status line and in the trace (docs/stragglers.md).
+	StallAfter time.Duration
+	// OnStall is a shell command run once, at the first stall, with
+	// LINKPROF_STALL_* describing it; its output goes to DIR/on-stall.log.
+	OnStall string
 	// NoTargetsOK lets a recording run with no target processes (--nvml-only).
 	NoTargetsOK bool
 }

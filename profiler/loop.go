@@ -50,10 +50,11 @@ func (r *recorder) loop(ctx context.Context) string {
 }
 
 // schedule tracks when each periodic task is next due.
-type schedule struct{ flush, rescan, status, clock time.Time }
+type schedule struct{ flush, rescan, status, clock, stalls time.Time }
 
 func newSchedule(now time.Time) *schedule {
-	return &schedule{flush: now.Add(flushEvery), rescan: now.Add(rescanEvery), status: now, clock: now.Add(clockEvery)}
+	return &schedule{flush: now.Add(flushEvery), rescan: now.Add(rescanEvery), status: now, clock: now.Add(clockEvery),
+		stalls: now.Add(stallCheckEvery)}
 }
 
 func due(at *time.Time, now time.Time, every time.Duration) bool {
@@ -83,6 +84,9 @@ func (r *recorder) periodic(now time.Time, s *schedule) {
 	}
 	if due(&s.clock, now, clockEvery) {
 		_ = r.w.WriteJSON(trace.RecClock, ReadClocks("periodic"))
+	}
+	if r.stalls != nil && due(&s.stalls, now, stallCheckEvery) {
+		r.checkStalls(MonoNow())
 	}
 	if r.status != nil && due(&s.status, now, r.status.every()) {
 		r.status.print(r.snapshot())
@@ -145,6 +149,7 @@ func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan 
 	if r.launched != nil && reason != "command-exited" {
 		slog.Info("recording stopped; the launched command keeps running", "pid", r.launched.cmd.Process.Pid)
 	}
+	r.endStalls()
 	lost, _ := r.probes.Lost()
 	r.probes.Close() // no new events after this
 	slog.Debug("probes detached")

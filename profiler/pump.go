@@ -25,6 +25,8 @@ type eventHooks struct {
 	libraryLoad func(pid uint32)
 	commCreated func(e trace.Event)
 	stack       func(pid uint32, stackID int32)
+	// collective sees every collective and communicator creation.
+	collective func(e *trace.Event)
 }
 
 // pump copies events from the ring buffer into the trace, batching writes,
@@ -103,8 +105,14 @@ func (pm *pump) handle(raw []byte) {
 			pm.hooks.libraryLoad(pid)
 		}
 		return // a notification, not data
-	case kind.IsCommCreate() && pm.hooks.commCreated != nil:
-		pm.hooks.commCreated(trace.DecodeEvent(raw))
+	case kind.IsCommCreate() || kind.IsCollective() && pm.hooks.collective != nil:
+		ev := trace.DecodeEvent(raw)
+		if kind.IsCommCreate() && pm.hooks.commCreated != nil {
+			pm.hooks.commCreated(ev)
+		}
+		if pm.hooks.collective != nil {
+			pm.hooks.collective(&ev)
+		}
 	}
 	pm.total.Add(1)
 	if stackID := int32(binary.LittleEndian.Uint32(raw[20:])); stackID >= 0 && pm.hooks.stack != nil {

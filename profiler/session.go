@@ -34,6 +34,9 @@ type recorder struct {
 	disc   *discoverer
 	pump   *pump
 	status *statusLine
+	stalls *stallWatch // nil: stall detection off
+
+	ranOnStall bool
 
 	rescan   chan uint32
 	findGPU  chan uint32   // processes that just created a communicator
@@ -66,6 +69,7 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 		w.Close()
 		return nil, err
 	}
+	r.startStallWatch()
 	r.probes, err = LoadProbes(cfg.Probe)
 	if err != nil {
 		r.abort(err)
@@ -126,8 +130,11 @@ func (r *recorder) run(ctx context.Context) (*Summary, error) {
 			return nil, err
 		}
 	}
-	pm, err := newPump(r.probes, r.w, eventHooks{
-		libraryLoad: r.requestScan, commCreated: r.writeComm, stack: r.writeStack})
+	hooks := eventHooks{libraryLoad: r.requestScan, commCreated: r.writeComm, stack: r.writeStack}
+	if r.stalls != nil {
+		hooks.collective = r.stalls.event
+	}
+	pm, err := newPump(r.probes, r.w, hooks)
 	if err != nil {
 		return nil, err
 	}

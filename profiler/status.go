@@ -19,6 +19,7 @@ type statusSnapshot struct {
 	byKind    map[trace.Kind]uint64
 	lost      uint64
 	nvmlHz    map[int]float64
+	stall     string // the oldest open stall, "" none
 }
 
 func (r *recorder) snapshot() statusSnapshot {
@@ -36,6 +37,9 @@ func (r *recorder) snapshot() statusSnapshot {
 	s.lost, _ = r.probes.Lost()
 	if r.cfg.Sampler != nil {
 		s.nvmlHz = r.cfg.Sampler.Rates()
+	}
+	if r.stalls != nil {
+		s.stall = r.stalls.status(MonoNow())
 	}
 	return s
 }
@@ -82,10 +86,14 @@ func (l *statusLine) print(s statusSnapshot) {
 // a narrow terminal can do without them.
 type statusParts struct {
 	head, headShort, ops, lost, nvml, nvmlShort string
+	stall                                       string // first, whatever the width
 }
 
 func (p statusParts) join(head string, ops bool, nvml string) string {
 	line := head
+	if p.stall != "" {
+		line = p.stall + " | " + head
+	}
 	if ops && p.ops != "" {
 		line += " [" + p.ops + "]"
 	}
@@ -136,6 +144,7 @@ func (l *statusLine) parts(s statusSnapshot) statusParts {
 		headShort: fmt.Sprintf("rec %s | %d procs, %d NCCL | %s ev, %s/s", elapsed, s.processes, s.nccl, events, evRate),
 		ops:       strings.Join(ops, ", "),
 		lost:      fmt.Sprintf(" | lost %d", s.lost),
+		stall:     s.stall,
 	}
 	if len(s.nvmlHz) > 0 {
 		p.nvml, p.nvmlShort = formatRates(s.nvmlHz), rateRange(s.nvmlHz)

@@ -2,6 +2,7 @@ package profiler
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -37,5 +38,17 @@ func TestStatusLineFitsTerminal(t *testing.T) {
 			t.Errorf("width %d: %q lost the essentials", width, line)
 		}
 		t.Logf("%3d: %s", width, line)
+	}
+}
+
+// A stall goes first on the status line, however narrow the terminal.
+func TestStatusLineStallFirst(t *testing.T) {
+	l := newStatusLine(io.Discard, true, nil)
+	p := l.parts(statusSnapshot{elapsed: 3 * time.Second, byKind: map[trace.Kind]uint64{},
+		stall: "STALL 2s: comm 2-rank #1 seq 7 AllReduce 4.00 MiB: waiting for rank 1"})
+	for _, w := range []int{0, 200, 60} {
+		if line := p.fit(w); !strings.HasPrefix(line, "STALL 2s: comm 2-rank #1") {
+			t.Errorf("width %d: %q", w, line)
+		}
 	}
 }

@@ -80,12 +80,19 @@ type Aggregator struct {
 	lastKey    sigKey
 	unTx, unRx float64
 	bursts     burstStats
+	// arrivals is fed by the goroutine that reads the trace (Arrivals),
+	// not by an engine: no other field is shared with it.
+	arrivals *ArrivalTally
 }
 
 // NewAggregator starts an empty report.
 func NewAggregator() *Aggregator {
-	return &Aggregator{sigs: map[sigKey]*tally{}, bursts: newBurstStats()}
+	return &Aggregator{sigs: map[sigKey]*tally{}, bursts: newBurstStats(), arrivals: NewArrivalTally()}
 }
+
+// Arrivals is the sink for correlate.AnalyzeArrivals whose tally Build
+// reports; one aggregator's (the one Build is given) is enough.
+func (a *Aggregator) Arrivals() *ArrivalTally { return a.arrivals }
 
 func get[K comparable](m map[K]*tally, k K) *tally {
 	t := m[k]

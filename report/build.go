@@ -60,6 +60,8 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 	r.MessageSizes = sizes(f)
 	r.TopCollectives = top(f)
 	r.Unattributed.Hints = hints(r)
+	r.Arrivals = a.arrivals.section(res.Arrivals)
+	r.Stalls = stalls(res)
 	return r
 }
 

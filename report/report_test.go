@@ -142,7 +142,7 @@ func TestWriteAllFiles(t *testing.T) {
 		t.Error(err)
 	}
 	p := readProfile(t, dir)
-	if p.DefaultSampleType != "nvlink_tx" || len(p.SampleType) != 5 {
+	if p.DefaultSampleType != "nvlink_tx" || len(p.SampleType) != 6 || p.SampleType[5].Type != "wait" {
 		t.Errorf("profile types %v default %s", p.SampleType, p.DefaultSampleType)
 	}
 	var tl timeline.File

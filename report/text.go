@@ -28,6 +28,7 @@ func WriteText(w io.Writer, r *Report) error {
 		linkTx += o.TxBytes
 		attrTx += o.TxBytes
 	}
+	writeStalls(p, r.Stalls)
 	p("NVLink TX %s, attributed %s (%s), unattributed %s\n\n", bytesStr(linkTx), bytesStr(attrTx), pct(attrTx, linkTx), bytesStr(r.Unattributed.TxBytes))
 	writeOps(p, r, linkTx)
 	writeNotes(tw, r)
@@ -38,6 +39,7 @@ func WriteText(w io.Writer, r *Report) error {
 	writeRanks(p, r)
 	writeTop(p, r.TopCollectives)
 	writeSizes(p, r.MessageSizes)
+	writeArrivals(p, r.Arrivals)
 	writeFit(p, r.Calibration)
 	return tw.Flush()
 }

@@ -10,7 +10,8 @@ import (
 
 // Version of report.json. 2: bursts from the recording's own activity,
 // listed one by one (bursts.list), fitted wire factors (calibration).
-const Version = 2
+// 3: arrivals (who waits for whom) and stalls, added beside the rest.
+const Version = 3
 
 // Report is report.json. Sizes in bytes, times in ns.
 type Report struct {
@@ -30,6 +31,11 @@ type Report struct {
 	Calibration    []correlate.FitRow `json:"calibration"`
 	Graphs         []graphs.Summary   `json:"graphs"`
 	Analysis       Analysis           `json:"analysis"`
+	// Arrivals is each rank's wait for the last rank of its collectives;
+	// Stalls, the collectives the recorder found stuck
+	// (docs/stragglers.md).
+	Arrivals Arrivals `json:"arrivals"`
+	Stalls   []Stall  `json:"stalls"`
 	// Notes are what the recorder wrote down: warnings (a GPU that
 	// disappeared, a GPU without NVLink) and facts.
 	Notes []Note `json:"notes"`

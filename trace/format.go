@@ -11,7 +11,7 @@ const FileName = "trace.lpt"
 // adds record types, which older readers skip.
 const (
 	VersionMajor = 1
-	VersionMinor = 0
+	VersionMinor = 1 // 1.1: Stall records
 )
 
 var magic = [8]byte{'L', 'P', 'T', 'R', 'A', 'C', 'E', 0}
@@ -42,6 +42,7 @@ const (
 	RecNote        RecordType = 13 // JSON Note: a warning or fact worth keeping
 	RecStop        RecordType = 14 // JSON Stop: once, last (absent after a crash)
 	RecGPUSamples  RecordType = 15 // JSON GPMSample: GPM NVLink metrics
+	RecStall       RecordType = 16 // JSON Stall: a collective that stopped making progress (1.1)
 )
 
 // Errors readers return; wrapped with the file and offset.

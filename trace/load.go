@@ -24,6 +24,7 @@ type Trace struct {
 	Stacks    []Stack
 	Mappings  []Mappings
 	Notes     []Note
+	Stalls    []Stall
 	Lost      uint64 // the last cumulative count recorded
 	Truncated bool
 	Minor     uint16
@@ -95,6 +96,8 @@ func (t *Trace) add(rec Record) error {
 		return appendJSON(rec, &t.Mappings)
 	case RecNote:
 		return appendJSON(rec, &t.Notes)
+	case RecStall:
+		return appendJSON(rec, &t.Stalls)
 	case RecLost:
 		var l Lost
 		if err := rec.JSON(&l); err != nil {

@@ -2,7 +2,7 @@ package trace
 
 // Meta decodes a metadata record into its type, once, for readers that
 // dispatch on it: Start, Stop, Process, Library, Comm, GPU, Clock, Stack,
-// Mappings, Note, Lost or GPMSample (a value, not a pointer). Data records
+// Mappings, Note, Lost, GPMSample or Stall (a value, not a pointer). Data records
 // (events, samples, per-link samples) are not metadata: ok is false, as it
 // is for types this version does not know (a newer minor version's).
 func (rec Record) Meta() (v any, ok bool, err error) {
@@ -31,6 +31,8 @@ func (rec Record) Meta() (v any, ok bool, err error) {
 		return decodeAs[Lost](rec)
 	case RecGPUSamples:
 		return decodeAs[GPMSample](rec)
+	case RecStall:
+		return decodeAs[Stall](rec)
 	}
 	return nil, false, nil
 }

@@ -27,6 +27,7 @@ type Writer struct {
 	events  []byte
 	samples []byte
 	nEvents uint64
+	tap     func(Sample)
 	err     error // first write error; every later call returns it
 }
 
@@ -93,6 +94,9 @@ func (w *Writer) WriteSamples(samples ...Sample) error {
 	defer w.mu.Unlock()
 	for _, s := range samples {
 		w.samples = AppendSample(w.samples, s)
+		if w.tap != nil {
+			w.tap(s)
+		}
 	}
 	if len(w.samples) >= batchBytes {
 		w.frame(RecSamples, w.samples)
@@ -100,6 +104,11 @@ func (w *Writer) WriteSamples(samples ...Sample) error {
 	}
 	return w.err
 }
+
+// TapSamples makes fn see every sample as it is written (the recorder's
+// live view of the links). fn runs under the writer's lock: it must be
+// quick and must not write. Set it before the writer is shared.
+func (w *Writer) TapSamples(fn func(Sample)) { w.tap = fn }
 
 // WriteJSON writes one metadata record. Queued events and samples go first,
 // so a record never appears before the data that preceded it.

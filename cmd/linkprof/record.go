@@ -42,8 +42,15 @@ type recordFlags struct {
 	noAnalyze bool
 	user      string
 	readyFile string
+	stallAt   time.Duration
+	onStall   string
 	link      linkFlags
 }
+
+// defaultStallAfter is --stall-after's default: longer than NCCL's lazy
+// connection in a communicator's first call (about 1.2 s on H200), shorter
+// than anyone waits at 3 a.m.
+const defaultStallAfter = 5 * time.Second
 
 func (f *recordFlags) register(fs *pflag.FlagSet) {
 	fs.UintSliceVarP(&f.pids, "pid", "p", nil, "record process `PID` (repeatable)")
@@ -60,6 +67,9 @@ func (f *recordFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.noAnalyze, "no-analyze", false, "do not write the profile, timeline and report when done")
 	fs.StringVar(&f.user, "user", "", "run the launched command as `USER` (default: sudo's caller, else root)")
 	fs.StringVar(&f.readyFile, "ready-file", "", "create `FILE` once the probes are attached (for scripts)")
+	fs.DurationVar(&f.stallAt, "stall-after", defaultStallAfter,
+		"report a collective stalled after `DURATION` with ranks missing or links flat (0: off)")
+	fs.StringVar(&f.onStall, "on-stall", "", "run shell `CMD` once at the first stall (LINKPROF_STALL_PIDS etc. set; output in DIR/on-stall.log)")
 	f.link.register(fs)
 }
 
@@ -109,7 +119,7 @@ func (f *recordFlags) config(fs *pflag.FlagSet) (profiler.Config, error) {
 		Duration: f.duration, Dir: dir, Force: f.force, Args: os.Args, NoTargetsOK: f.nvmlOnly,
 		Probe:  profiler.ProbeOptions{RingBytes: f.ringMiB << 20, Stacks: f.stacks},
 		Status: os.Stderr, StatusTTY: term.IsTerminal(int(os.Stderr.Fd())), StatusWidth: stderrWidth, Credential: cred,
-		CommandEnv: env, Ready: readyFileCreator(f.readyFile),
+		CommandEnv: env, Ready: readyFileCreator(f.readyFile), StallAfter: f.stallAt, OnStall: f.onStall,
 	}, nil
 }
 
@@ -129,6 +139,10 @@ func (f *recordFlags) check(fs *pflag.FlagSet, command []string) error {
 		return usagef("record: --ring-size must be a power of two from 1 to %d (MiB), got %d", maxRingMiB, f.ringMiB)
 	case f.duration < 0:
 		return usagef("record: --duration must be positive")
+	case f.stallAt < 0:
+		return usagef("record: --stall-after must be positive (0 turns stall detection off)")
+	case f.onStall != "" && f.stallAt == 0:
+		return usagef("record: --on-stall needs stall detection: drop --stall-after 0")
 	}
 	if err := f.link.check(f.noNVML); err != nil {
 		return err

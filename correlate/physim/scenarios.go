@@ -177,6 +177,7 @@ func straggler(w *world) {
 	w.warm(c)
 	late := w.rng.IntN(w.n)
 	delay := 10_000_000 + w.rng.Int64N(20_000_000)
+	w.truth.Late, w.truth.LateNs = late, delay
 	for i := range w.reps(15) {
 		w.runPhase(fmt.Sprintf("round %d", i), 0, func() {
 			w.delay(late, delay)

@@ -25,6 +25,10 @@ type Truth struct {
 	UnexplainedTx, UnexplainedRx []float64
 	GPUs                         []GPUTruth
 	Phases                       []string // by phase index
+	// Late is the rank the straggler scenario delays by LateNs before each
+	// round (-1 in other scenarios).
+	Late   int
+	LateNs int64
 	// Windows are, per GPU, the stretch each phase kept its link active,
 	// in start order.
 	Windows []Window
@@ -85,7 +89,7 @@ type OpShare struct {
 }
 
 func newTruth(n int) *Truth {
-	return &Truth{Ranks: n, Ops: map[string]*OpTruth{}, Captured: map[string]uint64{},
+	return &Truth{Ranks: n, Late: -1, Ops: map[string]*OpTruth{}, Captured: map[string]uint64{},
 		UnexplainedTx: make([]float64, n), UnexplainedRx: make([]float64, n), GPUs: make([]GPUTruth, n),
 		HostEvents: map[string]uint64{}, HostPayload: map[string]uint64{}}
 }

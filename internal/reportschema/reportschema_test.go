@@ -162,5 +162,6 @@ func minimal() *report.Report {
 		GPUs: []report.GPU{}, Ops: []report.Op{{Op: "AllReduce"}}, Unattributed: report.Unattributed{Hints: []report.Hint{}},
 		Bursts: report.Bursts{Labels: map[string]uint64{}, List: []report.BurstRow{}}, Comms: []report.Comm{},
 		MessageSizes: []report.SizeBin{}, TopCollectives: []report.Top{}, Notes: []report.Note{},
-		Calibration: []correlate.FitRow{}, Graphs: []graphs.Summary{}}
+		Calibration: []correlate.FitRow{}, Graphs: []graphs.Summary{},
+		Arrivals: report.Arrivals{Comms: []report.CommArrivals{}, Notes: []string{}}, Stalls: []report.Stall{}}
 }

@@ -23,6 +23,7 @@ type Programs struct {
 	DriverDL     string // driver that dlopens $DRIVER_NCCL
 	DriverStatic string // driver linked against libfaketorch.so
 	Demo         string // the demo workload, which dlopens libnccl.so.2
+	Ranks        string // N ranks of one communicator, one of them late or stopped
 }
 
 // Build compiles everything into dir.
@@ -39,6 +40,7 @@ func Build(dir string) (*Programs, error) {
 		DriverDL:     filepath.Join(dir, "driver-dl"),
 		DriverStatic: filepath.Join(dir, "driver-static"),
 		Demo:         filepath.Join(dir, "demo"),
+		Ranks:        filepath.Join(dir, "ranks"),
 	}
 	lib := filepath.Join(src, "fakenccl.c")
 	steps := [][]string{
@@ -50,6 +52,8 @@ func Build(dir string) (*Programs, error) {
 		{"-O2", "-g", "-DLINKED", "-I", src, "-o", p.DriverStatic, filepath.Join(src, "driver.c"),
 			"-L", dir, "-l:libfaketorch.so", "-Wl,-rpath," + dir},
 		{"-O2", "-g", "-I", src, "-o", p.Demo, filepath.Join(src, "demo.c"), "-ldl", "-lm"},
+		{"-O2", "-g", "-DLINKED", "-pthread", "-I", src, "-o", p.Ranks, filepath.Join(src, "ranks.c"),
+			"-L", dir, "-l:libnccl.so.2", "-Wl,-rpath," + dir},
 	}
 	for _, args := range steps {
 		if err := compile(args); err != nil {
