@@ -133,7 +133,7 @@ class ServerProcessTest(unittest.TestCase):
         self.start(tp=2)
         _, workers = self.tree()
         os.kill(workers[0], signal.SIGKILL)
-        self.post([1], 2)  # the engine core notices at the next step
+        # The engine core's watcher notices, idle as it is.
         code = self.proc.wait(timeout=10)
         self.assertEqual(code, 1)
         self.assertIn("died", self.proc.stdout.read().decode())
