@@ -70,9 +70,9 @@ for card in $CARDS; do
 	printf '%s\t%s\t%s\t%s\n' "$card" "$rc" "$(python3 -c "print(round($t1 - $t0, 1))")" "$args" >>"$W/runs.tsv"
 	echo "$card: rc=$rc ($args)"
 	# No stand-in may outlive its collection.
-	if pgrep -f 'standin-|scripts/standin|linkprof-standin' >/dev/null; then
-		echo "$card: stand-in processes left:"; pgrep -af 'standin-|linkprof-standin'
-	fi
+	# (workers and engine cores by name, API servers and trainers by path)
+	left=$({ pgrep -l 'standin-'; pgrep -af 'linkprof-standin-'; } 2>/dev/null)
+	[ -n "$left" ] && printf '%s: stand-in processes left:\n%s\n' "$card" "$left"
 done
 
 python3 scripts/gpu/collect_table.py "$W" >"$OUT/table.md"
