@@ -42,6 +42,9 @@ type Card struct {
 	// Assumed lists the fields whose values are this repository's choice for
 	// a re-collection, not facts recorded with the original trace.
 	Assumed []string `yaml:"assumed,omitempty"`
+	// Deviations says how a collection departed from the card (written by
+	// linkprof collect: a stand-in served, fewer ranks, a scaled model).
+	Deviations []string `yaml:"deviations,omitempty"`
 
 	// Collection is filled by linkprof collect in the trace folder's copy.
 	Collection *Collection `yaml:"collection,omitempty"`
@@ -85,6 +88,7 @@ type Collection struct {
 	ServerEnv        map[string]string `yaml:"server_env,omitempty"`
 	Recorder         []string          `yaml:"recorder_command,omitempty"`
 	Load             *LoadFacts        `yaml:"load,omitempty"`
+	Training         *TrainingFacts    `yaml:"training,omitempty"`
 	Linkprof         string            `yaml:"linkprof_version,omitempty"`
 	Notes            []string          `yaml:"notes,omitempty"`
 }
@@ -103,6 +107,16 @@ type LoadFacts struct {
 	Failed    int      `yaml:"failed"`
 	DurationS float64  `yaml:"duration_s"`
 	Results   string   `yaml:"results,omitempty"`
+}
+
+// TrainingFacts summarises a training stand-in's run (external cards).
+type TrainingFacts struct {
+	Command    []string `yaml:"command"`
+	Ranks      int      `yaml:"ranks"`
+	Steps      int      `yaml:"steps"`
+	DurationS  float64  `yaml:"duration_s"`
+	TokensPerS float64  `yaml:"tokens_per_s,omitempty"`
+	Results    string   `yaml:"results,omitempty"`
 }
 
 // IsExternal reports whether the card's load is not driven by linkprof.

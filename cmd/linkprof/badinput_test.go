@@ -50,6 +50,9 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"report"}, "give one recording folder"},
 		{[]string{"workload", "list", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"doctor", "stray"}, `unexpected argument "stray"`},
+		{[]string{"collect", "llama3.1-8b-torchtitan-perlmutter"}, "or collect it with --standin"},
+		{[]string{"collect", "qwen3-32b-tp_2-batch_4-vllm-group_11", "--standin", "--steps", "3"}, "--steps N (N >= 1) is for training cards"},
+		{[]string{"collect", "qwen3-32b-tp_2-batch_4-vllm-group_11", "--standin", "--tp", "3"}, "--tp must be 1, 2, 4 or 8, not 3"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

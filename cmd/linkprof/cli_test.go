@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,5 +136,33 @@ func decode(t *testing.T, r result, code int, v any) {
 	}
 	if err := json.Unmarshal([]byte(r.stdout), v); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+	}
+}
+
+// collect --standin runs the stand-in built into the binary from any
+// directory (the fake engine: same processes, no GPU), exits 0, and
+// card.yaml lists how the collection departed from the card.
+func TestCollectStandinBuiltIn(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed (make deps installs it)")
+	}
+	dir := filepath.Join(t.TempDir(), "c")
+	r := linkprof(t, nil, "collect", "qwen3-30b-a3b-tp_4-batch_4-vllm-group_11", "--standin", "--tp", "2",
+		"--no-record", "--server-arg=--fake-engine", "--requests", "4", "--input-len", "8", "--output-len", "4",
+		"--no-progress", "--settle", "0s", "-o", dir)
+	if r.code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	card, err := os.ReadFile(filepath.Join(dir, "card.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"tp: 2 in place of the card''s 4 (--tp 2)", "128 experts top-8", "completed: 4"} {
+		if !strings.Contains(string(card), want) {
+			t.Errorf("card.yaml lacks %q:\n%s", want, card)
+		}
+	}
+	if !strings.Contains(r.stderr, "server stopped in") {
+		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }

@@ -1,8 +1,9 @@
 """HTTP front end and continuous-batching scheduler of the stand-in server.
 
-Standard library only, so it runs (and is tested) without torch. The engine
-that turns plans into tokens lives in model.py; rank 0 calls
-Scheduler.next_plan, runs the plan on every rank, then Scheduler.complete.
+Standard library only, so it runs (and is tested) without torch. The API
+server process runs the HTTP side with a Frontend, which forwards requests
+to the engine core process (engine.py); the engine core calls
+Scheduler.next_plan, runs the plan on every worker, then Scheduler.complete.
 """
 
 import json
@@ -65,6 +66,9 @@ class Scheduler:
         self.pending.put(seq)
         return seq
 
+    def cancel(self, seq):
+        seq.cancelled = True  # the scheduler frees the slot on its next token
+
     def running(self):
         return sum(s is not None for s in self.slots)
 
@@ -122,6 +126,41 @@ class Scheduler:
         seq.out.put((tok, done))
         if done:
             self.slots[slot] = None
+
+
+class Frontend:
+    """The API server's scheduler stand-in: validates requests as the
+    Scheduler does and forwards them to the engine core over conn; deliver
+    hands the engine's tokens to their requests."""
+
+    validate = Scheduler.validate
+
+    def __init__(self, conn, max_len, vocab):
+        self.conn, self.max_len, self.vocab = conn, max_len, vocab
+        self.ready = threading.Event()
+        self.lock = threading.Lock()
+        self.seqs = {}
+        self.next_id = 0
+
+    def submit(self, prompt, max_tokens):
+        self.validate(prompt, max_tokens)
+        seq = Seq(prompt, max_tokens)
+        with self.lock:
+            seq.rid, self.next_id = self.next_id, self.next_id + 1
+            self.seqs[seq.rid] = seq
+            self.conn.send(("add", seq.rid, prompt, max_tokens))
+        return seq
+
+    def cancel(self, seq):
+        with self.lock:
+            if self.seqs.pop(seq.rid, None) is not None:
+                self.conn.send(("cancel", seq.rid))
+
+    def deliver(self, rid, tok, done):
+        with self.lock:
+            seq = self.seqs.pop(rid, None) if done else self.seqs.get(rid)
+        if seq is not None:
+            seq.out.put((tok, done))
 
 
 def token_text(tok):
@@ -193,7 +232,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.whole(seq, meta, usage)
         except (BrokenPipeError, ConnectionResetError):
-            seq.cancelled = True  # the scheduler frees the slot on its next token
+            self.scheduler.cancel(seq)
 
     def stream(self, seq, meta, usage):
         self.send_response(200)

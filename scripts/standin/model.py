@@ -15,10 +15,16 @@ import torch.nn.functional as F
 
 
 class Shape:
+    """shape: a shapes.resolve dict (or anything with those attributes)."""
+
     def __init__(self, args, tp):
-        self.hidden, self.layers, self.heads = args.hidden, args.layers, args.heads
-        self.ffn, self.vocab, self.tp = args.ffn, args.vocab, tp
-        self.batch, self.max_len = args.batch, args.max_len
+        get = args.get if isinstance(args, dict) else lambda k, d=None: getattr(args, k, d)
+        self.hidden, self.layers, self.heads = get("hidden"), get("layers"), get("heads")
+        self.ffn, self.vocab, self.tp = get("ffn"), get("vocab"), tp
+        self.batch, self.max_len = get("batch"), get("max_len")
+        self.experts, self.top_k = get("experts", 0), get("top_k", 0)
+        self.shared_experts, self.expert_ffn = get("shared_experts", 0), get("expert_ffn", 0)
+        self.dense_layers = get("dense_layers", 0)
         for name, n in (("heads", self.heads), ("ffn", self.ffn), ("vocab", self.vocab)):
             if n % tp:
                 raise SystemExit(f"standin: --{name} {n} is not divisible by --tp {tp}")
@@ -41,15 +47,16 @@ class TPModel:
         self.embed = rand((s.vocab, h), 1, device)
         torch.manual_seed(1235 + rank)  # shards: each rank its own
         self.layers = []
-        for _ in range(s.layers):
-            self.layers.append({
+        for i in range(s.layers):
+            L = {
+                "index": i,
                 "ln1": torch.ones(h, dtype=torch.bfloat16, device=device),
                 "qkv": rand((h, 3 * lh * d), h, device),       # column-parallel
                 "o": rand((lh * d, h), s.hidden, device),       # row-parallel
                 "ln2": torch.ones(h, dtype=torch.bfloat16, device=device),
-                "gate_up": rand((h, 2 * s.ffn // s.tp), h, device),
-                "down": rand((s.ffn // s.tp, h), s.ffn, device),
-            })
+            }
+            L.update(self.mlp_weights(i))
+            self.layers.append(L)
         self.norm = torch.ones(h, dtype=torch.bfloat16, device=device)
         self.head = rand((h, s.vocab // s.tp), h, device)  # vocabulary-parallel
         # KV cache per layer: [batch slots, max_len + 1 (a scratch column), local heads, head_dim].
@@ -63,6 +70,15 @@ class TPModel:
         self.graph = None
         if cuda_graphs:
             self.capture()
+
+    def mlp_weights(self, i):
+        """Layer i's MLP: tensor-parallel (a subclass may differ by layer)."""
+        s, h = self.s, self.s.hidden
+        return {"gate_up": rand((h, 2 * s.ffn // s.tp), h, self.device),
+                "down": rand((s.ffn // s.tp, h), s.ffn, self.device)}
+
+    def info(self):
+        return {"collectives_per_layer": ["all_reduce (attention)", "all_reduce (MLP)"]}
 
     # --- building blocks -------------------------------------------------
 
@@ -127,6 +143,7 @@ class TPModel:
     def capture(self):
         """Captures the decode step into a CUDA graph: its all-reduces are
         recorded once and replayed without NCCL host calls, as in vLLM."""
+        self.begin(("capture",), self.s.batch, graph=True)
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
@@ -150,7 +167,17 @@ class TPModel:
             out = self._decode()
         return out.tolist()
 
+    def begin(self, key, n, graph=False):
+        """Called before each forward of n tokens; key names the step (the
+        MoE stand-in routes by it)."""
+
     def execute(self, plan):
-        pre = [self.prefill(slot, prompt) for slot, prompt in plan["prefills"]]
-        dec = self.decode(plan["tokens"], plan["positions"]) if plan["decode"] else []
+        pre = []
+        for j, (slot, prompt) in enumerate(plan["prefills"]):
+            self.begin((plan.get("step", 0), j), len(prompt))
+            pre.append(self.prefill(slot, prompt))
+        dec = []
+        if plan["decode"]:
+            self.begin((plan.get("step", 0), "decode"), self.s.batch, graph=self.graph is not None)
+            dec = self.decode(plan["tokens"], plan["positions"])
         return pre, dec

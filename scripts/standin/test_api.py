@@ -7,7 +7,7 @@ import threading
 import unittest
 
 import api
-import server
+import engine
 
 
 class StandinHTTPTest(unittest.TestCase):
@@ -16,9 +16,8 @@ class StandinHTTPTest(unittest.TestCase):
         self.httpd = api.serve(self.sched, "127.0.0.1", 0, "test-model")
         self.port = self.httpd.server_address[1]
         self.stop = threading.Event()
-        engine = api.FakeEngine(1000, step_delay=0.005)
-        self.loop = threading.Thread(target=server.engine_loop,
-                                     args=(engine, self.sched, self.stop, lambda plan: None))
+        fake = api.FakeEngine(1000, step_delay=0.005)
+        self.loop = threading.Thread(target=engine.engine_loop, args=(fake.execute, self.sched, self.stop))
         self.sched.ready.set()
         self.loop.start()
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,33 +43,62 @@ type Config struct {
 	Settle       time.Duration // between the recorder attaching and the load
 	Grace        time.Duration // per signal when stopping a process
 	NoRecord     bool
-	Recorder     RecorderFunc // nil: LinkprofRecorder
-	Probe        Prober       // nil: ExecProbe
-	Load         loadgen.Options
-	LoadArgs     []string  // the load flags as given, for card.yaml
-	Log          io.Writer // progress lines; nil: discarded
-	Version      string    // linkprof's, for card.yaml
+	// TP replaces the card's tensor-parallel ranks (training: the ranks)
+	// for machines with fewer GPUs; 0 keeps the card's. card.yaml lists it
+	// under deviations.
+	TP int
+	// Steps is how many steps the training stand-in runs (external cards).
+	Steps int
+	// JobArgv replaces the training stand-in's command (tests).
+	JobArgv  []string
+	Recorder RecorderFunc // nil: LinkprofRecorder
+	Probe    Prober       // nil: ExecProbe
+	Load     loadgen.Options
+	LoadArgs []string  // the load flags as given, for card.yaml
+	Log      io.Writer // progress lines; nil: discarded
+	Version  string    // linkprof's, for card.yaml
 }
 
 // Result is what Collect wrote.
 type Result struct {
 	Dir    string
-	Report *loadgen.Report
+	Report *loadgen.Report // nil for a training job
+	// Interrupted: a training job was stopped by ctx before it finished.
+	Interrupted bool
 }
 
 // Collect runs the card end to end. Whatever happens after the server
 // started, the server is stopped and the folder gets server.log, and
-// card.yaml once the load ran; errors of each step are joined.
+// card.yaml once the load ran; errors of each step are joined. A server
+// that has to be killed, or exits non-zero, once asked to stop after a
+// complete load is a warning and a note in card.yaml, not an error: the
+// trace is whole.
 func Collect(ctx context.Context, cfg Config) (res *Result, err error) {
 	cfg.defaults()
 	if err := checkDir(cfg.Dir); err != nil {
 		return nil, err
 	}
+	devs, err := cfg.applyOverrides()
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "linkprof-collect-")
+	if err != nil {
+		return nil, fmt.Errorf("creating a temporary folder: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if cfg.Server.Framework == "standin" {
+		cfg.Server.InfoFile = filepath.Join(tmp, standinInfo)
+		defer func() { err = errors.Join(err, keepInfo(cfg.Server.InfoFile, cfg.Dir, res)) }()
+	}
+	if cfg.Card.IsExternal() {
+		return cfg.collectJob(ctx, tmp, devs)
+	}
 	argv, env, err := cfg.serverCommand()
 	if err != nil {
 		return nil, err
 	}
-	logFile, err := os.CreateTemp("", "linkprof-server-*.log")
+	logFile, err := os.CreateTemp(tmp, "server-*.log")
 	if err != nil {
 		return nil, fmt.Errorf("creating server log: %w", err)
 	}
@@ -78,16 +108,66 @@ func Collect(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		cfg.logf("stopping server")
-		err = errors.Join(err, srv.stop(cfg.Grace))
-	}()
 	url := cfg.Load.URL
 	if err := waitReady(ctx, url, srv, cfg.ReadyTimeout); err != nil {
-		return nil, err
+		return nil, errors.Join(err, cfg.stopServer(srv, nil))
 	}
 	cfg.logf("server ready at %s", url)
-	return cfg.recordLoad(ctx, srv, argv, env)
+	res, col, err := cfg.recordLoad(ctx, srv)
+	if col == nil {
+		return res, errors.Join(err, cfg.stopServer(srv, nil))
+	}
+	err = errors.Join(err, cfg.stopServer(srv, col))
+	col.Server, col.ServerEnv = argv, env
+	devs = append(devs, cfg.standinDeviation()...)
+	return res, errors.Join(err, writeCard(cfg.Dir, cfg.Card, col, devs))
+}
+
+// standinInfo is the stand-in's own account of what it ran (--info), kept
+// in the trace folder.
+const standinInfo = "standin.json"
+
+// applyOverrides puts --tp over a copy of the card and returns the
+// deviations from the card known before the run.
+func (cfg *Config) applyOverrides() ([]string, error) {
+	var devs []string
+	if cfg.Server.Framework != cfg.Card.Framework {
+		devs = append(devs, fmt.Sprintf("framework: %s in place of the card's %s", cfg.Server.Framework, cfg.Card.Framework))
+	}
+	if cfg.TP == 0 || cfg.TP == cfg.Card.TP {
+		return devs, nil
+	}
+	if !slices.Contains([]int{1, 2, 4, 8}, cfg.TP) {
+		return nil, fmt.Errorf("tp must be 1, 2, 4 or 8, not %d", cfg.TP)
+	}
+	card := *cfg.Card
+	if card.TP > 0 {
+		devs = append(devs, fmt.Sprintf("tp: %d in place of the card's %d (--tp %d)", cfg.TP, card.TP, cfg.TP))
+	}
+	card.TP, cfg.Card = cfg.TP, &card
+	return devs, nil
+}
+
+// stopServer stops the server. When col is set the load is over: a server
+// that exited before it was asked is a failure, one that stops badly once
+// asked is a warning and a note.
+func (cfg *Config) stopServer(srv *proc, col *workloads.Collection) error {
+	early := srv.exited()
+	cfg.logf("stopping server")
+	start := time.Now()
+	err := srv.stop(cfg.Grace)
+	switch {
+	case col == nil:
+		return err
+	case early:
+		return fmt.Errorf("server exited during the load (%v): see server.log", srv.err)
+	case err != nil:
+		fmt.Fprintf(cfg.Log, "linkprof: warning: %v (the trace is complete)\n", err)
+		col.Notes = append(col.Notes, fmt.Sprintf("stopping the server: %v", err))
+	default:
+		cfg.logf("server stopped in %.1fs", time.Since(start).Seconds())
+	}
+	return nil
 }
 
 func (cfg *Config) defaults() {
@@ -119,44 +199,48 @@ func (cfg *Config) serverCommand() ([]string, map[string]string, error) {
 	return ServerCommand(cfg.Card, cfg.Server)
 }
 
-// recordLoad records the server's process tree while the load runs, then
-// writes the folder's card.yaml and load.json.
-func (cfg *Config) recordLoad(ctx context.Context, srv *proc, argv []string, env map[string]string) (*Result, error) {
-	var rec *proc
-	var recArgv []string
-	var errs []error
-	if cfg.NoRecord {
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return nil, fmt.Errorf("creating trace folder: %w", err)
-		}
-	} else {
-		var err error
-		rec, recArgv, err = cfg.startRecorder(ctx, srv.pid())
-		if err != nil {
-			return nil, err
-		}
+// recordLoad records the server's process tree while the load runs and
+// writes load.json. It returns the collection facts to finish card.yaml
+// with, nil when nothing ran.
+func (cfg *Config) recordLoad(ctx context.Context, srv *proc) (*Result, *workloads.Collection, error) {
+	rec, recArgv, err := cfg.maybeRecord(ctx, srv.pid())
+	if err != nil {
+		return nil, nil, err
 	}
 	cfg.logf("driving load")
 	rep, loadErr := loadgen.RunCard(ctx, cfg.Card, cfg.Load)
-	errs = append(errs, loadErr)
+	errs := []error{loadErr}
 	if rec != nil {
 		cfg.logf("stopping recorder")
 		errs = append(errs, rec.stop(cfg.Grace))
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return nil, errors.Join(append(errs, fmt.Errorf("creating trace folder: %w", err))...)
+		return nil, nil, errors.Join(append(errs, fmt.Errorf("creating trace folder: %w", err))...)
 	}
-	col := gatherFacts(context.WithoutCancel(ctx), cfg.Probe, cfg.Server.Python, cfg.Server.Framework, time.Now())
-	col.Server, col.ServerEnv, col.Recorder, col.Linkprof = argv, env, recArgv, cfg.Version
-	if cfg.Server.Framework != cfg.Card.Framework {
-		col.Notes = append(col.Notes, fmt.Sprintf("served by %s in place of the card's %s", cfg.Server.Framework, cfg.Card.Framework))
-	}
+	col := cfg.facts(ctx, recArgv)
 	if rep != nil {
 		col.Load = loadFacts(rep, cfg.LoadArgs)
 		errs = append(errs, rep.WriteJSON(filepath.Join(cfg.Dir, "load.json")))
 	}
-	errs = append(errs, writeCard(cfg.Dir, cfg.Card, col))
-	return &Result{Dir: cfg.Dir, Report: rep}, errors.Join(errs...)
+	return &Result{Dir: cfg.Dir, Report: rep}, col, errors.Join(errs...)
+}
+
+// maybeRecord starts the recorder on pid's tree and waits for its probes
+// (nothing with NoRecord).
+func (cfg *Config) maybeRecord(ctx context.Context, pid int) (*proc, []string, error) {
+	if cfg.NoRecord {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("creating trace folder: %w", err)
+		}
+		return nil, nil, nil
+	}
+	return cfg.startRecorder(ctx, pid)
+}
+
+func (cfg *Config) facts(ctx context.Context, recArgv []string) *workloads.Collection {
+	col := gatherFacts(context.WithoutCancel(ctx), cfg.Probe, cfg.Server.Python, cfg.Server.Framework, time.Now())
+	col.Recorder, col.Linkprof = recArgv, cfg.Version
+	return col
 }
 
 func (cfg *Config) startRecorder(ctx context.Context, pid int) (*proc, []string, error) {
@@ -219,9 +303,10 @@ func loadFacts(rep *loadgen.Report, args []string) *workloads.LoadFacts {
 	}
 }
 
-func writeCard(dir string, c *workloads.Card, col *workloads.Collection) error {
+func writeCard(dir string, c *workloads.Card, col *workloads.Collection, devs []string) error {
 	out := *c
 	out.Collection = col
+	out.Deviations = append(slices.Clone(c.Deviations), devs...)
 	data, err := workloads.Marshal(&out)
 	if err != nil {
 		return err

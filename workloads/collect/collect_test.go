@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,13 +32,19 @@ func TestMain(m *testing.M) {
 	case "crash":
 		fmt.Println("fake server: out of memory")
 		os.Exit(3)
+	case "stubborn", "badexit", "dies":
+		fakeServer(os.Args[len(os.Args)-1])
+	case "job", "jobfail":
+		fakeJob()
 	default:
 		os.Exit(m.Run())
 	}
 }
 
 // fakeServer answers /health with 503 twice, then 200, streams completions
-// and writes "stopped" to its log when SIGINT arrives.
+// and writes "stopped" to its log when SIGINT or SIGTERM arrives. FAKE_ROLE
+// stubborn ignores both, badexit exits 1 on them, dies exits on its own
+// after two completions.
 func fakeServer(port string) {
 	var polls atomic.Int32
 	mux := http.NewServeMux()
@@ -46,22 +53,58 @@ func fakeServer(port string) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	})
+	var served atomic.Int32
 	mux.HandleFunc("/v1/completions", func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) > 2 && os.Getenv("FAKE_ROLE") == "dies" {
+			fmt.Println("fake server: GPU fell off the bus")
+			os.Exit(3)
+		}
 		time.Sleep(5 * time.Millisecond)
 		fmt.Fprint(w, "data: {\"choices\":[{\"text\":\"a\"}]}\n\ndata: {\"choices\":[{\"text\":\"b\"}]}\n\ndata: [DONE]\n\n")
 	})
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-sig
-		fmt.Println("fake server: stopped by SIGINT, env", os.Getenv("NCCL_DEBUG"))
-		os.Exit(0)
+		for s := range sig {
+			switch os.Getenv("FAKE_ROLE") {
+			case "stubborn": // CUDA-graph teardown that never returns
+				fmt.Println("fake server: ignoring", s)
+				continue
+			case "badexit":
+				fmt.Println("fake server: traceback on", s)
+				os.Exit(1)
+			}
+			fmt.Println("fake server: stopped by SIGINT, env", os.Getenv("NCCL_DEBUG"))
+			os.Exit(0)
+		}
 	}()
 	fmt.Println("fake server: listening")
 	if err := http.ListenAndServe("127.0.0.1:"+port, mux); err != nil {
 		fmt.Println(err)
 		os.Exit(1)
 	}
+}
+
+// fakeJob is the training stand-in: it waits at the gate, notes whether
+// the recorder was there first, writes its info file (after --info) and
+// exits (2 for jobfail).
+func fakeJob() {
+	gate := os.Getenv(GateEnv)
+	for {
+		if _, err := os.Stat(gate); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, err := os.Stat(filepath.Join(os.Getenv("FAKE_DIR"), "trace.started"))
+	fmt.Println("fake job: gate open, recorder attached:", err == nil)
+	if os.Getenv("FAKE_ROLE") == "jobfail" {
+		fmt.Println("fake job: NCCL error")
+		os.Exit(2)
+	}
+	info := `{"description": "train stand-in with random weights: 2 layers", "tokens_per_s": 1234.5}`
+	os.WriteFile(os.Args[len(os.Args)-1], []byte(info), 0o644)
+	os.Exit(0)
 }
 
 // fakeRecorder creates the folder as linkprof record does and marks when
@@ -256,5 +299,128 @@ func TestServerCommands(t *testing.T) {
 	argv, _, _ := ServerCommand(card, spec)
 	if !slices.Equal(argv[len(argv)-3:], []string{"--cuda-graphs", "--layers", "2"}) {
 		t.Errorf("standin with graphs: %v", argv)
+	}
+}
+
+// A server that ignores SIGINT and SIGTERM after a complete load is
+// killed; the collection still succeeds, with a warning and a note.
+func TestCollectStubbornServerIsNotAFailure(t *testing.T) {
+	cfg := testConfig(t, "stubborn")
+	cfg.Grace = 300 * time.Millisecond
+	var log strings.Builder
+	cfg.Log = &log
+	start := time.Now()
+	res, err := Collect(context.Background(), cfg)
+	if err != nil || res.Report.Summary.Completed != 6 {
+		t.Fatalf("err = %v, res %+v", err, res)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("collect took %v", took)
+	}
+	card, _, err := workloads.Load(filepath.Join(cfg.Dir, "card.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := strings.Join(card.Collection.Notes, "\n"); !strings.Contains(notes, "ignored SIGINT and SIGTERM") {
+		t.Errorf("notes %q", notes)
+	}
+	if !strings.Contains(log.String(), "linkprof: warning: server ignored SIGINT and SIGTERM") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	srvLog, _ := os.ReadFile(filepath.Join(cfg.Dir, "server.log"))
+	if !strings.Contains(string(srvLog), "ignoring interrupt") || !strings.Contains(string(srvLog), "ignoring terminated") {
+		t.Errorf("server log:\n%s", srvLog)
+	}
+}
+
+func TestCollectServerExitingBadlyOnStopIsNotAFailure(t *testing.T) {
+	cfg := testConfig(t, "badexit")
+	if _, err := Collect(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	card, _, _ := workloads.Load(filepath.Join(cfg.Dir, "card.yaml"))
+	if notes := strings.Join(card.Collection.Notes, "\n"); !strings.Contains(notes, "server: exit status 1") {
+		t.Errorf("notes %q", notes)
+	}
+}
+
+func TestCollectServerDyingDuringLoadFails(t *testing.T) {
+	cfg := testConfig(t, "dies")
+	cfg.Load.Requests = 40
+	_, err := Collect(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "server exited during the load (exit status 3)") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Dir, "card.yaml")); err != nil {
+		t.Errorf("no card.yaml after a failed load: %v", err)
+	}
+}
+
+func TestCollectTPOverrideIsADeviation(t *testing.T) {
+	cfg := testConfig(t, "server")
+	cfg.TP = 1
+	cfg.ServerArgv = nil
+	cfg.Server.Python, cfg.Server.StandinScript = os.Args[0], strconv.Itoa(cfg.Server.Port)
+	// The stand-in's argv: TESTBIN PORT --tp 1 ... --info FILE; the fake
+	// server takes its port from the last argument: put it there.
+	cfg.Server.Extra = []string{strconv.Itoa(cfg.Server.Port)}
+	if _, err := Collect(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	card, _, err := workloads.Load(filepath.Join(cfg.Dir, "card.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs := strings.Join(card.Deviations, "\n")
+	if card.TP != 1 || !strings.Contains(devs, "tp: 1 in place of the card's 2 (--tp 1)") ||
+		!slices.Contains(card.Collection.Server, "--tp") || card.Collection.Server[slices.Index(card.Collection.Server, "--tp")+1] != "1" {
+		t.Errorf("tp %d, deviations %q, server %v", card.TP, devs, card.Collection.Server)
+	}
+}
+
+func trainingConfig(t *testing.T, role string) Config {
+	cfg := testConfig(t, role)
+	card, err := workloads.Lookup("llama3.1-8b-torchtitan-perlmutter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Card, cfg.ServerArgv, cfg.TP = card, nil, 2
+	cfg.JobArgv = []string{os.Args[0]}
+	return cfg
+}
+
+func TestCollectTrainingJob(t *testing.T) {
+	cfg := trainingConfig(t, "job")
+	t.Setenv("FAKE_DIR", cfg.Dir)
+	res, err := Collect(context.Background(), cfg)
+	if err != nil || res.Interrupted || res.Report != nil {
+		t.Fatalf("err = %v, res %+v", err, res)
+	}
+	log, _ := os.ReadFile(filepath.Join(cfg.Dir, "job.log"))
+	if !strings.Contains(string(log), "gate open, recorder attached: true") {
+		t.Errorf("job log:\n%s", log)
+	}
+	card, _, err := workloads.Load(filepath.Join(cfg.Dir, "card.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := card.Collection.Training
+	devs := strings.Join(card.Deviations, "\n")
+	if tr == nil || tr.Ranks != 2 || tr.Steps != DefaultSteps || tr.TokensPerS != 1234.5 || tr.Results != standinInfo ||
+		!strings.Contains(devs, "framework: standin in place of the card's torchtitan") ||
+		!strings.Contains(devs, "ranks: 2") || !strings.Contains(devs, "model: train stand-in with random weights") {
+		t.Fatalf("training %+v, deviations %q", tr, devs)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Dir, standinInfo)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestCollectTrainingJobFails(t *testing.T) {
+	cfg := trainingConfig(t, "jobfail")
+	t.Setenv("FAKE_DIR", cfg.Dir)
+	_, err := Collect(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "training job failed (exit status 2): see job.log") {
+		t.Fatalf("err = %v", err)
 	}
 }

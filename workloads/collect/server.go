@@ -23,7 +23,8 @@ type ServerSpec struct {
 	Framework     string // the card's, or "standin"
 	Python        string // interpreter for sglang and the stand-in
 	Vllm          string // the vllm executable
-	StandinScript string
+	StandinScript string // server.py; train.py lies beside it
+	InfoFile      string // the stand-in writes what it ran here (--info)
 	Host          string
 	Port          int
 	Extra         []string // appended as given (--server-arg)
@@ -57,6 +58,9 @@ func ServerCommand(c *workloads.Card, spec ServerSpec) ([]string, map[string]str
 		argv = []string{spec.Python, spec.StandinScript, "--tp", tp, "--host", spec.Host, "--port", port,
 			"--batch", strconv.Itoa(c.Batch), "--model", c.Model}
 		argv = appendIf(argv, graphs, "--cuda-graphs")
+		if spec.InfoFile != "" {
+			argv = append(argv, "--info", spec.InfoFile)
+		}
 		env = map[string]string{}
 		for k, v := range standinEnv {
 			env[k] = v
