@@ -1,4 +1,4 @@
-package bpf
+package bpf_test
 
 import (
 	"strings"
@@ -6,13 +6,14 @@ import (
 
 	"github.com/cilium/ebpf/btf"
 
+	"github.com/linkprof/linkprof/bpf"
 	"github.com/linkprof/linkprof/trace"
 )
 
 // enum lp_kind in bpf/event.h and trace.Kind must agree value for value:
 // the kind is the attach cookie and is stored in the trace.
 func TestKindsMatchC(t *testing.T) {
-	spec, err := LoadNccl()
+	spec, err := bpf.LoadNccl()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +40,3 @@ func TestKindsMatchC(t *testing.T) {
 		}
 	}
 }
-
-// squash drops underscores: LP_ALL_REDUCE -> LPALLREDUCE.
-func squash(s string) string { return strings.ReplaceAll(s, "_", "") }

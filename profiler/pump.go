@@ -1,7 +1,6 @@
 package profiler
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -92,23 +91,22 @@ func (pm *pump) handle(raw []byte) {
 		return
 	}
 	raw = raw[:trace.EventSize]
-	kind := trace.Kind(binary.LittleEndian.Uint16(raw[16:]))
-	pid := binary.LittleEndian.Uint32(raw[8:])
-	if int(kind) < len(pm.counts) {
-		pm.counts[kind].Add(1)
+	e := trace.DecodeEvent(raw)
+	if int(e.Kind) < len(pm.counts) {
+		pm.counts[e.Kind].Add(1)
 	}
 	switch {
-	case kind == trace.LibraryLoad:
+	case e.Kind == trace.LibraryLoad:
 		if pm.hooks.libraryLoad != nil {
-			pm.hooks.libraryLoad(pid)
+			pm.hooks.libraryLoad(e.Pid)
 		}
 		return // a notification, not data
-	case kind.IsCommCreate() && pm.hooks.commCreated != nil:
-		pm.hooks.commCreated(trace.DecodeEvent(raw))
+	case e.Kind.IsCommCreate() && pm.hooks.commCreated != nil:
+		pm.hooks.commCreated(e)
 	}
 	pm.total.Add(1)
-	if stackID := int32(binary.LittleEndian.Uint32(raw[20:])); stackID >= 0 && pm.hooks.stack != nil {
-		pm.hooks.stack(pid, stackID)
+	if e.StackID >= 0 && pm.hooks.stack != nil {
+		pm.hooks.stack(e.Pid, e.StackID)
 	}
 	pm.batch = append(pm.batch, raw...)
 	if len(pm.batch) >= cap(pm.batch)-trace.EventSize {
