@@ -39,7 +39,8 @@ type Probe struct {
 	SizeArg  int
 	SizeMode SizeMode
 	// TensorNumelOffset is the byte offset of numel_ in c10::TensorImpl
-	// (SizeTensor); the dtype's uint16 follows it. Torch-version specific:
+	// (SizeTensor), a multiple of 8 below 2048 (the attach cookie's room);
+	// the dtype's uint16 follows it. Torch-version specific:
 	// scripts/gpu_graphs.py prints the offset of the torch it runs.
 	TensorNumelOffset uint16
 }
