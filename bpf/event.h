@@ -36,7 +36,7 @@ enum lp_kind {
 	LP_GRAPH_LAUNCH = 23,
 	LP_GRAPH_EXEC_DESTROY = 24,
 	LP_GRAPH_DESTROY = 25,
-	/* Collectives outside NCCL, from the extra-probe table (profiler/extra.go). */
+	/* Collectives outside NCCL, from the extra-probe table (profiler/extra). */
 	LP_CUSTOM_ALL_REDUCE = 26,
 	/* Stream joins: a stream that waits on an event recorded on a
 	 * capturing stream joins that capture (torch's NCCL stream does). */

@@ -8,9 +8,9 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/spf13/pflag"
 
+	"github.com/linkprof/linkprof/nvlink"
+	"github.com/linkprof/linkprof/nvlink/simlink"
 	"github.com/linkprof/linkprof/profiler"
-	"github.com/linkprof/linkprof/profiler/nvlink"
-	"github.com/linkprof/linkprof/profiler/nvlink/simlink"
 )
 
 // linkFlags configure NVLink sampling for record.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
+	"github.com/linkprof/linkprof/nvlink"
 )
 
 // The per-process NVML schedule (--nvml-schedule per-process) runs this

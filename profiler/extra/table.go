@@ -1,8 +1,6 @@
 // Package extra is the data-driven table of collectives that do not go
 // through NCCL (vLLM's and SGLang's custom all-reduce), which linkprof
-// probes by demangled symbol name, and the list of known non-NCCL paths the
-// report names when link traffic stays unattributed. It has no BPF
-// dependency, so analysis code can import it.
+// probes by demangled symbol name.
 package extra
 
 import (

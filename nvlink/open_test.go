@@ -10,8 +10,8 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
-	"github.com/linkprof/linkprof/profiler/nvlink/nvmlfake"
+	"github.com/linkprof/linkprof/nvlink"
+	"github.com/linkprof/linkprof/nvlink/nvmlfake"
 )
 
 func TestOpenReadsIdentityAndTopology(t *testing.T) {
