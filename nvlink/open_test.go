@@ -110,6 +110,7 @@ func TestConfigValidate(t *testing.T) {
 		{Schedule: nvlink.SchedulePerProcess, CPUPercent: -1},
 		{Schedule: nvlink.SchedulePerProcess, CPUPercent: 101},
 		{Schedule: nvlink.ScheduleRoundRobin, CPUPercent: 5}, // one reader for all GPUs: no share per GPU
+		{Schedule: nvlink.SchedulePerProcess},                // no reader command
 	}
 	for _, c := range bad {
 		if err := c.Validate(); err == nil {
