@@ -14,14 +14,7 @@ import (
 // event, and struct lp_event in the compiled object agree field by field:
 // name, offset and size. A stale generation fails here.
 func TestEventLayoutMatchesC(t *testing.T) {
-	spec, err := bpf.LoadNccl()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st *btf.Struct
-	if err := spec.Types.TypeByName("lp_event", &st); err != nil {
-		t.Fatalf("lp_event not in BTF: %v", err)
-	}
+	st := compiled[*btf.Struct](t, "lp_event")
 	goType := reflect.TypeFor[bpf.NcclLpEvent]()
 	if int(st.Size) != int(goType.Size()) {
 		t.Fatalf("C struct lp_event is %d bytes, Go NcclLpEvent %d", st.Size, goType.Size())
@@ -46,6 +39,20 @@ func TestEventLayoutMatchesC(t *testing.T) {
 				m.Name, m.Offset.Bytes(), size, f.Name, f.Offset, f.Type.Size())
 		}
 	}
+}
+
+// compiled finds a type in the BTF of the compiled object.
+func compiled[T btf.Type](t *testing.T, name string) T {
+	t.Helper()
+	var typ T
+	spec, err := bpf.LoadNccl()
+	if err == nil {
+		err = spec.Types.TypeByName(name, &typ)
+	}
+	if err != nil {
+		t.Fatalf("%s in the compiled object's BTF: %v", name, err)
+	}
+	return typ
 }
 
 // squash drops underscores and upper-cases: stack_id -> STACKID.

@@ -6,21 +6,13 @@ import (
 
 	"github.com/cilium/ebpf/btf"
 
-	"github.com/linkprof/linkprof/bpf"
 	"github.com/linkprof/linkprof/trace"
 )
 
 // enum lp_kind in bpf/event.h and trace.Kind must agree value for value:
 // the kind is the attach cookie and is stored in the trace.
 func TestKindsMatchC(t *testing.T) {
-	spec, err := bpf.LoadNccl()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var enum *btf.Enum
-	if err := spec.Types.TypeByName("lp_kind", &enum); err != nil {
-		t.Fatalf("lp_kind not in BTF: %v", err)
-	}
+	enum := compiled[*btf.Enum](t, "lp_kind")
 	byValue := map[uint64]string{}
 	for _, v := range enum.Values {
 		byValue[v.Value] = v.Name
