@@ -96,15 +96,24 @@ func (c *Config) Validate() error {
 	if c.CPUPercent > 0 && c.Schedule != SchedulePerProcess {
 		return fmt.Errorf("--nvml-cpu works with --nvml-schedule per-process (each GPU's reader in its own process), not %s", c.Schedule)
 	}
-	if c.GPM && c.GPMInterval == 0 {
-		c.GPMInterval = DefaultGPMInterval
-	}
 	seen := map[int]bool{}
 	for _, g := range c.GPUs {
 		if g < 0 || seen[g] {
 			return fmt.Errorf("--gpus: %d is negative or listed twice", g)
 		}
 		seen[g] = true
+	}
+	if c.Schedule == SchedulePerProcess && len(c.ReaderCmd) == 0 && c.StartReader == nil {
+		return errNoReaderCmd
+	}
+	c.fillDefaults()
+	return nil
+}
+
+// fillDefaults sets what was left zero.
+func (c *Config) fillDefaults() {
+	if c.GPM && c.GPMInterval == 0 {
+		c.GPMInterval = DefaultGPMInterval
 	}
 	if c.ClockEvery <= 0 {
 		c.ClockEvery = DefaultClockEvery
@@ -124,10 +133,6 @@ func (c *Config) Validate() error {
 	if c.PaceWindow <= 0 {
 		c.PaceWindow = DefaultPaceWindow
 	}
-	if c.Schedule == SchedulePerProcess && len(c.ReaderCmd) == 0 && c.StartReader == nil {
-		return errNoReaderCmd
-	}
-	return nil
 }
 
 // errNoReaderCmd is a caller's mistake, not a user's: the library does not
