@@ -36,7 +36,7 @@ enum lp_kind {
 	LP_GRAPH_LAUNCH = 23,
 	LP_GRAPH_EXEC_DESTROY = 24,
 	LP_GRAPH_DESTROY = 25,
-	/* Collectives outside NCCL, from the extra-probe table (profiler/extra.go). */
+	/* Collectives outside NCCL, from the extra-probe table (profiler/extra). */
 	LP_CUSTOM_ALL_REDUCE = 26,
 	/* Stream joins: a stream that waits on an event recorded on a
 	 * capturing stream joins that capture (torch's NCCL stream does). */
@@ -51,23 +51,36 @@ enum lp_flag {
 	LP_FLAG_DRIVER = 1 << 1, /* a driver API call (libcuda); a runtime call may nest one */
 };
 
-/* The attach cookie: which function fired and how to read it. The low 16
- * bits are enum lp_kind; the rest describe arguments that differ between
- * functions of one kind (driver vs runtime, table-driven extra probes). */
+/* The attach cookie: which function fired and how to read it, packed by
+ * the probe tables (profiler/probes.go, profiler/cuda.go, the extra-probe
+ * table). The low 16 bits are enum lp_kind; bits 16-19 are or'ed into the
+ * event's flags. A call whose fields are its arguments (collectives, NCCL's
+ * and the extra table's; capture begin) names each field's argument: 4 bits
+ * per enum lp_arg from bit 24, the 1-based argument, 0 none. */
 #define LP_COOKIE_KIND(c) ((__u16)((c) & 0xffff))
-#define LP_COOKIE_FLAGS(c) ((__u16)(((c) >> 16) & 0xff)) /* or'ed into flags */
-#define LP_COOKIE_SIZE_ARG(c) ((int)(((c) >> 24) & 0xf))  /* 1-8, 0 none */
-#define LP_COOKIE_SIZE_MODE(c) ((int)(((c) >> 28) & 0xf)) /* enum lp_size_mode */
-#define LP_COOKIE_TENSOR_OFF(c) ((__u32)(((c) >> 32) & 0xffff))
-#define LP_COOKIE_COMM_ARG(c) ((int)(((c) >> 48) & 0xf)) /* 1-8, 0 none */
-#define LP_COOKIE_NO_MODE (1ull << 52) /* cuStreamBeginCapture v1: no mode argument */
+#define LP_COOKIE_FLAGS(c) ((__u16)(((c) >> 16) & 0xf))
+#define LP_COOKIE_SIZE_MODE(c) ((int)(((c) >> 20) & 0xf)) /* enum lp_size_mode */
+#define LP_COOKIE_ARG(c, field) ((int)(((c) >> (24 + 4 * (field))) & 0xf))
+#define LP_COOKIE_TENSOR_OFF(c) ((__u32)(((c) >> 56) & 0xff) * 8) /* bytes */
 
-/* How an extra probe reads its size into count and dtype. */
+/* The event fields a cookie can fill from arguments, in cookie order. */
+enum lp_arg {
+	LP_ARG_SENDBUFF = 0,
+	LP_ARG_RECVBUFF = 1,
+	LP_ARG_COUNT = 2,
+	LP_ARG_DTYPE = 3,
+	LP_ARG_REDOP = 4,
+	LP_ARG_PEER = 5,
+	LP_ARG_COMM = 6,
+	LP_ARG_STREAM = 7,
+};
+
+/* How the count argument is read (extra probes). */
 enum lp_size_mode {
-	LP_SIZE_NONE = 0,
-	LP_SIZE_BYTES = 1,  /* the argument is a byte count: count = it, dtype = uint8 */
-	LP_SIZE_TENSOR = 2, /* the argument is an at::Tensor&: count = TensorImpl numel,
-			       dtype from its ScalarType; numel at the cookie's offset,
+	LP_SIZE_NONE = 0,   /* an element count, dtype from its own argument */
+	LP_SIZE_BYTES = 1,  /* a byte count: count = it, dtype = uint8 */
+	LP_SIZE_TENSOR = 2, /* an at::Tensor&: count = TensorImpl numel, dtype
+			       from its ScalarType; numel at the cookie's offset,
 			       the dtype's uint16 right after it */
 };
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Probes on the CUDA graph API (libcudart and libcuda.so.1) and on
- * collectives outside NCCL (the extra-probe table). Included by nccl.c,
- * whose helpers (begin, submit, arg, retval) these use. Event fields per
+/* Probes on the CUDA graph API (libcudart and libcuda.so.1). Included by nccl.c,
+ * whose helpers (begin, submit, arg, retval, args_event) these use. Event fields per
  * kind: docs/trace-format.md, "CUDA graph and custom collective events". */
 #ifndef __LINKPROF_GRAPHS_H
 #define __LINKPROF_GRAPHS_H
@@ -62,20 +61,13 @@ static __always_inline __u64 graph_key(__u16 flags)
 }
 
 /* cudaStreamBeginCapture(stream, mode), cuStreamBeginCapture_v2(stream,
- * mode), cuStreamBeginCapture(stream). */
+ * mode), cuStreamBeginCapture(stream): the cookie names the arguments. */
 static __always_inline int begin_capture(struct pt_regs *ctx, __u64 cookie)
 {
 	if (!is_target())
 		return 0;
 	count_capture(1);
-	struct lp_event *e = begin(ctx, LP_STREAM_BEGIN_CAPTURE);
-	if (!e)
-		return 0;
-	e->flags |= LP_COOKIE_FLAGS(cookie);
-	e->stream = arg(ctx, 1);
-	e->peer = (cookie & LP_COOKIE_NO_MODE) ? -1 : (__s32)arg(ctx, 2);
-	submit(e);
-	return 0;
+	return args_event(ctx, cookie);
 }
 
 /* Entry of cudaStreamEndCapture(stream, cudaGraph_t*) and of the
@@ -157,69 +149,6 @@ static __always_inline int graph_handle(struct pt_regs *ctx, __u64 cookie)
 	default: /* launch, event record: (handle, stream) */
 		e->aux = a1;
 		e->stream = a2;
-	}
-	submit(e);
-	return 0;
-}
-
-/* c10::ScalarType -> ncclDataType_t, for the dtypes collectives use. */
-static __always_inline __s32 scalar_type_to_nccl(__u16 st)
-{
-	switch (st) {
-	case 0: return 1;   /* Byte -> uint8 */
-	case 1: return 0;   /* Char -> int8 */
-	case 3: return 2;   /* Int -> int32 */
-	case 4: return 4;   /* Long -> int64 */
-	case 5: return 6;   /* Half -> float16 */
-	case 6: return 7;   /* Float -> float32 */
-	case 7: return 8;   /* Double -> float64 */
-	case 15: return 9;  /* BFloat16 */
-	case 23: return 11; /* Float8_e5m2 */
-	case 24: return 10; /* Float8_e4m3fn */
-	}
-	return -1;
-}
-
-/* Reads an at::Tensor& argument: the Tensor holds its TensorImpl* first;
- * numel and the dtype sit at a torch-version-specific offset in it. */
-static __always_inline void read_tensor_size(struct lp_event *e, __u64 tensor, __u32 off)
-{
-	__u64 impl = 0;
-	__s64 numel = 0;
-	__u16 st = 0xffff;
-	if (bpf_probe_read_user(&impl, sizeof(impl), (void *)tensor) || !impl)
-		return;
-	if (bpf_probe_read_user(&numel, sizeof(numel), (void *)(impl + off)) || numel < 0)
-		return;
-	bpf_probe_read_user(&st, sizeof(st), (void *)(impl + off + 8));
-	e->count = (__u64)numel;
-	e->dtype = scalar_type_to_nccl(st);
-}
-
-/* A collective outside NCCL (custom all-reduce): the table entry says, in
- * the cookie, which argument is the communicator-like handle and how to
- * read the size. The stream is implicit (the current one): left 0. */
-static __always_inline int extra_collective(struct pt_regs *ctx, __u64 cookie)
-{
-	struct lp_event *e = begin(ctx, LP_COOKIE_KIND(cookie));
-	if (!e)
-		return 0;
-	e->flags |= LP_COOKIE_FLAGS(cookie);
-	int comm_arg = LP_COOKIE_COMM_ARG(cookie);
-	if (comm_arg)
-		e->comm = arg(ctx, comm_arg);
-	int size_arg = LP_COOKIE_SIZE_ARG(cookie);
-	if (size_arg) {
-		__u64 v = arg(ctx, size_arg);
-		switch (LP_COOKIE_SIZE_MODE(cookie)) {
-		case LP_SIZE_BYTES:
-			e->count = v;
-			e->dtype = 1; /* uint8: payload = count */
-			break;
-		case LP_SIZE_TENSOR:
-			read_tensor_size(e, v, LP_COOKIE_TENSOR_OFF(cookie));
-			break;
-		}
 	}
 	submit(e);
 	return 0;

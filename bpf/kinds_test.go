@@ -1,4 +1,4 @@
-package bpf
+package bpf_test
 
 import (
 	"strings"
@@ -12,14 +12,7 @@ import (
 // enum lp_kind in bpf/event.h and trace.Kind must agree value for value:
 // the kind is the attach cookie and is stored in the trace.
 func TestKindsMatchC(t *testing.T) {
-	spec, err := LoadNccl()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var enum *btf.Enum
-	if err := spec.Types.TypeByName("lp_kind", &enum); err != nil {
-		t.Fatalf("lp_kind not in BTF: %v", err)
-	}
+	enum := compiled[*btf.Enum](t, "lp_kind")
 	byValue := map[uint64]string{}
 	for _, v := range enum.Values {
 		byValue[v.Value] = v.Name
@@ -39,6 +32,3 @@ func TestKindsMatchC(t *testing.T) {
 		}
 	}
 }
-
-// squash drops underscores: LP_ALL_REDUCE -> LPALLREDUCE.
-func squash(s string) string { return strings.ReplaceAll(s, "_", "") }

@@ -191,92 +191,105 @@ static __always_inline void submit(struct lp_event *e)
 	bpf_ringbuf_submit(e, queued >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
-/* ncclAllReduce, ncclReduceScatter:
- * (sendbuff, recvbuff, count, datatype, op, comm, stream) */
-static __always_inline int coll_redop(struct pt_regs *ctx, __u16 kind)
+/* The first six integer arguments, read at constant offsets: the verifier
+ * refuses a ctx read at an offset chosen at run time, so the cookie chooses
+ * among these copies instead. */
+struct reg_args {
+	__u64 v[6];
+};
+
+static __always_inline void read_regs(struct pt_regs *ctx, struct reg_args *r)
 {
-	struct lp_event *e = begin(ctx, kind);
-	if (!e)
-		return 0;
-	e->sendbuff = arg(ctx, 1);
-	e->recvbuff = arg(ctx, 2);
-	e->count = arg(ctx, 3);
-	e->dtype = (__s32)arg(ctx, 4);
-	e->redop = (__s32)arg(ctx, 5);
-	e->comm = arg(ctx, 6);
-	e->stream = arg(ctx, 7);
-	submit(e);
-	return 0;
+	r->v[0] = arg(ctx, 1);
+	r->v[1] = arg(ctx, 2);
+	r->v[2] = arg(ctx, 3);
+	r->v[3] = arg(ctx, 4);
+	r->v[4] = arg(ctx, 5);
+	r->v[5] = arg(ctx, 6);
 }
 
-/* ncclBroadcast, ncclGather, ncclScatter:
- * (sendbuff, recvbuff, count, datatype, root, comm, stream) */
-static __always_inline int coll_root(struct pt_regs *ctx, __u16 kind)
+/* Argument n (1-8), or none when n is 0. */
+static __always_inline __u64 arg_at(struct pt_regs *ctx, const struct reg_args *r, int n, __u64 none)
 {
-	struct lp_event *e = begin(ctx, kind);
-	if (!e)
-		return 0;
-	e->sendbuff = arg(ctx, 1);
-	e->recvbuff = arg(ctx, 2);
-	e->count = arg(ctx, 3);
-	e->dtype = (__s32)arg(ctx, 4);
-	e->peer = (__s32)arg(ctx, 5);
-	e->comm = arg(ctx, 6);
-	e->stream = arg(ctx, 7);
-	submit(e);
-	return 0;
+	switch (n) {
+	case 1: return r->v[0];
+	case 2: return r->v[1];
+	case 3: return r->v[2];
+	case 4: return r->v[3];
+	case 5: return r->v[4];
+	case 6: return r->v[5];
+	case 7: return arg(ctx, 7);
+	case 8: return arg(ctx, 8);
+	}
+	return none;
 }
 
-/* ncclReduce: (sendbuff, recvbuff, count, datatype, op, root, comm, stream) */
-static __always_inline int coll_reduce(struct pt_regs *ctx)
+/* c10::ScalarType -> ncclDataType_t, for the dtypes collectives use. */
+static __always_inline __s32 scalar_type_to_nccl(__u16 st)
 {
-	struct lp_event *e = begin(ctx, LP_REDUCE);
-	if (!e)
-		return 0;
-	e->sendbuff = arg(ctx, 1);
-	e->recvbuff = arg(ctx, 2);
-	e->count = arg(ctx, 3);
-	e->dtype = (__s32)arg(ctx, 4);
-	e->redop = (__s32)arg(ctx, 5);
-	e->peer = (__s32)arg(ctx, 6);
-	e->comm = arg(ctx, 7);
-	e->stream = arg(ctx, 8);
-	submit(e);
-	return 0;
+	switch (st) {
+	case 0: return 1;   /* Byte -> uint8 */
+	case 1: return 0;   /* Char -> int8 */
+	case 3: return 2;   /* Int -> int32 */
+	case 4: return 4;   /* Long -> int64 */
+	case 5: return 6;   /* Half -> float16 */
+	case 6: return 7;   /* Float -> float32 */
+	case 7: return 8;   /* Double -> float64 */
+	case 15: return 9;  /* BFloat16 */
+	case 23: return 11; /* Float8_e5m2 */
+	case 24: return 10; /* Float8_e4m3fn */
+	}
+	return -1;
 }
 
-/* ncclAllGather, ncclAlltoAll: (sendbuff, recvbuff, count, datatype, comm, stream) */
-static __always_inline int coll_plain(struct pt_regs *ctx, __u16 kind)
+/* Reads an at::Tensor& argument into count and dtype (count 0, dtype -1
+ * when unreadable): the Tensor holds its TensorImpl* first; numel and the
+ * dtype sit at a torch-version-specific offset in it. */
+static __always_inline void read_tensor_size(struct lp_event *e, __u64 tensor, __u32 off)
 {
-	struct lp_event *e = begin(ctx, kind);
-	if (!e)
-		return 0;
-	e->sendbuff = arg(ctx, 1);
-	e->recvbuff = arg(ctx, 2);
-	e->count = arg(ctx, 3);
-	e->dtype = (__s32)arg(ctx, 4);
-	e->comm = arg(ctx, 5);
-	e->stream = arg(ctx, 6);
-	submit(e);
-	return 0;
+	__u64 impl = 0;
+	__s64 numel = 0;
+	__u16 st = 0xffff;
+	e->count = 0;
+	e->dtype = -1;
+	if (bpf_probe_read_user(&impl, sizeof(impl), (void *)tensor) || !impl)
+		return;
+	if (bpf_probe_read_user(&numel, sizeof(numel), (void *)(impl + off)) || numel < 0)
+		return;
+	bpf_probe_read_user(&st, sizeof(st), (void *)(impl + off + 8));
+	e->count = (__u64)numel;
+	e->dtype = scalar_type_to_nccl(st);
 }
 
-/* ncclSend, ncclRecv, ncclBcast: (buff, count, datatype, peer|root, comm, stream) */
-static __always_inline int coll_onebuf(struct pt_regs *ctx, __u16 kind)
+/* A call whose event fields are its arguments: NCCL's collectives, the
+ * extra table's, capture begin. The cookie names each field's argument
+ * (LP_COOKIE_ARG), and how the count argument is read. */
+static __always_inline int args_event(struct pt_regs *ctx, __u64 cookie)
 {
-	struct lp_event *e = begin(ctx, kind);
+	struct lp_event *e = begin(ctx, LP_COOKIE_KIND(cookie));
 	if (!e)
 		return 0;
-	__u64 buff = arg(ctx, 1);
-	if (kind != LP_RECV)
-		e->sendbuff = buff;
-	if (kind != LP_SEND)
-		e->recvbuff = buff;
-	e->count = arg(ctx, 2);
-	e->dtype = (__s32)arg(ctx, 3);
-	e->peer = (__s32)arg(ctx, 4);
-	e->comm = arg(ctx, 5);
-	e->stream = arg(ctx, 6);
+	struct reg_args r;
+	read_regs(ctx, &r);
+	e->flags |= LP_COOKIE_FLAGS(cookie);
+	e->sendbuff = arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_SENDBUFF), 0);
+	e->recvbuff = arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_RECVBUFF), 0);
+	e->count = arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_COUNT), 0);
+	e->dtype = (__s32)arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_DTYPE), -1);
+	e->redop = (__s32)arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_REDOP), -1);
+	e->peer = (__s32)arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_PEER), -1);
+	e->comm = arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_COMM), 0);
+	e->stream = arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_STREAM), 0);
+	if (LP_COOKIE_ARG(cookie, LP_ARG_COUNT)) {
+		switch (LP_COOKIE_SIZE_MODE(cookie)) {
+		case LP_SIZE_BYTES:
+			e->dtype = 1; /* uint8: payload = count */
+			break;
+		case LP_SIZE_TENSOR:
+			read_tensor_size(e, e->count, LP_COOKIE_TENSOR_OFF(cookie));
+			break;
+		}
+	}
 	submit(e);
 	return 0;
 }
@@ -434,8 +447,8 @@ static __always_inline int library_load(struct pt_regs *ctx)
 
 #include "graphs.h"
 
-/* Every entry probe: the attach cookie names the function (enum lp_kind),
- * which fixes how its arguments are read. One program for all of them lets
+/* Every entry probe: the attach cookie names the function (enum lp_kind)
+ * and, for most, which argument goes where. One program for all of them lets
  * a library's probes share one uprobe_multi link: attached and detached in
  * one step (perf-event uprobes detach one RCU grace period at a time). */
 SEC("uprobe")
@@ -445,21 +458,18 @@ int nccl_entry(struct pt_regs *ctx)
 	__u16 kind = LP_COOKIE_KIND(cookie);
 	switch (kind) {
 	case LP_ALL_REDUCE:
+	case LP_ALL_GATHER:
 	case LP_REDUCE_SCATTER:
-		return coll_redop(ctx, kind);
 	case LP_BROADCAST:
+	case LP_BCAST:
+	case LP_REDUCE:
+	case LP_ALL_TO_ALL:
 	case LP_GATHER:
 	case LP_SCATTER:
-		return coll_root(ctx, kind);
-	case LP_REDUCE:
-		return coll_reduce(ctx);
-	case LP_ALL_GATHER:
-	case LP_ALL_TO_ALL:
-		return coll_plain(ctx, kind);
 	case LP_SEND:
 	case LP_RECV:
-	case LP_BCAST:
-		return coll_onebuf(ctx, kind);
+	case LP_CUSTOM_ALL_REDUCE:
+		return args_event(ctx, cookie);
 	case LP_GROUP_START:
 		return group_start(ctx);
 	case LP_GROUP_END:
@@ -486,8 +496,6 @@ int nccl_entry(struct pt_regs *ctx)
 	case LP_EVENT_RECORD:
 	case LP_STREAM_WAIT_EVENT:
 		return graph_handle(ctx, cookie);
-	case LP_CUSTOM_ALL_REDUCE:
-		return extra_collective(ctx, cookie);
 	}
 	return 0;
 }

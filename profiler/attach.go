@@ -150,21 +150,6 @@ func (p *Probes) Lost() (uint64, error) {
 	return n, nil
 }
 
-// Attached reports whether a library file already has probes.
-func (p *Probes) Attached(dev, inode uint64) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, ok := p.attached[libKey{dev, inode}]
-	return ok
-}
-
-// AttachNCCL puts the NCCL probes on a library file, once per inode, for
-// every process that maps it (the targets map filters). It returns the
-// symbols probed and the wanted ones the library lacks (older NCCL).
-func (p *Probes) AttachNCCL(hostPath string, dev, inode uint64, lib *LibraryInfo) (probed, missing []string, err error) {
-	return p.attach(hostPath, libKey{dev, inode}, lib, ncclProbes)
-}
-
 // AttachLoader probes the dynamic loader's link-map hook.
 func (p *Probes) AttachLoader(hostPath string, dev, inode uint64, lib *LibraryInfo) error {
 	_, missing, err := p.attach(hostPath, libKey{dev, inode}, lib, []probeSpec{loaderProbe})
@@ -290,15 +275,6 @@ func (p *Probes) attachSet(ex *link.Executable, set probeSet, prog *ebpf.Program
 		links = append(links, l)
 	}
 	return links, nil
-}
-
-// Detach removes the probes of one library file (it was unloaded).
-func (p *Probes) Detach(dev, inode uint64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	key := libKey{dev, inode}
-	closeAll(p.attached[key])
-	delete(p.attached, key)
 }
 
 // EventsMap is the ring buffer the probes write to.

@@ -2,10 +2,15 @@ package profiler
 
 import "github.com/linkprof/linkprof/trace"
 
-// Cookie bits above the kind (LP_COOKIE_* in bpf/event.h).
-const (
-	cookieDriver = uint64(trace.FlagDriver) << 16 // LP_FLAG_DRIVER into the event's flags
-	cookieNoMode = uint64(1) << 52                // cuStreamBeginCapture v1 has no mode argument
+// cookieDriver or's LP_FLAG_DRIVER into the event's flags (LP_COOKIE_FLAGS
+// in bpf/event.h).
+const cookieDriver = uint64(trace.FlagDriver) << 16
+
+// Capture begin's arguments: (stream, mode); the CUDA 10.0 driver ABI,
+// cuStreamBeginCapture, has no mode.
+var (
+	captureArgs       = argMap{stream: 1, peer: 2}
+	captureNoModeArgs = argMap{stream: 1}
 )
 
 // Markers: a defined symbol of this name makes a file that library,
@@ -27,14 +32,13 @@ const (
 // probes; launches stay entry-only (the hot path).
 func graphProbes(names graphNames, extra uint64) []probeSpec {
 	var specs []probeSpec
-	add := func(sym string, kind trace.Kind, ret, optional bool, more uint64) {
-		specs = append(specs, probeSpec{symbol: sym, kind: kind, extra: extra | more, optional: optional})
-		if ret {
-			specs = append(specs, probeSpec{symbol: sym, kind: kind, ret: true, extra: extra | more, optional: optional})
-		}
-	}
 	for _, f := range names {
-		add(f.symbol, f.kind, f.kind == trace.StreamEndCapture || f.kind == trace.GraphInstantiate, f.optional, f.extra)
+		spec := probeSpec{symbol: f.symbol, kind: f.kind, args: f.args, extra: extra, optional: f.optional}
+		specs = append(specs, spec)
+		if f.kind == trace.StreamEndCapture || f.kind == trace.GraphInstantiate {
+			spec.ret = true
+			specs = append(specs, spec)
+		}
 	}
 	return specs
 }
@@ -43,7 +47,7 @@ type graphName struct {
 	symbol   string
 	kind     trace.Kind
 	optional bool
-	extra    uint64
+	args     argMap
 }
 
 type graphNames []graphName
@@ -51,43 +55,43 @@ type graphNames []graphName
 // cudartFunctions are libcudart's (CUDA 12 and 13 signatures; the _ptsz
 // variants are what code built for per-thread default streams calls).
 var cudartFunctions = graphNames{
-	{"cudaStreamBeginCapture", trace.StreamBeginCapture, false, 0},
-	{"cudaStreamBeginCapture_ptsz", trace.StreamBeginCapture, true, 0},
-	{"cudaStreamEndCapture", trace.StreamEndCapture, false, 0},
-	{"cudaStreamEndCapture_ptsz", trace.StreamEndCapture, true, 0},
-	{"cudaGraphInstantiate", trace.GraphInstantiate, false, 0},
-	{"cudaGraphInstantiateWithFlags", trace.GraphInstantiate, false, 0},
-	{"cudaGraphInstantiateWithParams", trace.GraphInstantiate, true, 0},
-	{"cudaGraphInstantiateWithParams_ptsz", trace.GraphInstantiate, true, 0},
-	{"cudaGraphLaunch", trace.GraphLaunch, false, 0},
-	{"cudaGraphLaunch_ptsz", trace.GraphLaunch, true, 0},
-	{"cudaGraphExecDestroy", trace.GraphExecDestroy, false, 0},
-	{"cudaGraphDestroy", trace.GraphDestroy, false, 0},
-	{"cudaEventRecord", trace.EventRecord, false, 0},
-	{"cudaEventRecord_ptsz", trace.EventRecord, true, 0},
-	{"cudaEventRecordWithFlags", trace.EventRecord, true, 0},
-	{"cudaEventRecordWithFlags_ptsz", trace.EventRecord, true, 0},
-	{"cudaStreamWaitEvent", trace.StreamWaitEvent, false, 0},
-	{"cudaStreamWaitEvent_ptsz", trace.StreamWaitEvent, true, 0},
+	{"cudaStreamBeginCapture", trace.StreamBeginCapture, false, captureArgs},
+	{"cudaStreamBeginCapture_ptsz", trace.StreamBeginCapture, true, captureArgs},
+	{"cudaStreamEndCapture", trace.StreamEndCapture, false, argMap{}},
+	{"cudaStreamEndCapture_ptsz", trace.StreamEndCapture, true, argMap{}},
+	{"cudaGraphInstantiate", trace.GraphInstantiate, false, argMap{}},
+	{"cudaGraphInstantiateWithFlags", trace.GraphInstantiate, false, argMap{}},
+	{"cudaGraphInstantiateWithParams", trace.GraphInstantiate, true, argMap{}},
+	{"cudaGraphInstantiateWithParams_ptsz", trace.GraphInstantiate, true, argMap{}},
+	{"cudaGraphLaunch", trace.GraphLaunch, false, argMap{}},
+	{"cudaGraphLaunch_ptsz", trace.GraphLaunch, true, argMap{}},
+	{"cudaGraphExecDestroy", trace.GraphExecDestroy, false, argMap{}},
+	{"cudaGraphDestroy", trace.GraphDestroy, false, argMap{}},
+	{"cudaEventRecord", trace.EventRecord, false, argMap{}},
+	{"cudaEventRecord_ptsz", trace.EventRecord, true, argMap{}},
+	{"cudaEventRecordWithFlags", trace.EventRecord, true, argMap{}},
+	{"cudaEventRecordWithFlags_ptsz", trace.EventRecord, true, argMap{}},
+	{"cudaStreamWaitEvent", trace.StreamWaitEvent, false, argMap{}},
+	{"cudaStreamWaitEvent_ptsz", trace.StreamWaitEvent, true, argMap{}},
 }
 
 // driverFunctions are libcuda.so.1's. cuStreamBeginCapture is the CUDA
 // 10.0 one-argument ABI; cuda.h maps the name to cuStreamBeginCapture_v2.
 var driverFunctions = graphNames{
-	{"cuStreamBeginCapture", trace.StreamBeginCapture, false, cookieNoMode},
-	{"cuStreamBeginCapture_v2", trace.StreamBeginCapture, false, 0},
-	{"cuStreamBeginCapture_v2_ptsz", trace.StreamBeginCapture, true, 0},
-	{"cuStreamEndCapture", trace.StreamEndCapture, false, 0},
-	{"cuStreamEndCapture_ptsz", trace.StreamEndCapture, true, 0},
-	{"cuGraphInstantiate", trace.GraphInstantiate, false, 0},
-	{"cuGraphInstantiate_v2", trace.GraphInstantiate, false, 0},
-	{"cuGraphInstantiateWithFlags", trace.GraphInstantiate, false, 0},
-	{"cuGraphInstantiateWithParams", trace.GraphInstantiate, true, 0},
-	{"cuGraphInstantiateWithParams_ptsz", trace.GraphInstantiate, true, 0},
-	{"cuGraphLaunch", trace.GraphLaunch, false, 0},
-	{"cuGraphLaunch_ptsz", trace.GraphLaunch, true, 0},
-	{"cuGraphExecDestroy", trace.GraphExecDestroy, false, 0},
-	{"cuGraphDestroy", trace.GraphDestroy, false, 0},
+	{"cuStreamBeginCapture", trace.StreamBeginCapture, false, captureNoModeArgs},
+	{"cuStreamBeginCapture_v2", trace.StreamBeginCapture, false, captureArgs},
+	{"cuStreamBeginCapture_v2_ptsz", trace.StreamBeginCapture, true, captureArgs},
+	{"cuStreamEndCapture", trace.StreamEndCapture, false, argMap{}},
+	{"cuStreamEndCapture_ptsz", trace.StreamEndCapture, true, argMap{}},
+	{"cuGraphInstantiate", trace.GraphInstantiate, false, argMap{}},
+	{"cuGraphInstantiate_v2", trace.GraphInstantiate, false, argMap{}},
+	{"cuGraphInstantiateWithFlags", trace.GraphInstantiate, false, argMap{}},
+	{"cuGraphInstantiateWithParams", trace.GraphInstantiate, true, argMap{}},
+	{"cuGraphInstantiateWithParams_ptsz", trace.GraphInstantiate, true, argMap{}},
+	{"cuGraphLaunch", trace.GraphLaunch, false, argMap{}},
+	{"cuGraphLaunch_ptsz", trace.GraphLaunch, true, argMap{}},
+	{"cuGraphExecDestroy", trace.GraphExecDestroy, false, argMap{}},
+	{"cuGraphDestroy", trace.GraphDestroy, false, argMap{}},
 }
 
 var (

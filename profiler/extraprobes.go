@@ -10,11 +10,12 @@ import (
 	"github.com/linkprof/linkprof/profiler/extra"
 )
 
-// extraCookie packs a table entry's argument rules into the attach cookie
-// (LP_COOKIE_* in bpf/event.h).
-func extraCookie(p extra.Probe) uint64 {
-	return uint64(p.SizeArg&0xf)<<24 | uint64(p.SizeMode&0xf)<<28 |
-		uint64(p.TensorNumelOffset)<<32 | uint64(p.CommArg&0xf)<<48
+// extraProbe is a table entry's probe on symbol: its size argument fills
+// count, read as SizeMode says (LP_COOKIE_SIZE_MODE and LP_COOKIE_TENSOR_OFF
+// in bpf/event.h), its comm argument comm.
+func extraProbe(p extra.Probe, symbol string) probeSpec {
+	return probeSpec{symbol: symbol, kind: p.Kind, args: argMap{count: p.SizeArg, comm: p.CommArg},
+		extra: uint64(p.SizeMode&0xf)<<20 | uint64(p.TensorNumelOffset/8&0xff)<<56}
 }
 
 // extraSpecs finds the functions the table entries name in a library, by
@@ -50,7 +51,7 @@ func matchExtra(syms []elf.Symbol, entries []extra.Probe) ([]probeSpec, map[stri
 				continue
 			}
 			if e.Demangled.MatchString(demangle.Filter(s.Name, demangle.NoClones)) {
-				specs = append(specs, probeSpec{symbol: s.Name, kind: e.Kind, extra: extraCookie(e)})
+				specs = append(specs, extraProbe(e, s.Name))
 				addrs[s.Name] = s.Value
 			}
 		}

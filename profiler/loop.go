@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkprof/linkprof/internal/clock"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -83,10 +84,10 @@ func (r *recorder) periodic(now time.Time, s *schedule) {
 		}
 	}
 	if due(&s.clock, now, clockEvery) {
-		_ = r.w.WriteJSON(trace.RecClock, ReadClocks("periodic"))
+		_ = r.w.WriteJSON(trace.RecClock, clock.Read("periodic"))
 	}
 	if r.stalls != nil && due(&s.stalls, now, stallCheckEvery) {
-		r.checkStalls(MonoNow())
+		r.checkStalls(clock.Mono())
 	}
 	if r.status != nil && due(&s.status, now, r.status.every()) {
 		r.status.print(r.snapshot())
@@ -127,7 +128,7 @@ func (r *recorder) writeLost() {
 		return
 	}
 	r.lastLost = n
-	_ = r.w.WriteJSON(trace.RecLost, trace.Lost{MonoNs: MonoNow(), Count: n})
+	_ = r.w.WriteJSON(trace.RecLost, trace.Lost{MonoNs: clock.Mono(), Count: n})
 }
 
 func (r *recorder) startSampler(ctx context.Context) <-chan error {
@@ -161,7 +162,7 @@ func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan 
 		slog.Warn("NVLink sampling", "err", err)
 	}
 	sum := r.summary(reason, lost)
-	stop := trace.Stop{Clock: ReadClocks("stop"), Reason: reason, Events: sum.Events, Lost: lost, ExitStatus: sum.ExitStatus}
+	stop := trace.Stop{Clock: clock.Read("stop"), Reason: reason, Events: sum.Events, Lost: lost, ExitStatus: sum.ExitStatus}
 	if perr != nil {
 		stop.Error = perr.Error()
 	}
@@ -175,7 +176,7 @@ func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan 
 
 func (r *recorder) summary(reason string, lost uint64) *Summary {
 	s := &Summary{Dir: r.cfg.Dir, Reason: reason, Lost: lost, ByKind: map[trace.Kind]uint64{},
-		Duration: time.Duration(MonoNow() - r.started), Events: r.pump.total.Load()}
+		Duration: time.Duration(clock.Mono() - r.started), Events: r.pump.total.Load()}
 	for _, k := range trace.Kinds() {
 		if n := r.pump.count(k); n > 0 && k != trace.LibraryLoad {
 			s.ByKind[k] = n

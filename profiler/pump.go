@@ -1,7 +1,6 @@
 package profiler
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -94,29 +93,27 @@ func (pm *pump) handle(raw []byte) {
 		return
 	}
 	raw = raw[:trace.EventSize]
-	kind := trace.Kind(binary.LittleEndian.Uint16(raw[16:]))
-	pid := binary.LittleEndian.Uint32(raw[8:])
-	if int(kind) < len(pm.counts) {
-		pm.counts[kind].Add(1)
+	e := trace.DecodeEvent(raw)
+	if int(e.Kind) < len(pm.counts) {
+		pm.counts[e.Kind].Add(1)
 	}
 	switch {
-	case kind == trace.LibraryLoad:
+	case e.Kind == trace.LibraryLoad:
 		if pm.hooks.libraryLoad != nil {
-			pm.hooks.libraryLoad(pid)
+			pm.hooks.libraryLoad(e.Pid)
 		}
 		return // a notification, not data
-	case kind.IsCommCreate() || kind.IsCollective() && pm.hooks.collective != nil:
-		ev := trace.DecodeEvent(raw)
-		if kind.IsCommCreate() && pm.hooks.commCreated != nil {
-			pm.hooks.commCreated(ev)
+	case e.Kind.IsCommCreate() || e.Kind.IsCollective() && pm.hooks.collective != nil:
+		if e.Kind.IsCommCreate() && pm.hooks.commCreated != nil {
+			pm.hooks.commCreated(e)
 		}
 		if pm.hooks.collective != nil {
-			pm.hooks.collective(&ev)
+			pm.hooks.collective(&e)
 		}
 	}
 	pm.total.Add(1)
-	if stackID := int32(binary.LittleEndian.Uint32(raw[20:])); stackID >= 0 && pm.hooks.stack != nil {
-		pm.hooks.stack(pid, stackID)
+	if e.StackID >= 0 && pm.hooks.stack != nil {
+		pm.hooks.stack(e.Pid, e.StackID)
 	}
 	pm.batch = append(pm.batch, raw...)
 	if len(pm.batch) >= cap(pm.batch)-trace.EventSize {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/linkprof/linkprof/internal/clock"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -86,7 +87,7 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 func (r *recorder) writeStart() error {
 	host, _ := os.Hostname()
 	start := trace.Start{Tool: "linkprof", Host: host, Kernel: kernelRelease(), Args: r.cfg.Args,
-		Clock: ReadClocks("start"), Simulated: r.cfg.Simulated, Workload: r.cfg.Workload}
+		Clock: clock.Read("start"), Simulated: r.cfg.Simulated, Workload: r.cfg.Workload}
 	r.started = start.Clock.MonoNs
 	if err := r.w.WriteJSON(trace.RecStart, start); err != nil {
 		return err
@@ -120,7 +121,7 @@ func (r *recorder) abort(cause error) {
 }
 
 func (r *recorder) run(ctx context.Context) (*Summary, error) {
-	r.disc = newDiscoverer(r.probes, r.w, MonoNow)
+	r.disc = newDiscoverer(r.probes, r.w, clock.Mono)
 	r.disc.onLibrary = r.cfg.OnLibrary
 	if g, ok := r.cfg.Sampler.(interface{ GPUOf(uint32) int }); ok {
 		r.disc.gpuOf = g.GPUOf

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/linkprof/linkprof/internal/clock"
 	"math"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ func (f flatLinks) Run(ctx context.Context, w *trace.Writer) error {
 		case <-tick.C:
 		}
 		for g := range f.gpus {
-			now := MonoNow()
+			now := clock.Mono()
 			s := trace.Sample{GPU: uint32(g), Flags: trace.SampleOK, MonoBeforeNs: now - 1000, MonoAfterNs: now,
 				WallUs: time.Now().UnixMicro(), DataTxKiB: 1 << 20, DataRxKiB: 1 << 20}
 			if err := w.WriteSamples(s); err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/linkprof/linkprof/internal/clock"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -66,7 +67,7 @@ func (r *recorder) endStalls() {
 	if r.stalls == nil {
 		return
 	}
-	for _, s := range r.stalls.stop(MonoNow()) {
+	for _, s := range r.stalls.stop(clock.Mono()) {
 		r.writeStall(s)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkprof/linkprof/internal/clock"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -23,7 +24,7 @@ type statusSnapshot struct {
 }
 
 func (r *recorder) snapshot() statusSnapshot {
-	s := statusSnapshot{elapsed: time.Duration(MonoNow() - r.started), byKind: map[trace.Kind]uint64{}}
+	s := statusSnapshot{elapsed: time.Duration(clock.Mono() - r.started), byKind: map[trace.Kind]uint64{}}
 	r.mu.Lock()
 	s.processes = len(r.targets)
 	r.mu.Unlock()
@@ -39,7 +40,7 @@ func (r *recorder) snapshot() statusSnapshot {
 		s.nvmlHz = r.cfg.Sampler.Rates()
 	}
 	if r.stalls != nil {
-		s.stall = r.stalls.status(MonoNow())
+		s.stall = r.stalls.status(clock.Mono())
 	}
 	return s
 }

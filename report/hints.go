@@ -1,7 +1,7 @@
 package report
 
 import (
-	"github.com/linkprof/linkprof/profiler/extra"
+	"github.com/linkprof/linkprof/internal/paths"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -9,7 +9,7 @@ import (
 // names the paths that could explain it.
 const hintShare = 0.01
 
-// hints names the known paths outside NCCL calls (extra.KnownPaths) that
+// hints names the known paths outside NCCL calls (paths.Known) that
 // could explain unattributed traffic, when there is enough of it.
 func hints(r *Report) []Hint {
 	out := []Hint{}
@@ -30,7 +30,7 @@ func hints(r *Report) []Hint {
 			unknownLaunches += uint64(g.Launches)
 		}
 	}
-	for _, p := range extra.KnownPaths {
+	for _, p := range paths.Known {
 		h := Hint{Path: p.Name, Framework: p.Framework, Explains: p.Explains, ToNCCL: p.ToNCCL, Probed: p.Probed}
 		switch {
 		case p.Name == graphReplayPath:
@@ -50,5 +50,5 @@ func hints(r *Report) []Hint {
 	return out
 }
 
-// graphReplayPath is extra.KnownPaths' entry for CUDA graph replays.
+// graphReplayPath is the entry of paths.Known for CUDA graph replays.
 const graphReplayPath = "CUDA graph replay"

@@ -5,14 +5,14 @@ import (
 	"testing"
 
 	"github.com/linkprof/linkprof/graphs"
-	"github.com/linkprof/linkprof/profiler/extra"
+	"github.com/linkprof/linkprof/internal/paths"
 )
 
 // Launches of graphs captured before the recording cannot be expanded:
 // the graph-replay path becomes a hint, with those launches counted.
 func TestHintForUnknownGraphs(t *testing.T) {
-	if !slices.ContainsFunc(extra.KnownPaths, func(p extra.Path) bool { return p.Name == graphReplayPath }) {
-		t.Fatalf("extra.KnownPaths has no %q", graphReplayPath)
+	if !slices.ContainsFunc(paths.Known, func(p paths.Path) bool { return p.Name == graphReplayPath }) {
+		t.Fatalf("paths.Known has no %q", graphReplayPath)
 	}
 	r := &Report{Ops: []Op{{Op: "AllReduce", Traffic: Traffic{Calls: 4, Link: Link{TxBytes: 98}}}, {Op: "CustomAllReduce", Traffic: Traffic{Calls: 6}}},
 		Unattributed: Unattributed{Link: Link{TxBytes: 2}},

@@ -65,7 +65,7 @@ type Unattributed struct {
 }
 
 // Hint is one known way of moving collective traffic that linkprof's NCCL
-// probes do not see (profiler/extra.KnownPaths).
+// probes do not see (internal/paths.Known).
 type Hint struct {
 	Path      string `json:"path"`
 	Framework string `json:"framework"`

@@ -1,9 +1,20 @@
 package trace
 
-import "encoding/binary"
+import (
+	"slices"
+	"unsafe"
 
-// EventSize is the size of one event record: struct lp_event in bpf/event.h.
-const EventSize = 104
+	"github.com/linkprof/linkprof/bpf"
+)
+
+// rawEvent is struct lp_event (bpf/event.h) as bpf2go generates it: the one
+// layout of an event, written by the probes and stored in the trace as is.
+// bpf2go builds it for little-endian targets only (bpfel), so its in-memory
+// form is the trace's byte order.
+type rawEvent = bpf.NcclLpEvent
+
+// EventSize is the size of one event record.
+const EventSize = int(unsafe.Sizeof(rawEvent{}))
 
 // Event is one probe firing, decoded from struct lp_event (bpf/event.h).
 type Event struct {
@@ -33,46 +44,23 @@ const FlagReturn = 1
 
 // DecodeEvent reads one event from b, which holds at least EventSize bytes.
 func DecodeEvent(b []byte) Event {
-	le := binary.LittleEndian
-	_ = b[EventSize-1]
-	return Event{
-		TsNs:       le.Uint64(b[0:]),
-		Pid:        le.Uint32(b[8:]),
-		Tid:        le.Uint32(b[12:]),
-		Kind:       Kind(le.Uint16(b[16:])),
-		Flags:      le.Uint16(b[18:]),
-		StackID:    int32(le.Uint32(b[20:])),
-		Count:      le.Uint64(b[24:]),
-		Comm:       le.Uint64(b[32:]),
-		Stream:     le.Uint64(b[40:]),
-		SendBuff:   le.Uint64(b[48:]),
-		RecvBuff:   le.Uint64(b[56:]),
-		Aux:        le.Uint64(b[64:]),
-		DataType:   DataType(le.Uint32(b[72:])),
-		RedOp:      RedOp(le.Uint32(b[76:])),
-		Peer:       int32(le.Uint32(b[80:])),
-		GroupDepth: int32(le.Uint32(b[84:])),
-		Rank:       int32(le.Uint32(b[88:])),
-		NRanks:     int32(le.Uint32(b[92:])),
-		Ret:        int32(le.Uint32(b[96:])),
-	}
+	// rawEvent holds no pointers, so it may be read from any byte address;
+	// amd64 and arm64 load unaligned words.
+	r := (*rawEvent)(unsafe.Pointer(unsafe.SliceData(b[:EventSize])))
+	return Event{TsNs: r.TsNs, Pid: r.Pid, Tid: r.Tid, Kind: Kind(r.Kind), Flags: r.Flags, StackID: r.StackId,
+		Count: r.Count, Comm: r.Comm, Stream: r.Stream, SendBuff: r.Sendbuff, RecvBuff: r.Recvbuff, Aux: r.Aux,
+		DataType: DataType(r.Dtype), RedOp: RedOp(r.Redop), Peer: r.Peer, GroupDepth: r.GroupDepth,
+		Rank: r.Rank, NRanks: r.Nranks, Ret: r.Ret}
 }
 
-// AppendEvent encodes e in the layout of struct lp_event.
+// AppendEvent encodes e as struct lp_event.
 func AppendEvent(b []byte, e Event) []byte {
-	le := binary.LittleEndian
-	b = le.AppendUint64(b, e.TsNs)
-	b = le.AppendUint32(b, e.Pid)
-	b = le.AppendUint32(b, e.Tid)
-	b = le.AppendUint16(b, uint16(e.Kind))
-	b = le.AppendUint16(b, e.Flags)
-	b = le.AppendUint32(b, uint32(e.StackID))
-	for _, v := range []uint64{e.Count, e.Comm, e.Stream, e.SendBuff, e.RecvBuff, e.Aux} {
-		b = le.AppendUint64(b, v)
-	}
-	for _, v := range []int32{int32(e.DataType), int32(e.RedOp), e.Peer, e.GroupDepth, e.Rank, e.NRanks, e.Ret, 0} {
-		b = le.AppendUint32(b, uint32(v))
-	}
+	n := len(b)
+	b = slices.Grow(b, EventSize)[:n+EventSize]
+	*(*rawEvent)(unsafe.Pointer(&b[n])) = rawEvent{TsNs: e.TsNs, Pid: e.Pid, Tid: e.Tid, Kind: uint16(e.Kind), Flags: e.Flags, StackId: e.StackID,
+		Count: e.Count, Comm: e.Comm, Stream: e.Stream, Sendbuff: e.SendBuff, Recvbuff: e.RecvBuff, Aux: e.Aux,
+		Dtype: int32(e.DataType), Redop: int32(e.RedOp), Peer: e.Peer, GroupDepth: e.GroupDepth,
+		Rank: e.Rank, Nranks: e.NRanks, Ret: e.Ret}
 	return b
 }
 

@@ -7,8 +7,8 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
-	"github.com/linkprof/linkprof/profiler/nvlink/nvmlfake"
+	"github.com/linkprof/linkprof/nvlink"
+	"github.com/linkprof/linkprof/nvlink/nvmlfake"
 )
 
 // --gpus is checked against the GPUs NVML reports: a GPU it does not see is

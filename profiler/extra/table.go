@@ -1,8 +1,6 @@
 // Package extra is the data-driven table of collectives that do not go
 // through NCCL (vLLM's and SGLang's custom all-reduce), which linkprof
-// probes by demangled symbol name, and the list of known non-NCCL paths the
-// report names when link traffic stays unattributed. It has no BPF
-// dependency, so analysis code can import it.
+// probes by demangled symbol name.
 package extra
 
 import (
@@ -39,7 +37,8 @@ type Probe struct {
 	SizeArg  int
 	SizeMode SizeMode
 	// TensorNumelOffset is the byte offset of numel_ in c10::TensorImpl
-	// (SizeTensor); the dtype's uint16 follows it. Torch-version specific:
+	// (SizeTensor), a multiple of 8 below 2048 (the attach cookie's room);
+	// the dtype's uint16 follows it. Torch-version specific:
 	// scripts/gpu_graphs.py prints the offset of the torch it runs.
 	TensorNumelOffset uint16
 }

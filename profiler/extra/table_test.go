@@ -34,3 +34,12 @@ func TestTableMatches(t *testing.T) {
 		}
 	}
 }
+
+// The attach cookie carries a tensor offset in 8-byte words, 8 bits wide.
+func TestTensorOffsetsFitTheCookie(t *testing.T) {
+	for _, p := range Table {
+		if p.TensorNumelOffset%8 != 0 || p.TensorNumelOffset >= 2048 {
+			t.Errorf("%s: numel offset %d is not a multiple of 8 below 2048", p.Name, p.TensorNumelOffset)
+		}
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
+	"github.com/linkprof/linkprof/nvlink"
 )
 
 // rawCase reads counters straight through NVML, no sampler: nfields

@@ -7,7 +7,7 @@ import (
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
+	"github.com/linkprof/linkprof/nvlink"
 	"github.com/linkprof/linkprof/trace"
 )
 

@@ -1,18 +1,19 @@
-package extra
+// Package paths lists the known ways serving frameworks move collective
+// traffic over NVLink without calling NCCL, for the report to name when link
+// bytes stay unattributed (docs/nccl-facts.md, "What real serving processes do").
+package paths
 
-// Path is a known way serving frameworks move collective traffic over
-// NVLink without calling NCCL, for the report to name when link bytes stay
-// unattributed (docs/nccl-facts.md, "What real serving processes do").
+// Path is one such way.
 type Path struct {
 	Name      string
 	Framework string
-	Probed    bool   // an entry of Table records its calls
+	Probed    bool   // linkprof's probes record its calls (the extra-probe table, the graph probes)
 	Explains  string // what traffic it causes
 	ToNCCL    string // the setting that routes it through NCCL instead
 }
 
-// KnownPaths lists them, most common first.
-var KnownPaths = []Path{
+// Known lists them, most common first.
+var Known = []Path{
 	{Name: "vllm custom all-reduce", Framework: "vllm", Probed: true,
 		Explains: "all-reduces below the size limit at world size 2/4/6/8 (peer-to-peer IPC buffers, not NCCL)",
 		ToNCCL:   "--disable-custom-all-reduce"},

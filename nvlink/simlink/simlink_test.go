@@ -10,9 +10,9 @@ import (
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
-	"github.com/linkprof/linkprof/profiler/nvlink/nvmlfake"
-	"github.com/linkprof/linkprof/profiler/nvlink/simlink"
+	"github.com/linkprof/linkprof/nvlink"
+	"github.com/linkprof/linkprof/nvlink/nvmlfake"
+	"github.com/linkprof/linkprof/nvlink/simlink"
 	"github.com/linkprof/linkprof/trace"
 )
 

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
-	"github.com/linkprof/linkprof/profiler/nvlink/nvmlfake"
+	"github.com/linkprof/linkprof/nvlink"
+	"github.com/linkprof/linkprof/nvlink/nvmlfake"
 )
 
 // One reader on a host that serializes calls at 1.1 ms gets the whole

@@ -4,9 +4,7 @@ import (
 	"context"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/linkprof/linkprof/trace"
+	"github.com/linkprof/linkprof/internal/clock"
 )
 
 // Clock is the time the sampler runs on. Tests and benchmarks inject a fake
@@ -24,14 +22,10 @@ type Clock interface {
 type SystemClock struct{}
 
 // MonoNs reads CLOCK_MONOTONIC.
-func (SystemClock) MonoNs() int64 {
-	var ts unix.Timespec
-	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return ts.Nano()
-}
+func (SystemClock) MonoNs() int64 { return clock.Mono() }
 
 // WallNs reads the wall clock.
-func (SystemClock) WallNs() int64 { return time.Now().UnixNano() }
+func (SystemClock) WallNs() int64 { return clock.Wall() }
 
 // Sleep waits d or until ctx is done.
 func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
@@ -46,19 +40,4 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// readClocks reads both clocks back to back, keeping the tightest of a few
-// tries: the pair maps NVML's wall-clock timestamps onto the monotonic clock.
-func readClocks(c Clock, source string) trace.Clock {
-	best := trace.Clock{Source: source, UncertaintyNs: 1 << 62}
-	for range 5 {
-		m0 := c.MonoNs()
-		wall := c.WallNs()
-		m1 := c.MonoNs()
-		if m1-m0 < best.UncertaintyNs {
-			best.MonoNs, best.WallNs, best.UncertaintyNs = m0+(m1-m0)/2, wall, m1-m0
-		}
-	}
-	return best
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
-	"github.com/linkprof/linkprof/profiler/nvlink/nvmlfake"
+	"github.com/linkprof/linkprof/nvlink"
+	"github.com/linkprof/linkprof/nvlink/nvmlfake"
 )
 
 // Name is the device name the simulated GPUs report.

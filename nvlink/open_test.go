@@ -10,8 +10,8 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
-	"github.com/linkprof/linkprof/profiler/nvlink/nvmlfake"
+	"github.com/linkprof/linkprof/nvlink"
+	"github.com/linkprof/linkprof/nvlink/nvmlfake"
 )
 
 func TestOpenReadsIdentityAndTopology(t *testing.T) {
@@ -110,6 +110,7 @@ func TestConfigValidate(t *testing.T) {
 		{Schedule: nvlink.SchedulePerProcess, CPUPercent: -1},
 		{Schedule: nvlink.SchedulePerProcess, CPUPercent: 101},
 		{Schedule: nvlink.ScheduleRoundRobin, CPUPercent: 5}, // one reader for all GPUs: no share per GPU
+		{Schedule: nvlink.SchedulePerProcess},                // no reader command
 	}
 	for _, c := range bad {
 		if err := c.Validate(); err == nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/gpus"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/server"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
+	"github.com/linkprof/linkprof/nvlink"
 )
 
 // CounterFunc gives a counter's raw value (KiB) for a GPU, field and scope

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
-	"github.com/linkprof/linkprof/profiler/nvlink/nvmlfake"
+	"github.com/linkprof/linkprof/nvlink"
+	"github.com/linkprof/linkprof/nvlink/nvmlfake"
 )
 
 // BenchmarkSamplerOverhead is the sampler's own cost per aggregate read

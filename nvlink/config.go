@@ -1,11 +1,10 @@
 package nvlink
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
-
-	"github.com/spf13/pflag"
 )
 
 // Read schedules (Config.Schedule). docs/nvml.md compares them.
@@ -23,8 +22,8 @@ const (
 	// SchedulePerGPUFree: one free-running reader per GPU. NVML's own
 	// serialization then costs more than it gives: kept to measure it.
 	SchedulePerGPUFree = "per-gpu-free"
-	// SchedulePerProcess: one reader process per GPU (this binary run again,
-	// see ReaderCmd), streaming its reads to the sampler, paced to one rate
+	// SchedulePerProcess: one reader process per GPU (the caller's
+	// ReaderCmd), streaming its reads to the sampler, paced to one rate
 	// (pace.go). On the GPU box NVML serializes reads inside a process but
 	// not across processes (docs/validation.md). Per-link and GPM reads stay
 	// in the sampler. linkprof record's default (DefaultSchedule).
@@ -36,7 +35,7 @@ const (
 // reader command, so it suits fakes and the simulated link.
 const DefaultSchedule = SchedulePerProcess
 
-// Defaults, beside the flags that set them.
+// Defaults of the settings, for the flags that set them.
 const (
 	DefaultPerLinkHz   = 5.0             // all links in one call cost ~12x an aggregate read
 	DefaultGPMInterval = time.Second     // GPM wants >= 100 ms between samples
@@ -64,9 +63,9 @@ type Config struct {
 	LostProbe   time.Duration // time between reads of a lost GPU; 0: DefaultLostProbe
 	ClockEvery  time.Duration // periodic clock pairs; 0: DefaultClockEvery
 	Clock       Clock         // nil: SystemClock
-	// ReaderCmd starts a GPU's reader process (per-process schedule); the
-	// reader's flags (ReaderArgs.Args) follow it. It must run RunReader.
-	// nil: this executable with "__nvml-reader" (linkprof's hidden command).
+	// ReaderCmd starts a GPU's reader process: the per-process schedule
+	// needs it or StartReader. The reader's flags (ReaderArgs.Args) follow
+	// it; it must pass them to ParseReaderArgs and run RunReader.
 	ReaderCmd []string
 	// StartReader, when set, replaces ReaderCmd: tests run the reader in
 	// the test process.
@@ -77,20 +76,6 @@ type Config struct {
 	// Restarts bounds the restarts of a GPU's reader process after it died;
 	// 0: DefaultRestarts, < 0: none.
 	Restarts int
-}
-
-// AddFlags registers the sampler's flags on fs.
-func (c *Config) AddFlags(fs *pflag.FlagSet) {
-	fs.IntSliceVar(&c.GPUs, "gpus", nil, "GPUs to sample by NVML index, e.g. 0,1 (default all)")
-	fs.Float64Var(&c.Hz, "nvml-hz", 0, "cap on NVLink counter reads per GPU per second (default 0: as fast as NVML allows)")
-	fs.Float64Var(&c.CPUPercent, "nvml-cpu", 0, "percent of a core each GPU's NVML reader may use; reads slow down to fit (default 0: no bound)")
-	fs.BoolVar(&c.PerLink, "per-link", false, "also sample each NVLink's counters, at --per-link-hz")
-	fs.Float64Var(&c.PerLinkHz, "per-link-hz", DefaultPerLinkHz, "per-link reads per GPU per second")
-	fs.BoolVar(&c.GPM, "gpm", false, "also sample GPM NVLink throughput where the GPU supports it")
-	fs.DurationVar(&c.GPMInterval, "gpm-interval", DefaultGPMInterval, "time between GPM samples (at least 100ms)")
-	fs.StringVar(&c.Schedule, "nvml-schedule", DefaultSchedule, "NVML read schedule: per-process (a reader process per GPU, paced to one rate), round-robin (one reader, ~1 core in all), burst, per-gpu-locked, per-gpu-free")
-	fs.IntVar(&c.Burst, "nvml-burst", DefaultBurst, "reads of one GPU in a row before the next (--nvml-schedule burst)")
-	fs.BoolVar(&c.PinThreads, "nvml-pin", false, "lock each NVML reader to its own OS thread")
 }
 
 // Validate checks the settings and fills the defaults.
@@ -111,15 +96,24 @@ func (c *Config) Validate() error {
 	if c.CPUPercent > 0 && c.Schedule != SchedulePerProcess {
 		return fmt.Errorf("--nvml-cpu works with --nvml-schedule per-process (each GPU's reader in its own process), not %s", c.Schedule)
 	}
-	if c.GPM && c.GPMInterval == 0 {
-		c.GPMInterval = DefaultGPMInterval
-	}
 	seen := map[int]bool{}
 	for _, g := range c.GPUs {
 		if g < 0 || seen[g] {
 			return fmt.Errorf("--gpus: %d is negative or listed twice", g)
 		}
 		seen[g] = true
+	}
+	if c.Schedule == SchedulePerProcess && len(c.ReaderCmd) == 0 && c.StartReader == nil {
+		return errNoReaderCmd
+	}
+	c.fillDefaults()
+	return nil
+}
+
+// fillDefaults sets what was left zero.
+func (c *Config) fillDefaults() {
+	if c.GPM && c.GPMInterval == 0 {
+		c.GPMInterval = DefaultGPMInterval
 	}
 	if c.ClockEvery <= 0 {
 		c.ClockEvery = DefaultClockEvery
@@ -139,8 +133,11 @@ func (c *Config) Validate() error {
 	if c.PaceWindow <= 0 {
 		c.PaceWindow = DefaultPaceWindow
 	}
-	return nil
 }
+
+// errNoReaderCmd is a caller's mistake, not a user's: the library does not
+// know which program runs a reader.
+var errNoReaderCmd = errors.New("the per-process NVML schedule needs a reader command (Config.ReaderCmd)")
 
 // validateRates checks the rates and intervals, whether or not the reads
 // they pace are asked for: a value that is wrong is refused, not ignored.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
-	"github.com/linkprof/linkprof/profiler/nvlink/nvmlfake"
+	"github.com/linkprof/linkprof/nvlink"
+	"github.com/linkprof/linkprof/nvlink/nvmlfake"
 	"github.com/linkprof/linkprof/trace"
 )
 

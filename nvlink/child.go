@@ -3,13 +3,14 @@ package nvlink
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
-	"github.com/spf13/pflag"
 )
 
 // ReaderArgs tell a per-process reader what to read. The parent passes them
@@ -44,12 +45,15 @@ func (a ReaderArgs) Args() []string {
 
 // ParseReaderArgs reads the flags Args wrote.
 func ParseReaderArgs(args []string) (ReaderArgs, error) {
-	var a ReaderArgs
-	fs := pflag.NewFlagSet("nvml-reader", pflag.ContinueOnError)
+	a := ReaderArgs{Slots: []int{0, 1, 2, 3}}
+	fs := flag.NewFlagSet("nvml-reader", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&a.GPU, "gpu", -1, "NVML index of the GPU to read")
 	fs.Float64Var(&a.Hz, "hz", 0, "cap on reads per second (0: none)")
-	fs.IntSliceVar(&a.Slots, "slots", []int{0, 1, 2, 3}, "Sample slots to read")
+	fs.Func("slots", "Sample slots to read, comma-separated", func(v string) (err error) {
+		a.Slots, err = parseInts(v)
+		return err
+	})
 	fs.IntVar(&a.LostAfter, "lost-after", DefaultLostAfter, "gone-class failures in a row before only probing")
 	fs.DurationVar(&a.LostProbe, "lost-probe", DefaultLostProbe, "time between probes of a lost GPU")
 	fs.Float64Var(&a.CPUShare, "cpu-share", 0, "share of a core the reader may use (0: no bound)")
@@ -65,6 +69,19 @@ func ParseReaderArgs(args []string) (ReaderArgs, error) {
 		}
 	}
 	return a, nil
+}
+
+// parseInts reads a comma-separated list of integers.
+func parseInts(v string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // readerCatchUp is how many periods behind a reader process still makes up

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/linkprof/linkprof/profiler/nvlink"
+	"github.com/linkprof/linkprof/nvlink"
 )
 
 // readerEnv makes the test binary a per-process reader over a seqHost

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -13,9 +12,6 @@ import (
 
 	"github.com/linkprof/linkprof/trace"
 )
-
-// ReaderCommand is linkprof's hidden subcommand that runs RunReader.
-const ReaderCommand = "__nvml-reader"
 
 // restartDelay spaces the restarts of a reader process, so one that dies
 // at once does not spin.
@@ -65,19 +61,13 @@ func ProcessReader(cmd []string) StartReaderFunc {
 	}
 }
 
-// startReader is the configured way of starting a GPU's reader.
-func (s *Sampler) startReader() (StartReaderFunc, error) {
+// startReader is the configured way of starting a GPU's reader (Validate
+// made sure there is one).
+func (s *Sampler) startReader() StartReaderFunc {
 	if s.cfg.StartReader != nil {
-		return s.cfg.StartReader, nil
+		return s.cfg.StartReader
 	}
-	if len(s.cfg.ReaderCmd) > 0 {
-		return ProcessReader(s.cfg.ReaderCmd), nil
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("finding linkprof for the NVML reader processes: %w", err)
-	}
-	return ProcessReader([]string{self, ReaderCommand}), nil
+	return ProcessReader(s.cfg.ReaderCmd)
 }
 
 // supervise runs a GPU's reader and records what it reads. A reader that
@@ -85,10 +75,7 @@ func (s *Sampler) startReader() (StartReaderFunc, error) {
 // Restarts times; then the GPU is no longer read and the others go on.
 // Only a failed write to the sink is an error.
 func (s *Sampler) supervise(ctx context.Context, g *gpuState, sink Sink) error {
-	start, err := s.startReader()
-	if err != nil {
-		return err
-	}
+	start := s.startReader()
 	a := ReaderArgs{GPU: g.info.Index, Hz: s.cfg.Hz, Slots: g.slots, LostAfter: s.cfg.LostAfter, LostProbe: s.cfg.LostProbe,
 		CPUShare: s.cfg.CPUPercent / 100}
 	agg := &task{} // track's backoff is the reader's business here; this one is unused

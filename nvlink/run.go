@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/linkprof/linkprof/internal/clock"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -33,7 +34,7 @@ func (s *Sampler) RunTo(ctx context.Context, sink Sink) error {
 	}
 	s.start.Store(s.clock.MonoNs())
 	err := runAll(ctx, s.loops(sink))
-	if cerr := sink.WriteJSON(trace.RecClock, readClocks(s.clock, "nvml-stop")); err == nil && cerr != nil {
+	if cerr := sink.WriteJSON(trace.RecClock, clock.Pair("nvml-stop", s.clock.MonoNs, s.clock.WallNs)); err == nil && cerr != nil {
 		err = fmt.Errorf("writing clock record: %w", cerr)
 	}
 	return err
@@ -51,7 +52,7 @@ func (s *Sampler) writeHeader(sink Sink) error {
 			return fmt.Errorf("writing note: %w", err)
 		}
 	}
-	if err := sink.WriteJSON(trace.RecClock, readClocks(s.clock, "nvml-start")); err != nil {
+	if err := sink.WriteJSON(trace.RecClock, clock.Pair("nvml-start", s.clock.MonoNs, s.clock.WallNs)); err != nil {
 		return fmt.Errorf("writing clock record: %w", err)
 	}
 	return nil
@@ -115,7 +116,7 @@ func (s *Sampler) readers(sink Sink) []*reader {
 func (s *Sampler) clockTask(sink Sink) *task {
 	every := s.cfg.ClockEvery.Nanoseconds()
 	return &task{period: every, due: s.clock.MonoNs() + every, run: func(context.Context) error {
-		if err := sink.WriteJSON(trace.RecClock, readClocks(s.clock, "periodic")); err != nil {
+		if err := sink.WriteJSON(trace.RecClock, clock.Pair("periodic", s.clock.MonoNs, s.clock.WallNs)); err != nil {
 			return fmt.Errorf("writing clock record: %w", err)
 		}
 		return nil
