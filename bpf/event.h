@@ -42,6 +42,9 @@ enum lp_kind {
 	 * capturing stream joins that capture (torch's NCCL stream does). */
 	LP_EVENT_RECORD = 27,
 	LP_STREAM_WAIT_EVENT = 28,
+	/* cudaSetDevice: no event, the thread's device for communicator
+	 * creation (docs/trace-format.md, count of creation events). */
+	LP_SET_DEVICE = 29,
 	LP_KIND_MAX,
 };
 

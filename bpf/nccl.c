@@ -59,14 +59,25 @@ struct {
 } group_depth SEC(".maps");
 
 struct pending_init {
-	__u64 slot;   /* user address of the ncclComm_t* argument */
-	__u64 parent; /* split: parent comm */
-	__s32 rank;   /* split: key */
+	__u64 slot;    /* user address of the ncclComm_t* argument */
+	__u64 parent;  /* split: parent comm */
+	__u64 devlist; /* InitAll: user address of its device list, 0 none */
+	__s32 rank;    /* split: key */
 	__s32 nranks;
 	__s32 color;
 	__u16 kind;
 	__u16 _pad;
 };
+
+/* Each thread's current CUDA device, from cudaSetDevice: the device a
+ * communicator created on the thread lives on (a process may drive
+ * several GPUs, nccl-tests -g 2). No event: torch sets the device often. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __s32);
+} thread_device SEC(".maps");
 
 /* Communicator creations between entry and return, per thread. */
 struct {
@@ -370,6 +381,7 @@ static __always_inline int comm_init_all(struct pt_regs *ctx)
 	p.kind = LP_COMM_INIT_ALL;
 	p.slot = arg(ctx, 1);
 	p.nranks = (__s32)arg(ctx, 2);
+	p.devlist = arg(ctx, 3);
 	remember_init(&p);
 	return 0;
 }
@@ -403,6 +415,8 @@ static __always_inline int comm_init_return(struct pt_regs *ctx)
 	bpf_map_delete_elem(&pending, &id);
 
 	int handles = init.kind == LP_COMM_INIT_ALL ? init.nranks : 1;
+	__s32 *cur = bpf_map_lookup_elem(&thread_device, &id);
+	__s32 thread_dev = cur ? *cur : -1;
 	for (int i = 0; i < MAX_INIT_ALL; i++) {
 		if (i >= handles)
 			break;
@@ -418,8 +432,27 @@ static __always_inline int comm_init_return(struct pt_regs *ctx)
 		e->nranks = init.nranks;
 		e->rank = init.kind == LP_COMM_INIT_ALL ? i : init.rank;
 		e->peer = init.kind == LP_COMM_SPLIT ? init.color : -1;
+		/* count: the CUDA device plus one, 0 unknown (docs/trace-format.md). */
+		__s32 dev = thread_dev;
+		if (init.kind == LP_COMM_INIT_ALL) {
+			dev = i;
+			if (init.devlist)
+				bpf_probe_read_user(&dev, sizeof(dev), (void *)(init.devlist + i * sizeof(__s32)));
+		}
+		e->count = dev >= 0 ? (__u64)dev + 1 : 0;
 		submit(e);
 	}
+	return 0;
+}
+
+/* cudaSetDevice(int device): remember the thread's device. */
+static __always_inline int set_device(struct pt_regs *ctx)
+{
+	if (!is_target())
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	__s32 dev = (__s32)arg(ctx, 1);
+	bpf_map_update_elem(&thread_device, &id, &dev, BPF_ANY);
 	return 0;
 }
 
@@ -496,6 +529,8 @@ int nccl_entry(struct pt_regs *ctx)
 	case LP_EVENT_RECORD:
 	case LP_STREAM_WAIT_EVENT:
 		return graph_handle(ctx, cookie);
+	case LP_SET_DEVICE:
+		return set_device(ctx);
 	}
 	return 0;
 }

@@ -69,7 +69,8 @@ const (
 	NcclLpKindLP_CUSTOM_ALL_REDUCE     NcclLpKind = 26
 	NcclLpKindLP_EVENT_RECORD          NcclLpKind = 27
 	NcclLpKindLP_STREAM_WAIT_EVENT     NcclLpKind = 28
-	NcclLpKindLP_KIND_MAX              NcclLpKind = 29
+	NcclLpKindLP_SET_DEVICE            NcclLpKind = 29
+	NcclLpKindLP_KIND_MAX              NcclLpKind = 30
 )
 
 type NcclPendingGraph struct {
@@ -82,14 +83,15 @@ type NcclPendingGraph struct {
 }
 
 type NcclPendingInit struct {
-	_      structs.HostLayout
-	Slot   uint64
-	Parent uint64
-	Rank   int32
-	Nranks int32
-	Color  int32
-	Kind   uint16
-	Pad    uint16
+	_       structs.HostLayout
+	Slot    uint64
+	Parent  uint64
+	Devlist uint64
+	Rank    int32
+	Nranks  int32
+	Color   int32
+	Kind    uint16
+	Pad     uint16
 }
 
 // Names of all BPF objects in the ELF.
@@ -105,6 +107,7 @@ const (
 	NcclMapPendingGraphs  = "pending_graphs"
 	NcclMapStacks         = "stacks"
 	NcclMapTargets        = "targets"
+	NcclMapThreadDevice   = "thread_device"
 	NcclProgFollowFork    = "follow_fork"
 	NcclProgNcclEntry     = "nccl_entry"
 	NcclProgNcclReturn    = "nccl_return"
@@ -174,6 +177,7 @@ type NcclMapSpecs struct {
 	PendingGraphs  *ebpf.MapSpec `ebpf:"pending_graphs"`
 	Stacks         *ebpf.MapSpec `ebpf:"stacks"`
 	Targets        *ebpf.MapSpec `ebpf:"targets"`
+	ThreadDevice   *ebpf.MapSpec `ebpf:"thread_device"`
 }
 
 // NcclVariableSpecs contains global variables before they are loaded into the kernel.
@@ -215,6 +219,7 @@ type NcclMaps struct {
 	PendingGraphs  *ebpf.Map `ebpf:"pending_graphs"`
 	Stacks         *ebpf.Map `ebpf:"stacks"`
 	Targets        *ebpf.Map `ebpf:"targets"`
+	ThreadDevice   *ebpf.Map `ebpf:"thread_device"`
 }
 
 func (m *NcclMaps) Close() error {
@@ -228,6 +233,7 @@ func (m *NcclMaps) Close() error {
 		m.PendingGraphs,
 		m.Stacks,
 		m.Targets,
+		m.ThreadDevice,
 	)
 }
 

@@ -73,6 +73,8 @@ var cudartFunctions = graphNames{
 	{"cudaEventRecordWithFlags_ptsz", trace.EventRecord, true, argMap{}},
 	{"cudaStreamWaitEvent", trace.StreamWaitEvent, false, argMap{}},
 	{"cudaStreamWaitEvent_ptsz", trace.StreamWaitEvent, true, argMap{}},
+	// The thread's device, for the communicators it creates (no event).
+	{"cudaSetDevice", trace.SetDevice, true, argMap{}},
 }
 
 // driverFunctions are libcuda.so.1's. cuStreamBeginCapture is the CUDA

@@ -105,7 +105,7 @@ func TestGraphLibrariesClassified(t *testing.T) {
 	}
 	wantCudart := []string{"cudaStreamBeginCapture", "cudaStreamEndCapture", "cudaGraphInstantiate",
 		"cudaGraphInstantiateWithFlags", "cudaGraphLaunch", "cudaGraphExecDestroy", "cudaGraphDestroy",
-		"cudaEventRecord", "cudaStreamWaitEvent"}
+		"cudaEventRecord", "cudaStreamWaitEvent", "cudaSetDevice"}
 	if p := probed["libcudart.so.13"]; !slices.Equal(p, wantCudart) {
 		t.Errorf("libcudart probed %v, want %v", p, wantCudart)
 	}
@@ -164,5 +164,44 @@ func TestGraphExpansionCounts(t *testing.T) {
 	diffLines(t, got, want)
 	if gs[0].Handle != gs[2].Handle || !slices.Equal(gs[0].Execs, gs[2].Execs) {
 		t.Errorf("graph C should reuse graph A's handles: %#x %v vs %#x %v", gs[0].Handle, gs[0].Execs, gs[2].Handle, gs[2].Execs)
+	}
+}
+
+// A process creating communicators on several CUDA devices (nccl-tests
+// -g 2: cudaSetDevice then ncclCommInitRank; ncclCommInitAll with and
+// without a device list): each creation event carries its device, read by
+// the real probes (the thread's last cudaSetDevice, InitAll's list), and
+// the communicator records say it too.
+func TestCommunicatorDevicesRecorded(t *testing.T) {
+	g := buildGraphProgs(t)
+	truth := filepath.Join(t.TempDir(), "truth")
+	cfg := testConfig(t)
+	cfg.Command = []string{g.Driver, "devices"}
+	cfg.CommandEnv = env("DRIVER_TRUTH=" + truth)
+	sum, tr := record(t, cfg, 30*time.Second)
+	if sum.ExitStatus == nil || *sum.ExitStatus != 0 {
+		t.Fatalf("graph-driver exit %v", sum.ExitStatus)
+	}
+	var got []string
+	for _, e := range tr.Events {
+		if e.Kind.IsCommCreate() && e.Flags&trace.FlagReturn != 0 {
+			dev := -1
+			if d := e.CommDevice(); d != nil {
+				dev = *d
+			}
+			got = append(got, fmt.Sprintf("%d %d", e.Rank, dev))
+		}
+	}
+	if want := readTruth(t, truth); !slices.Equal(got, want) {
+		t.Errorf("creations (rank device) %q, want %q", got, want)
+	}
+	var recorded int
+	for _, c := range tr.Comms {
+		if c.CUDADevice != nil {
+			recorded++
+		}
+	}
+	if recorded != len(got) {
+		t.Errorf("%d of %d communicator records carry their device", recorded, len(got))
 	}
 }

@@ -40,6 +40,9 @@ const (
 	// stream joins the capture).
 	EventRecord     // Aux the event, Stream the stream
 	StreamWaitEvent // Stream the waiting stream, Aux the event
+	// SetDevice is cudaSetDevice, probed for the thread's device (the
+	// count of communicator-creation events); it writes no event.
+	SetDevice
 	kindCount
 )
 
@@ -77,6 +80,7 @@ var kindNames = [...]string{
 	CustomAllReduce:    "CustomAllReduce",
 	EventRecord:        "EventRecord",
 	StreamWaitEvent:    "StreamWaitEvent",
+	SetDevice:          "SetDevice",
 }
 
 func (k Kind) String() string {

@@ -6,6 +6,10 @@
  *
  *   graph-driver graphs N M   graph A replayed N times, graph B every other
  *                             iteration, graph C (A's handles reused) M times
+ *   graph-driver devices      one process creating communicators on several
+ *                             devices: cudaSetDevice then ncclCommInitRank,
+ *                             ncclCommInitAll with a device list and without;
+ *                             truth lines "rank device" per communicator
  *
  * Environment: DRIVER_TRUTH=FILE (truth), DRIVER_WAIT=FILE (wait before the
  * first call). Linked against the fake libnccl.so.2, libcudart.so.13,
@@ -246,10 +250,37 @@ static void pattern_graphs(int n, int m)
 	graph_d();
 }
 
+/* Communicators on the devices nccl-tests -g 2 and ncclCommInitAll use. */
+static void pattern_devices(void)
+{
+	ncclUniqueId id = {0};
+	ncclComm_t c[2], all[2], all2[2];
+	for (int d = 1; d >= 0; d--) {
+		cudaSetDevice(d);
+		api.CommInitRank(&c[d], 2, id, d);
+		if (truth)
+			fprintf(truth, "%d %d\n", d, d);
+	}
+	int devlist[2] = {1, 0};
+	api.CommInitAll(all, 2, devlist);
+	api.CommInitAll(all2, 2, NULL);
+	if (truth)
+		fprintf(truth, "0 1\n1 0\n0 0\n1 1\n");
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "devices") == 0) {
+		truth = open_truth();
+		if (api_load() != 0)
+			return 1;
+		pattern_devices();
+		if (truth)
+			fclose(truth);
+		return 0;
+	}
 	if (argc < 4 || strcmp(argv[1], "graphs") != 0) {
-		fprintf(stderr, "usage: graph-driver graphs N M\n");
+		fprintf(stderr, "usage: graph-driver graphs N M | devices\n");
 		return 2;
 	}
 	truth = open_truth();
