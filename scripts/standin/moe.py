@@ -79,7 +79,10 @@ class MoEModel(model.TPModel):
             "send_splits": p.send_splits, "recv_splits": p.recv_splits,
             "capacity": p.capacity, "padded": False} for i, p in plans.items()}
 
+    @torch.inference_mode()
     def _fill_static(self, plans):
+        # The static buffers were made under inference mode (with the
+        # graph); updating them in place needs it too.
         flat = []
         for i in self.moe_layers:
             p = plans[i]

@@ -76,13 +76,17 @@ func checkRun(rec, out, name, mode string) (string, error) {
 		if t.perRank {
 			payload /= ranks
 		}
+		want := ranks * t.perIter * expectedIters(r.size)
+		var calls []string
 		for _, op := range t.ops {
 			s := a.bySig[sig{op, payload}]
-			want := ranks * t.perIter * expectedIters(r.size)
 			exact = exact && s.calls == want
-			fmt.Printf("| %s | %s | %d | %d / %d | %s | %.1f | %.1f |\n", name, mode, r.size, s.calls, want,
-				ratio(payload, r.size), s.gbps(), r.busbw)
+			calls = append(calls, fmt.Sprintf("%s %d / %d", op, s.calls, want))
 		}
+		// The first op carries the TX (a receive sends nothing).
+		tx := a.bySig[sig{t.ops[0], payload}]
+		fmt.Printf("| %s | %s | %d | %s | %s | %.1f | %.1f |\n", name, mode, r.size, strings.Join(calls, ", "),
+			ratio(payload, r.size), tx.gbps(), r.busbw)
 	}
 	var onOp, all float64
 	for op, b := range a.txByOp {
