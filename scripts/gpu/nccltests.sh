@@ -54,5 +54,6 @@ if [ -x bin/ncclcheck ]; then
 fi
 # The recordings are large: bring back the outputs and a few recordings.
 tar czf "$OUT/nccltests-out.tgz" -C "$W" $(cd "$W" && ls *.out *.log)
-tar czf "$W-rec.tgz" -C "$W" all_reduce-g2 all_reduce-t2 sendrecv-g2 && split -b 15m "$W-rec.tgz" "$OUT/nccltests-rec.tgz."
+recs=$(cd "$W" && ls -d all_reduce-g2 all_reduce-t2 all_reduce-p2 sendrecv-g2 2>/dev/null)
+tar czf "$W-rec.tgz" -C "$W" $recs && split -b 15m "$W-rec.tgz" "$OUT/nccltests-rec.tgz."
 ls -la "$OUT"

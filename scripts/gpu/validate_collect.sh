@@ -8,7 +8,7 @@
 # wall time), compare.txt (linkprof compare of a dense and a MoE card), and
 # each card's card.yaml, report.txt, report.json, load.json, standin.json
 # and logs (not the traces: they stay in $W).
-#   usage: scripts/gpu/validate_collect.sh OUT     (as root, from the repo, after make build)
+#   usage: [CARDS="a b"] scripts/gpu/validate_collect.sh OUT     (as root, from the repo, after make build)
 # Budget: about 8 minutes on 2x H200; cards not started by DEADLINE seconds
 # are listed as skipped.
 set -u
@@ -35,7 +35,8 @@ open(sys.argv[1], "w").write("\n".join([rows[0]] + sorted(rows[1:], key=lambda l
 PY
 
 # Order: the compare pair first, then the MoE and dense cards, training last.
-CARDS="qwen3-32b-tp_2-batch_4-vllm-group_11 qwen3-30b-a3b-tp_2-batch_4-vllm-group_11
+# CARDS (space-separated names) collects only those.
+[ -n "${CARDS:-}" ] || CARDS="qwen3-32b-tp_2-batch_4-vllm-group_11 qwen3-30b-a3b-tp_2-batch_4-vllm-group_11
 $("$BIN" workload list --json | python3 -c '
 import json, sys
 cards = json.load(sys.stdin)["cards"]
