@@ -10,26 +10,25 @@ type sig struct {
 type sigStats struct {
 	calls int
 	tx    float64
-	gpuNs int64
+	spans map[int][]span // per GPU: the calls' modelled GPU times
 }
 
-// gbps is the link TX over the modelled GPU time of the calls: the rate
-// the link ran at while they ran, per GPU.
-func (s sigStats) gbps() float64 {
-	if s.gpuNs == 0 {
-		return 0
-	}
-	return s.tx / float64(s.gpuNs)
-}
+type span struct{ start, end int64 }
 
-// agg is a correlate.Sink that sums executed calls per op and payload.
+// agg is a correlate.Sink that sums executed calls per op and payload
+// and keeps every GPU's counter intervals for the busy time.
 type agg struct {
-	bySig  map[sig]sigStats
-	txByOp map[string]float64
-	unTx   float64
+	bySig     map[sig]sigStats
+	txByOp    map[string]float64
+	unTx      float64
+	intervals map[int][]span
+	ivTx      map[int][]float64
 }
 
-func newAgg() *agg { return &agg{bySig: map[sig]sigStats{}, txByOp: map[string]float64{}} }
+func newAgg() *agg {
+	return &agg{bySig: map[sig]sigStats{}, txByOp: map[string]float64{},
+		intervals: map[int][]span{}, ivTx: map[int][]float64{}}
+}
 
 func (a *agg) Call(c *correlate.Call) {
 	if !c.Executed() {
@@ -40,13 +39,22 @@ func (a *agg) Call(c *correlate.Call) {
 	s := a.bySig[k]
 	s.calls++
 	s.tx += c.TxBytes
-	s.gpuNs += c.GPUTimeNs()
+	if c.GPU >= 0 && c.EndNs > c.StartNs {
+		if s.spans == nil {
+			s.spans = map[int][]span{}
+		}
+		s.spans[c.GPU] = append(s.spans[c.GPU], span{c.StartNs, c.EndNs})
+	}
 	a.bySig[k] = s
 	a.txByOp[op] += c.TxBytes
 }
 
-func (a *agg) Interval(iv *correlate.Interval) { a.unTx += iv.UnTx }
-func (a *agg) Burst(*correlate.Burst)          {}
+func (a *agg) Interval(iv *correlate.Interval) {
+	a.unTx += iv.UnTx
+	a.intervals[iv.GPU] = append(a.intervals[iv.GPU], span{iv.StartNs, iv.EndNs})
+	a.ivTx[iv.GPU] = append(a.ivTx[iv.GPU], iv.TxBytes)
+}
+func (a *agg) Burst(*correlate.Burst) {}
 
 func (a *agg) totalCalls(ops []string) int {
 	n := 0

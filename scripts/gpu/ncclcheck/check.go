@@ -85,8 +85,12 @@ func checkRun(rec, out, name, mode string) (string, error) {
 		}
 		// The first op carries the TX (a receive sends nothing).
 		tx := a.bySig[sig{t.ops[0], payload}]
-		fmt.Printf("| %s | %s | %d | %s | %s | %.1f | %.1f |\n", name, mode, r.size, strings.Join(calls, ", "),
-			ratio(payload, r.size), tx.gbps(), r.busbw)
+		rate := "-"
+		if gbps, ok := a.gbps(tx); ok {
+			rate = fmt.Sprintf("%.1f", gbps)
+		}
+		fmt.Printf("| %s | %s | %d | %s | %s | %s | %.1f |\n", name, mode, r.size, strings.Join(calls, ", "),
+			ratio(payload, r.size), rate, r.busbw)
 	}
 	var onOp, all float64
 	for op, b := range a.txByOp {

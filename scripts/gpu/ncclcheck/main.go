@@ -34,7 +34,7 @@ func run(dir string) error {
 		return err
 	}
 	sort.Strings(outs)
-	fmt.Println("| test | mode | size | calls recorded / expected | payload / size | linkprof GB/s | nccl-tests busbw GB/s |")
+	fmt.Println("| test | mode | size | calls recorded / expected | payload / size | linkprof link GB/s while busy | nccl-tests busbw GB/s |")
 	fmt.Println("|---|---|---:|---:|---:|---:|---:|")
 	var summary []string
 	for _, out := range outs {
