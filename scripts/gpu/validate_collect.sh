@@ -70,9 +70,10 @@ for card in $CARDS; do
 	t1=$(date +%s.%N)
 	printf '%s\t%s\t%s\t%s\n' "$card" "$rc" "$(python3 -c "print(round($t1 - $t0, 1))")" "$args" >>"$W/runs.tsv"
 	echo "$card: rc=$rc ($args)"
-	# No stand-in may outlive its collection.
-	# (workers and engine cores by name, API servers and trainers by path)
-	left=$({ pgrep -l 'standin-'; pgrep -af 'linkprof-standin-'; } 2>/dev/null)
+	# No stand-in may outlive its collection (workers and engine cores by
+	# name, API servers and trainers by path; zombies left to PID 1 are
+	# dead, not counted).
+	left=$(ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/ && /standin-/ && !/awk/')
 	[ -n "$left" ] && printf '%s: stand-in processes left:\n%s\n' "$card" "$left"
 done
 

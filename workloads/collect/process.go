@@ -64,8 +64,8 @@ func (p *proc) exited() bool {
 }
 
 // stop sends SIGINT to the process group, then SIGTERM and SIGKILL after
-// grace each, and returns how the leader ended. An exit caused by our own
-// signal is not an error.
+// grace each, waits for the rest of the group (reapGroup), and returns how
+// the leader ended. An exit caused by our own signal is not an error.
 func (p *proc) stop(grace time.Duration) error {
 	var sent syscall.Signal
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
@@ -80,11 +80,15 @@ func (p *proc) stop(grace time.Duration) error {
 		}
 	}
 	<-p.done
+	// Workers that outlived the leader go with the group: none may
+	// outlive the collection.
+	reapErr := reapGroup(p.pid(), grace)
 	if sent == syscall.SIGKILL {
-		return fmt.Errorf("%s ignored SIGINT and SIGTERM for %v each: killed", p.name, grace)
+		return errors.Join(fmt.Errorf("%s ignored SIGINT and SIGTERM for %v each: killed", p.name, grace), reapErr)
 	}
-	// Workers that outlived the leader go with the group.
-	_ = syscall.Kill(-p.pid(), syscall.SIGKILL)
+	if reapErr != nil {
+		return fmt.Errorf("%s: %w", p.name, reapErr)
+	}
 	var ee *exec.ExitError
 	if errors.As(p.err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && (ws.Signaled() || ws.ExitStatus() == 130) {

@@ -1,0 +1,73 @@
+package collect
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// groupLive lists the live (not zombie) processes of process group pgid
+// from /proc. Zombies are left out: a worker whose parent died is
+// reparented to PID 1, and its reaping is not ours to wait for.
+func groupLive(pgid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var pids []int
+	for _, path := range stats {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue // exited while we looked
+		}
+		pid, state, pgrp, ok := parseStat(string(data))
+		if ok && pgrp == pgid && state != 'Z' && state != 'X' {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// parseStat reads pid, state and process group from /proc/PID/stat: the
+// command name in parentheses may hold spaces and parentheses, so the
+// fields are counted from its last ')'.
+func parseStat(stat string) (pid int, state byte, pgrp int, ok bool) {
+	open, end := strings.IndexByte(stat, '('), strings.LastIndexByte(stat, ')')
+	if open < 1 || end < open {
+		return 0, 0, 0, false
+	}
+	rest := strings.Fields(stat[end+1:])
+	if len(rest) < 3 || len(rest[0]) != 1 {
+		return 0, 0, 0, false
+	}
+	pid, err1 := strconv.Atoi(strings.TrimSpace(stat[:open]))
+	pgrp, err2 := strconv.Atoi(rest[2])
+	return pid, rest[0][0], pgrp, err1 == nil && err2 == nil
+}
+
+// reapGroup ends what is left of the group once its leader exited:
+// workers get grace to finish their own shutdown (CUDA and NCCL teardown
+// takes seconds), then SIGKILL and a few seconds to be gone. It returns
+// an error naming the processes still alive after that.
+func reapGroup(pgid int, grace time.Duration) error {
+	if waitGroupGone(pgid, grace) {
+		return nil
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	if waitGroupGone(pgid, 5*time.Second) {
+		return nil
+	}
+	return fmt.Errorf("processes %v of the server's group still alive after SIGKILL", groupLive(pgid))
+}
+
+func waitGroupGone(pgid int, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for len(groupLive(pgid)) > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}

@@ -1,0 +1,74 @@
+package collect
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A leader that exits on SIGINT at once and a worker in its group that
+// ignores SIGINT and SIGTERM (as a worker busy in CUDA teardown does):
+// once stop returns, no live process of the group is left.
+func TestStopLeavesNoWorker(t *testing.T) {
+	script := `(trap "" INT TERM; while :; do sleep 0.05; done) & exec sleep 30`
+	// A file, as server.log is: with a pipe, Wait would wait for the
+	// worker holding its end.
+	log, err := os.Create(filepath.Join(t.TempDir(), "server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	p, err := startProc("fake server", exec.Command("sh", "-c", script), nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(groupLive(p.pid())) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(groupLive(p.pid())); n < 2 {
+		t.Fatalf("group has %d live processes before the stop, want the leader, its worker and their sleeps", n)
+	}
+	if err := p.stop(200 * time.Millisecond); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if left := groupLive(p.pid()); len(left) > 0 {
+		t.Fatalf("processes %v of the group outlived stop", left)
+	}
+}
+
+func TestParseStatNameWithSpacesAndParens(t *testing.T) {
+	pid, state, pgrp, ok := parseStat("4242 (standin (tp 0)) S 1 4240 4240 0 -1 4194560")
+	if !ok || pid != 4242 || state != 'S' || pgrp != 4240 {
+		t.Fatalf("parseStat = %d %c %d %v", pid, state, pgrp, ok)
+	}
+	if _, _, _, ok := parseStat("garbage"); ok {
+		t.Fatal("parseStat accepted garbage")
+	}
+}
+
+// A worker that takes 300 ms to shut down after SIGTERM finishes its own
+// shutdown: the group's SIGKILL waits for the grace to run out.
+func TestStopGivesWorkersTheirGrace(t *testing.T) {
+	dir := t.TempDir()
+	done := filepath.Join(dir, "worker-done")
+	script := `(trap 'sleep 0.3; echo done >` + done + `; exit 0' TERM; while :; do sleep 0.05; done) & trap '' INT; exec sleep 30`
+	log, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	p, err := startProc("fake server", exec.Command("sh", "-c", script), nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the traps are set
+	if err := p.stop(2 * time.Second); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if _, err := os.Stat(done); err != nil {
+		t.Fatalf("the worker was killed before finishing its shutdown: %v", err)
+	}
+}
