@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/internal/reportschema"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -53,6 +54,17 @@ func TestOneProcessTwoGPUs(t *testing.T) {
 	})
 	for _, shards := range []int{1, 2} {
 		checkTwoGPUs(t, dir, shards, steps, payload)
+	}
+	// report.json names each communicator's rank and GPU.
+	r := reportschema.Run(t, dir, correlate.Options{}).Report
+	want := map[string][2]int{"0xa0": {0, 0}, "0xb0": {1, 1}}
+	if len(r.Comms) != len(want) {
+		t.Fatalf("report has %d communicators, want %d", len(r.Comms), len(want))
+	}
+	for _, c := range r.Comms {
+		if w, ok := want[c.Handle]; !ok || c.Rank != w[0] || c.GPU != w[1] {
+			t.Errorf("communicator %s: rank %d, GPU %d; want %v (rank, GPU)", c.Handle, c.Rank, c.GPU, w)
+		}
 	}
 }
 

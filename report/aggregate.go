@@ -16,6 +16,7 @@ type sigKey struct {
 	count  uint64
 	rank   int
 	nranks int
+	gpu    int // the communicator's GPU, -1 unknown
 }
 
 // topKey is a collective signature for the top list.
@@ -114,7 +115,7 @@ func (a *Aggregator) Call(c *correlate.Call) {
 	if !c.Complete && c.ExpTx+c.ExpRx > 0 {
 		a.incomplete[k]++
 	}
-	key := sigKey{c.Pid, c.Comm, c.Kind, c.DataType, c.Count, c.Rank, c.NRanks}
+	key := sigKey{c.Pid, c.Comm, c.Kind, c.DataType, c.Count, c.Rank, c.NRanks, c.GPU}
 	if a.last == nil || key != a.lastKey {
 		a.last, a.lastKey = get(a.sigs, key), key
 	}

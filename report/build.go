@@ -70,20 +70,20 @@ type folded struct {
 	procs    map[uint32]*tally
 	procRank map[uint32]int
 	comms    map[commKey]*tally
-	commRank map[commKey][2]int
+	commRank map[commKey][3]int // rank, nranks, GPU
 	sizes    map[int]*tally
 	top      map[topKey]*tally
 }
 
 func (a *Aggregator) fold() *folded {
 	f := &folded{procs: map[uint32]*tally{}, procRank: map[uint32]int{}, comms: map[commKey]*tally{},
-		commRank: map[commKey][2]int{}, sizes: map[int]*tally{}, top: map[topKey]*tally{}}
+		commRank: map[commKey][3]int{}, sizes: map[int]*tally{}, top: map[topKey]*tally{}}
 	for k, t := range a.sigs {
 		get(f.procs, k.pid).merge(t)
 		f.procRank[k.pid] = k.rank
 		ck := commKey{k.pid, k.comm}
 		get(f.comms, ck).merge(t)
-		f.commRank[ck] = [2]int{k.rank, k.nranks}
+		f.commRank[ck] = [3]int{k.rank, k.nranks, k.gpu}
 		get(f.sizes, correlate.SizeClass(k.count*k.dtype.Size())).merge(t)
 		get(f.top, topKey{k.kind, k.dtype, k.count, k.nranks}).merge(t)
 	}
@@ -201,7 +201,8 @@ func comms(a *folded) []Comm {
 	out := make([]Comm, 0, len(a.comms))
 	for k, t := range a.comms {
 		rr := a.commRank[k]
-		out = append(out, Comm{Pid: k.pid, Handle: fmt.Sprintf("%#x", k.handle), Rank: rr[0], NRanks: rr[1], Traffic: t.traffic()})
+		out = append(out, Comm{Pid: k.pid, Handle: fmt.Sprintf("%#x", k.handle), Rank: rr[0], NRanks: rr[1], GPU: rr[2],
+			Traffic: t.traffic()})
 	}
 	slices.SortFunc(out, func(x, y Comm) int {
 		return cmp.Or(cmp.Compare(x.Pid, y.Pid), cmp.Compare(x.Handle, y.Handle))

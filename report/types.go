@@ -185,6 +185,9 @@ type Comm struct {
 	Handle string `json:"handle"`
 	Rank   int    `json:"rank"`
 	NRanks int    `json:"nranks"`
+	// GPU is the communicator's GPU (the CUDA device current when it was
+	// created, as NVML numbers it); -1 unknown.
+	GPU int `json:"gpu"`
 	Traffic
 }
 
