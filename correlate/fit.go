@@ -59,6 +59,7 @@ type entry struct {
 type row struct {
 	b       float64
 	entries []entry
+	sum     *launchSum // a graph's launch-only rows summed (launchsum.go)
 }
 
 // maxRows bounds the rows kept for the fit: beyond it a uniform sample
@@ -74,11 +75,14 @@ type fitter struct {
 	cols  []column
 	index map[column]int
 	rows  []row
+	sums  map[int]*launchSum // by graph column
 	seen  uint64
 	rng   uint64
 }
 
-func newFitter() *fitter { return &fitter{index: map[column]int{}, rng: 0x9e3779b97f4a7c15} }
+func newFitter() *fitter {
+	return &fitter{index: map[column]int{}, sums: map[int]*launchSum{}, rng: 0x9e3779b97f4a7c15}
+}
 
 func (f *fitter) col(c column) int {
 	i, ok := f.index[c]
@@ -93,6 +97,10 @@ func (f *fitter) col(c column) int {
 // add keeps a row (the entries slice is copied).
 func (f *fitter) add(b float64, entries []entry) {
 	if len(entries) == 0 {
+		return
+	}
+	if col, ok := f.launchOnly(entries); ok {
+		f.addLaunchOnly(col, b, entries[0].a)
 		return
 	}
 	f.seen++
@@ -127,6 +135,13 @@ func (f *fitter) merge(o *fitter) {
 		f.add(r.b, r.entries)
 	}
 	f.seen += o.seen - uint64(len(o.rows))
+	for col, s := range o.sums {
+		c := remap[col]
+		if f.sums[c] == nil {
+			f.sums[c] = &launchSum{}
+		}
+		f.sums[c].merge(s)
+	}
 }
 
 // Fitted is the outcome of the fit: a value per column.
@@ -186,6 +201,8 @@ func (f *fitter) solve() *Fitted {
 	if len(f.cols) == 0 {
 		return &Fitted{values: map[column]float64{}}
 	}
+	first := f.summedRows()
+	defer func() { f.rows = f.rows[:first] }()
 	keep := make([]bool, len(f.rows))
 	for i := range keep {
 		keep[i] = true
@@ -246,7 +263,9 @@ func (f *fitter) trim(keep []bool, x []float64) bool {
 	limit = max(limit, sorted[len(sorted)/2])
 	changed := false
 	for i := range f.rows {
-		if keep[i] && f.residual(&f.rows[i], x) > limit {
+		// A summed row is a mean already: trimming it would drop a graph's
+		// evidence whole.
+		if keep[i] && f.rows[i].sum == nil && f.residual(&f.rows[i], x) > limit {
 			keep[i], changed = false, true
 		}
 	}
@@ -388,6 +407,12 @@ func (f *fitter) report(keep []bool, x []float64) *Fitted {
 	sq := make([]float64, n)
 	for i := range f.rows {
 		if !keep[i] {
+			continue
+		}
+		if s := f.rows[i].sum; s != nil {
+			col := f.rows[i].entries[0].col
+			segs[col] += s.n
+			sq[col] += s.squares(x[col])
 			continue
 		}
 		res := f.residual(&f.rows[i], x)
