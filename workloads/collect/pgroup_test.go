@@ -12,18 +12,7 @@ import (
 // ignores SIGINT and SIGTERM (as a worker busy in CUDA teardown does):
 // once stop returns, no live process of the group is left.
 func TestStopLeavesNoWorker(t *testing.T) {
-	script := `(trap "" INT TERM; while :; do sleep 0.05; done) & exec sleep 30`
-	// A file, as server.log is: with a pipe, Wait would wait for the
-	// worker holding its end.
-	log, err := os.Create(filepath.Join(t.TempDir(), "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	p, err := startProc("fake server", exec.Command("sh", "-c", script), nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startFakeServer(t, `(trap "" INT TERM; while :; do sleep 0.05; done) & exec sleep 30`)
 	deadline := time.Now().Add(5 * time.Second)
 	for len(groupLive(p.pid())) < 2 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -54,16 +43,7 @@ func TestParseStatNameWithSpacesAndParens(t *testing.T) {
 func TestStopGivesWorkersTheirGrace(t *testing.T) {
 	dir := t.TempDir()
 	done := filepath.Join(dir, "worker-done")
-	script := `(trap 'sleep 0.3; echo done >` + done + `; exit 0' TERM; while :; do sleep 0.05; done) & trap '' INT; exec sleep 30`
-	log, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	p, err := startProc("fake server", exec.Command("sh", "-c", script), nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startFakeServer(t, `(trap 'sleep 0.3; echo done >`+done+`; exit 0' TERM; while :; do sleep 0.05; done) & trap '' INT; exec sleep 30`)
 	time.Sleep(200 * time.Millisecond) // the traps are set
 	if err := p.stop(2 * time.Second); err != nil {
 		t.Fatalf("stop: %v", err)
@@ -71,4 +51,21 @@ func TestStopGivesWorkersTheirGrace(t *testing.T) {
 	if _, err := os.Stat(done); err != nil {
 		t.Fatalf("the worker was killed before finishing its shutdown: %v", err)
 	}
+}
+
+// startFakeServer runs script under sh as collect runs a server, logging
+// to a file as server.log is: with a pipe, Wait would also wait for any
+// worker holding its end.
+func startFakeServer(t *testing.T, script string) *proc {
+	t.Helper()
+	log, err := os.Create(filepath.Join(t.TempDir(), "server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	p, err := startProc("fake server", exec.Command("sh", "-c", script), nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
