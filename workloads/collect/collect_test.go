@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 		os.Exit(3)
 	case "stubborn", "badexit", "dies":
 		fakeServer(os.Args[len(os.Args)-1])
-	case "job", "jobfail":
+	case "job", "jobfail", "joborphan":
 		fakeJob()
 	default:
 		os.Exit(m.Run())
@@ -101,6 +101,11 @@ func fakeJob() {
 	if os.Getenv("FAKE_ROLE") == "jobfail" {
 		fmt.Println("fake job: NCCL error")
 		os.Exit(2)
+	}
+	if os.Getenv("FAKE_ROLE") == "joborphan" { // a rank left running as torchrun exits
+		rank := exec.Command("sleep", "60")
+		rank.Start()
+		os.WriteFile(filepath.Join(os.Getenv("FAKE_DIR"), "rank.pid"), []byte(strconv.Itoa(rank.Process.Pid)), 0o644)
 	}
 	info := `{"description": "train stand-in with random weights: 2 layers", "tokens_per_s": 1234.5}`
 	os.WriteFile(os.Args[len(os.Args)-1], []byte(info), 0o644)
@@ -416,6 +421,26 @@ func TestCollectTrainingJob(t *testing.T) {
 	}
 }
 
+// A rank that outlives torchrun (stuck in teardown) does not outlive the
+// collection.
+func TestCollectTrainingJobLeavesNoRank(t *testing.T) {
+	cfg := trainingConfig(t, "joborphan")
+	t.Setenv("FAKE_DIR", cfg.Dir)
+	cfg.Grace = 200 * time.Millisecond
+	if _, err := Collect(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(cfg.Dir, "rank.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(string(data))
+	if _, state, _, ok := statOf(pid); ok && state != 'Z' {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("rank %d (state %c) outlived the collection", pid, state)
+	}
+}
+
 func TestCollectTrainingJobFails(t *testing.T) {
 	cfg := trainingConfig(t, "jobfail")
 	t.Setenv("FAKE_DIR", cfg.Dir)
@@ -423,4 +448,13 @@ func TestCollectTrainingJobFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "training job failed (exit status 2): see job.log") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// statOf reads one process's /proc stat.
+func statOf(pid int) (int, byte, int, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	return parseStat(string(data))
 }

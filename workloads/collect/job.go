@@ -96,6 +96,10 @@ func (cfg *Config) recordJob(ctx context.Context, job *proc, gate string) (*Resu
 		if job.err != nil {
 			errs = append(errs, fmt.Errorf("training job failed (%v): see job.log", job.err))
 		}
+		// torchrun ended; ranks still in NCCL or CUDA teardown go too.
+		if err := reapGroup(job.pid(), cfg.Grace); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", job.name, err))
+		}
 	case <-ctx.Done():
 		res.Interrupted = true
 		cfg.logf("interrupted: stopping the training job")

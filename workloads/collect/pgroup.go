@@ -58,7 +58,7 @@ func reapGroup(pgid int, grace time.Duration) error {
 	if waitGroupGone(pgid, 5*time.Second) {
 		return nil
 	}
-	return fmt.Errorf("processes %v of the server's group still alive after SIGKILL", groupLive(pgid))
+	return fmt.Errorf("processes %v of its process group still alive after SIGKILL", groupLive(pgid))
 }
 
 func waitGroupGone(pgid int, limit time.Duration) bool {
