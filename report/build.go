@@ -174,8 +174,13 @@ func bursts(a *Aggregator, gs []GPU, opts correlate.Options, start int64) Bursts
 	s := &a.bursts
 	b := Bursts{Count: s.count, DurationP50Ns: int64(s.durations.at(0.5)), DurationP99Ns: int64(s.durations.at(0.99)),
 		PeakBytesPerS: s.peak, IdleGapP50Ns: int64(s.gaps.at(0.5)), IdleGapP99Ns: int64(s.gaps.at(0.99)),
-		Labels: s.labels, UnattributedTx: round(s.unTx), Rule: burstRule(opts), List: s.list, Omitted: s.omitted}
+		Labels: s.labels, UnattributedTx: round(s.unTx), Rule: burstRule(opts), List: slices.Clone(s.list), Omitted: s.omitted}
 	slices.SortFunc(b.List, func(x, y BurstRow) int { return cmp.Or(cmp.Compare(x.StartNs, y.StartNs), cmp.Compare(x.GPU, y.GPU)) })
+	// Each shard kept its first maxListedBursts, so the earliest of all
+	// are here.
+	if extra := len(b.List) - maxListedBursts; extra > 0 {
+		b.List, b.Omitted = b.List[:maxListedBursts], b.Omitted+uint64(extra)
+	}
 	for i := range b.List {
 		b.List[i].StartNs -= start
 	}

@@ -21,9 +21,9 @@ func (a *Aggregator) Merge(o *Aggregator) {
 		b.labels[l] += n
 	}
 	b.unTx += ob.unTx
+	// Cut to maxListedBursts in Build, after sorting: cut here, the first
+	// shard's GPUs would keep bursts from the whole recording and the
+	// others lose theirs after an early point.
 	b.list = append(b.list, ob.list...)
 	b.omitted += ob.omitted
-	if extra := len(b.list) - maxListedBursts; extra > 0 {
-		b.list, b.omitted = b.list[:maxListedBursts], b.omitted+uint64(extra)
-	}
 }
