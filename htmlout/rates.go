@@ -6,7 +6,6 @@ package htmlout
 
 import (
 	"github.com/linkprof/linkprof/correlate"
-	"github.com/linkprof/linkprof/trace"
 )
 
 // Layers besides the ops.
@@ -40,11 +39,7 @@ func (r *Rates) Call(c *correlate.Call) {
 	if !c.Executed() || c.GPU < 0 || c.TxBytes <= 0 || c.StartNs <= 0 {
 		return
 	}
-	kind := c.Kind
-	if kind == trace.Bcast {
-		kind = trace.Broadcast // one op, as in report.json
-	}
-	r.gpu(c.GPU).add(correlate.OpName(kind), c.TxBytes, c.StartNs, c.EndNs)
+	r.gpu(c.GPU).add(correlate.OpName(c.Kind), c.TxBytes, c.StartNs, c.EndNs) // Bcast is Broadcast there
 }
 
 // Interval implements correlate.Sink: the measured TX and the part no
