@@ -204,14 +204,6 @@ func (e *Engine) GPUs() []GPUSummary {
 	return out
 }
 
-// Fit reports the wire factors and graph bytes the second pass applied.
-func (e *Engine) Fit() []FitRow {
-	if e.known == nil {
-		return nil
-	}
-	return e.known.fit.Rows()
-}
-
 func (e *Engine) seen(t int64) {
 	e.stats.FirstNs = min(e.stats.FirstNs, t)
 	e.stats.LastNs = max(e.stats.LastNs, t)

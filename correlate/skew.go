@@ -62,14 +62,6 @@ type CommArrivals struct {
 	// (by the end of the recording); Forgotten, those dropped
 	// arrivals.OpenSeqs behind the newest.
 	Open, Forgotten uint64
-	Members         []CommMember
-}
-
-// CommMember is one process's handle of the communicator.
-type CommMember struct {
-	Pid    uint32
-	Rank   int
-	Handle uint64
 }
 
 // closed counts a collective every rank entered and hands it to the sink.
@@ -100,9 +92,6 @@ func (r *router) arrivalSummary() {
 		ca := CommArrivals{Comm: c.Name(), NRanks: int(c.NRanks), Recorded: c.Recorded(), Matched: r.matched[c.Index],
 			Forgotten: c.Forgotten}
 		c.Open(func(*arrivals.Collective) { ca.Open++ })
-		for _, m := range c.Members {
-			ca.Members = append(ca.Members, CommMember{Pid: m.Pid, Rank: int(m.Rank), Handle: m.Handle})
-		}
 		r.res.Arrivals.Comms = append(r.res.Arrivals.Comms, ca)
 	}
 }

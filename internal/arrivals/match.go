@@ -121,12 +121,6 @@ func NewMatcher() *Matcher {
 // Comms lists the communicators in order of first creation.
 func (m *Matcher) Comms() []*Comm { return m.list }
 
-// Member is the process's member of the communicator with that handle, nil
-// when its creation was not seen.
-func (m *Matcher) Member(pid uint32, handle uint64) *Member {
-	return m.members[memberKey{pid, handle}]
-}
-
 // Observe registers a communicator's creation (the return of its init)
 // and numbers a collective call, returning the collective it arrived at
 // (nil for other events and for calls on communicators not matched). tag
@@ -210,9 +204,6 @@ func (s *Collective) All() (int64, bool) {
 	}
 	return s.latest.Load(), true
 }
-
-// Arrived is how many ranks entered it so far.
-func (s *Collective) Arrived() int { return int(s.count.Load()) }
 
 // Latest is the latest arrival so far.
 func (s *Collective) Latest() int64 { return s.latest.Load() }

@@ -32,7 +32,7 @@ func TestMatchByCreationAndSequence(t *testing.T) {
 	create(m, 2, 0xb, 1, 2)
 	a0 := call(m, 1, 0xa, 100)
 	call(m, 1, 0xa, 200)
-	if at, ok := a0.All(); ok || a0.Arrived() != 1 {
+	if at, ok := a0.All(); ok || a0.count.Load() != 1 {
 		t.Fatalf("seq 0 all=%v at %d after one rank", ok, at)
 	}
 	if b0 := call(m, 2, 0xb, 150); b0 != a0 {
