@@ -73,12 +73,9 @@ func AnalyzeShards(dir string, opts Options, sinks []Sink) (*Result, error) {
 func AnalyzeArrivals(dir string, opts Options, sinks []Sink, arr ArrivalSink) (*Result, error) {
 	var known *learned
 	if !opts.NoCalibrate {
-		for range learnPasses {
-			k, err := learnPass(dir, opts, len(sinks), known)
-			if err != nil {
-				return nil, err
-			}
-			known = k
+		var err error
+		if known, err = learnPass(dir, opts, len(sinks)); err != nil {
+			return nil, err
 		}
 	}
 	res, err := readPass(dir, opts, sinks, nil, known, arr)
@@ -91,21 +88,17 @@ func AnalyzeArrivals(dir string, opts Options, sinks []Sink, arr ArrivalSink) (*
 	return res, nil
 }
 
-// learnPasses is how often the trace is read to learn before it is
-// attributed. A second pass could place calls in the fit's rows with the
-// factors the first fitted; on the simulator it helped served models
-// whose protocol guess was 2x off and hurt graphs captured before the
-// recording, so one it is (docs/attribution.md, "Limits").
-const learnPasses = 1
-
-// learnPass is a learning pass: engines without sinks that model the GPUs
-// with what an earlier pass learnt (prior: nil for the protocol table).
-func learnPass(dir string, opts Options, n int, prior *learned) (*learned, error) {
+// learnPass is the learning pass: engines without sinks that model the
+// GPUs with the protocol table. One pass: a second, placing calls in the
+// fit's rows with the factors the first fitted, helped served models whose
+// protocol guess was 2x off on the simulator and hurt graphs captured
+// before the recording (docs/attribution.md, "Limits").
+func learnPass(dir string, opts Options, n int) (*learned, error) {
 	sinks, learners := make([]Sink, n), make([]*learner, n)
 	for i := range sinks {
 		sinks[i], learners[i] = discard{}, newLearner()
 	}
-	if _, err := readPass(dir, opts, sinks, learners, prior, nil); err != nil {
+	if _, err := readPass(dir, opts, sinks, learners, nil, nil); err != nil {
 		return nil, err
 	}
 	for _, ln := range learners[1:] {

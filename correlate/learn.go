@@ -12,9 +12,8 @@ const (
 	// chunkNs cuts long segments into rows of the fit: a served model's
 	// link may never go quiet, and one row per hour fits nothing. Calls
 	// count in the chunk the model finished them in (the GPU may run far
-	// behind the host: its launch time says little; learnPasses says how
-	// the model's timing comes to follow the data). A chunk ends where the model has nothing queued at a low
-	// point of the link, an interval no faster than cutRatio times the
+	// behind the host: its launch time says little). A chunk ends where
+	// the model has nothing queued at a low point of the link, an interval no faster than cutRatio times the
 	// slowest of the last cutWindow (not inside a wave of big
 	// collectives), or after maxChunkNs (a collective running across the
 	// cut then moves a little of a chunk's bytes into the next, which the
