@@ -422,7 +422,19 @@ func (f *fitter) report(keep []bool, x []float64) *Fitted {
 		}
 	}
 	fd := &Fitted{values: map[column]float64{}}
-	for k, c := range f.cols {
+	// Graphs after calls; calls by op, ranks and size (the column's class:
+	// its label is the class's upper size, not a power of two).
+	order := make([]int, len(f.cols))
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortFunc(order, func(i, j int) int {
+		a, b := f.cols[i], f.cols[j]
+		return cmp.Or(cmp.Compare(a.graph, b.graph), cmp.Compare(a.kind.Op(), b.kind.Op()),
+			cmp.Compare(a.nranks, b.nranks), cmp.Compare(a.class, b.class), cmp.Compare(a.pid, b.pid))
+	})
+	for _, k := range order {
+		c := f.cols[k]
 		x[k] = clampFactor(c, x[k])
 		fr := FitRow{Op: c.kind.Op(), Default: c.prior(), Fitted: x[k], Segments: segs[k]}
 		if c.isGraph() {
@@ -438,22 +450,8 @@ func (f *fitter) report(keep []bool, x []float64) *Fitted {
 		}
 		fd.rows = append(fd.rows, fr)
 	}
-	slices.SortFunc(fd.rows, func(a, b FitRow) int {
-		return cmp.Or(cmp.Compare(a.Graph, b.Graph), cmp.Compare(a.Op, b.Op),
-			cmp.Compare(a.NRanks, b.NRanks), cmp.Compare(sizeOf(a.SizeBucket), sizeOf(b.SizeBucket)), cmp.Compare(a.Pid, b.Pid))
-	})
 	return fd
 }
 
 // graphOp names the launches of CUDA graphs captured before the recording.
 const graphOp = "CUDAGraph"
-
-// sizeOf orders size buckets ("32KiB" < "4MiB").
-func sizeOf(bucket string) uint64 {
-	for c := 0; c < 64; c++ {
-		if SizeBucket(uint64(1)<<c) == bucket {
-			return uint64(1) << c
-		}
-	}
-	return 0
-}
