@@ -269,10 +269,10 @@ func (e *Engine) queue(l *launch, at int64) {
 // streamOf finds or creates the model of a (process, stream).
 func (e *Engine) streamOf(pid uint32, id uint64, gpu int) *stream {
 	p := e.procs[pid]
-	if p != nil && p.stream != nil && p.lastStream == id {
+	key := streamKey{pid, id, gpu}
+	if p != nil && p.stream != nil && p.lastStream == key {
 		return p.stream
 	}
-	key := streamKey{pid, id}
 	s := e.streams[key]
 	if s == nil {
 		s = &stream{}
@@ -281,7 +281,7 @@ func (e *Engine) streamOf(pid uint32, id uint64, gpu int) *stream {
 		g.streams = append(g.streams, s)
 	}
 	if p != nil {
-		p.lastStream, p.stream = id, s
+		p.lastStream, p.stream = key, s
 	}
 	return s
 }

@@ -37,9 +37,12 @@ type commKey struct {
 	handle uint64
 }
 
+// streamKey is a stream of a process on a GPU: a process driving several
+// GPUs may use the same handle (the default stream) on each.
 type streamKey struct {
 	pid    uint32
 	stream uint64
+	gpu    int
 }
 
 type groupKey struct{ pid, tid uint32 }
@@ -53,7 +56,7 @@ type procInfo struct {
 	lastRank   [2]int
 	lastGuess  bool // lastRank is gpuPeers' guess
 	haveComm   bool
-	lastStream uint64
+	lastStream streamKey
 	stream     *stream
 }
 
@@ -143,7 +146,7 @@ func (e *Engine) gpu(i int) *gpuState {
 		e.gpus[i] = g
 		e.gpuList = append(e.gpuList, g)
 		for key, s := range e.streams {
-			if e.gpuOf(key.pid) == i {
+			if key.gpu == i {
 				g.streams = append(g.streams, s)
 			}
 		}

@@ -13,6 +13,13 @@ import (
 // all-reduce per communicator): each communicator's calls and bytes belong
 // to the GPU it was created on, not to the process's first GPU.
 func TestOneProcessTwoGPUs(t *testing.T) {
+	t.Run("own streams", func(t *testing.T) { oneProcessTwoGPUs(t, false) })
+	// Both communicators on the default stream handle: the same number on
+	// two GPUs names two streams.
+	t.Run("default stream", func(t *testing.T) { oneProcessTwoGPUs(t, true) })
+}
+
+func oneProcessTwoGPUs(t *testing.T, defaultStream bool) {
 	const pid, steps, payload = 9, 40, 32 << 20
 	comms := []uint64{0xa0, 0xb0}
 	var evs []trace.Event
@@ -30,8 +37,12 @@ func TestOneProcessTwoGPUs(t *testing.T) {
 		t0 := int64(10_000_000 + s*20_000_000)
 		evs = append(evs, trace.Event{TsNs: uint64(t0), Pid: pid, Tid: pid, Kind: trace.GroupStart, GroupDepth: 0})
 		for i, c := range comms {
+			stream := 0x100 + uint64(i)
+			if defaultStream {
+				stream = 0
+			}
 			evs = append(evs, trace.Event{TsNs: uint64(t0 + 1000 + int64(i)), Pid: pid, Tid: pid, Kind: trace.AllReduce,
-				Comm: c, Stream: 0x100 + uint64(i), Count: payload / 2, DataType: bf16, StackID: -1, Peer: -1, GroupDepth: 1})
+				Comm: c, Stream: stream, Count: payload / 2, DataType: bf16, StackID: -1, Peer: -1, GroupDepth: 1})
 		}
 		evs = append(evs, trace.Event{TsNs: uint64(t0 + 3000), Pid: pid, Tid: pid, Kind: trace.GroupEnd, GroupDepth: 1})
 		for ms := range 20 {
