@@ -79,10 +79,11 @@ func (r *recorder) writeStall(s trace.Stall) {
 }
 
 // runOnStall runs the --on-stall command once, in the background, its
-// output appended to DIR/on-stall.log; the stall is described in its
+// output in DIR/on-stall.log (made as the folder's other files are: by
+// the sudo caller, never through a link); the stall is described in its
 // environment (LINKPROF_STALL_*). Recording goes on.
 func (r *recorder) runOnStall(s trace.Stall) {
-	log, err := os.OpenFile(filepath.Join(r.cfg.Dir, OnStallLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	log, err := trace.CreateFile(r.cfg.Dir, OnStallLog, true)
 	if err != nil {
 		slog.Warn("--on-stall: opening its log", "err", err)
 		return
