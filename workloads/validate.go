@@ -105,8 +105,11 @@ func (v *validator) assumed(keys []string) {
 	}
 }
 
+// ValidTP reports whether tp is a tensor-parallel size the cards know.
+func ValidTP(tp int) bool { return slices.Contains([]int{1, 2, 4, 8}, tp) }
+
 func (v *validator) tp(tp int) {
-	if !slices.Contains([]int{1, 2, 4, 8}, tp) {
+	if !ValidTP(tp) {
 		v.errorf(p("tp"), "tp must be 1, 2, 4 or 8, not %d", tp)
 	}
 }

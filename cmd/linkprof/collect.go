@@ -56,7 +56,7 @@ func runCollect(args []string) error {
 	if fs.Changed("steps") && (!card.IsExternal() || *steps < 1) {
 		return usagef("collect: --steps N (N >= 1) is for training cards with --standin")
 	}
-	if *tp != 0 && !contains([]string{"1", "2", "4", "8"}, fmt.Sprint(*tp)) {
+	if *tp != 0 && !workloads.ValidTP(*tp) {
 		return usagef("collect: --tp must be 1, 2, 4 or 8, not %d", *tp)
 	}
 	if *dir == "" {

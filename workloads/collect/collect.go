@@ -137,7 +137,7 @@ func (cfg *Config) applyOverrides() ([]string, error) {
 	if cfg.TP == 0 || cfg.TP == cfg.Card.TP {
 		return devs, nil
 	}
-	if !slices.Contains([]int{1, 2, 4, 8}, cfg.TP) {
+	if !workloads.ValidTP(cfg.TP) {
 		return nil, fmt.Errorf("tp must be 1, 2, 4 or 8, not %d", cfg.TP)
 	}
 	card := *cfg.Card
