@@ -129,9 +129,11 @@ func (e *Engine) attribute(g *gpuState, iv *Interval) {
 			shares, left[d] = fillEarly(g.streams, d, readBy, [2]float64{iv.TxBytes, iv.RxBytes}[d], left[d], shares)
 		}
 	}
-	e.split(g, iv, shares)
-	for _, s := range g.streams {
-		s.compact()
+	if len(shares) > 0 { // usually nothing was early or extra
+		e.split(g, iv, shares)
+		for _, s := range g.streams {
+			s.compact()
+		}
 	}
 	g.shares = shares[:0]
 	iv.UnTx, iv.UnRx = left[tx], left[rx]

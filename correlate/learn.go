@@ -65,10 +65,16 @@ type learnGPU struct {
 	nRecent    int
 }
 
-// lowPoint reports whether bps is near the lowest recent rate.
-func (lg *learnGPU) lowPoint(bps float64) bool {
+// remember keeps an active interval's rate for lowPoint.
+func (lg *learnGPU) remember(bps float64) {
 	lg.recent[lg.nRecent%cutWindow] = bps
 	lg.nRecent++
+}
+
+// lowPoint reports whether bps, the rate just remembered, is near the
+// lowest recent rate. It scans the window, so it is asked only where a
+// chunk may end.
+func (lg *learnGPU) lowPoint(bps float64) bool {
 	low := bps
 	for _, r := range lg.recent[:min(lg.nRecent, cutWindow)] {
 		low = min(low, r)
@@ -111,9 +117,11 @@ func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool)
 		lg.hist.add(bps, float64(iv.EndNs-iv.StartNs))
 		lg.intervals++
 		lg.maxBps = max(lg.maxBps, bps)
+		lg.remember(bps)
 	}
-	low := active && lg.lowPoint(bps) // never in a segment's quiet tail: its calls retire at the end
-	if span := iv.EndNs - lg.chunkStart; span >= maxChunkNs || span >= chunkNs && low && g.drained(iv.EndNs) {
+	// Never cut in a segment's quiet tail: its calls retire at the end.
+	if span := iv.EndNs - lg.chunkStart; span >= maxChunkNs ||
+		span >= chunkNs && active && lg.lowPoint(bps) && g.drained(iv.EndNs) {
 		ln.flush(lg)
 		lg.chunkStart = iv.EndNs
 	}
