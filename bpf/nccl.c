@@ -452,6 +452,11 @@ static __always_inline int set_device(struct pt_regs *ctx)
 		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	__s32 dev = (__s32)arg(ctx, 1);
+	/* torch sets the same device again and again: a lookup is lock-free,
+	 * an update of the LRU map is not. */
+	__s32 *cur = bpf_map_lookup_elem(&thread_device, &id);
+	if (cur && *cur == dev)
+		return 0;
 	bpf_map_update_elem(&thread_device, &id, &dev, BPF_ANY);
 	return 0;
 }
