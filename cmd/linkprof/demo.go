@@ -18,7 +18,7 @@ const demoUsage = "demo [-o DIR] [--steps N]"
 const demoSchedule = "simulated-link.txt"
 
 func init() {
-	register(command{name: "demo", summary: "record the built-in demo workload (fake NCCL, simulated NVLink)", run: runDemo, writes: true})
+	register(command{name: "demo", summary: "record the built-in demo workload (fake NCCL, simulated NVLink)", run: runDemo})
 }
 
 func runDemo(args []string) error {

@@ -25,9 +25,6 @@ type command struct {
 	name    string
 	summary string
 	run     func(args []string) error
-	// writes: the command creates folders or files, which under sudo are
-	// created as the invoking user (createAsCaller).
-	writes bool
 }
 
 var commands = map[string]command{}
@@ -73,10 +70,10 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "linkprof: unknown command %q (run linkprof help)\n", args[0])
 		return exitUsage
 	}
-	if cmd.writes {
-		if err := createAsCaller(); err != nil {
-			return exitCode(err, stderr)
-		}
+	// Under sudo, every folder and file a command makes (a recording,
+	// collect's card.yaml, a profile) belongs to the invoking user.
+	if err := createAsCaller(); err != nil {
+		return exitCode(err, stderr)
 	}
 	return exitCode(cmd.run(args[1:]), stderr)
 }

@@ -11,7 +11,7 @@ import (
 const pprofUsage = "pprof DIR [-o FILE]"
 
 func init() {
-	register(command{name: "pprof", summary: "write the pprof profile of NVLink bytes by collective and stack", run: runPprof, writes: true})
+	register(command{name: "pprof", summary: "write the pprof profile of NVLink bytes by collective and stack", run: runPprof})
 }
 
 func runPprof(args []string) error {

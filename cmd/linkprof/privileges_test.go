@@ -210,3 +210,16 @@ func TestSudoOutputThroughLinkNeedsCallersRights(t *testing.T) {
 		t.Errorf("%s, root's, now holds %v", private, entries)
 	}
 }
+
+// Under sudo, a command other than record writes as the caller too: the
+// results of workload run -o (as collect's load.json and card.yaml).
+func TestWorkloadResultsUnderSudoAreTheCallers(t *testing.T) {
+	requirePrivileges(t)
+	out := filepath.Join(sharedDir(t), "load.json")
+	r := linkprof(t, sudoNobody, "workload", "run", "deepseekv2lite-vllm-lambda1", "--url", "http://127.0.0.1:1",
+		"--requests", "2", "--no-progress", "-o", out)
+	r.wantError(t, exitFailure, "no request completed (2 failed)")
+	if u, g := owner(t, out); u != nobody || g != nobody {
+		t.Errorf("%s belongs to %d:%d, want the caller", out, u, g)
+	}
+}

@@ -23,7 +23,7 @@ import (
 const recordUsage = "record [-p PID]... [--pid-of NAME] [--all] [--children=true] [-d DURATION] [-o DIR] [-- CMD ARGS...]"
 
 func init() {
-	register(command{name: "record", summary: "record NCCL collectives (and NVLink traffic) of live processes", run: runRecord, writes: true})
+	register(command{name: "record", summary: "record NCCL collectives (and NVLink traffic) of live processes", run: runRecord})
 }
 
 // recordFlags are record's command line.

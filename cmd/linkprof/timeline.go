@@ -14,7 +14,7 @@ import (
 const timelineUsage = "timeline DIR [-o FILE]"
 
 func init() {
-	register(command{name: "timeline", summary: "write a Perfetto/Chrome timeline: ranks, modelled GPU work, NVLink counters, bursts", run: runTimeline, writes: true})
+	register(command{name: "timeline", summary: "write a Perfetto/Chrome timeline: ranks, modelled GPU work, NVLink counters, bursts", run: runTimeline})
 }
 
 func runTimeline(args []string) error {

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/linkprof/linkprof/trace"
 )
 
 // Report is the JSON written by linkprof workload run -o.
@@ -55,7 +57,8 @@ func (r *Report) WriteJSON(path string) error {
 	if err != nil {
 		return fmt.Errorf("encoding results: %w", err)
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	// As the sudo caller when linkprof runs under sudo, never through a link.
+	if err := trace.WriteFile(filepath.Dir(path), filepath.Base(path), append(data, '\n'), true); err != nil {
 		return fmt.Errorf("writing results: %w", err)
 	}
 	return nil
