@@ -69,13 +69,16 @@ def engine_loop(run_step, sched, stop):
 
 
 class Emitter:
-    """Seq.out for a request of the API server: tokens go back over the pipe."""
+    """Seq.out for a request of the API server: tokens go back over the pipe;
+    the last one forgets the request (seqs: the engine core's open ones)."""
 
-    def __init__(self, conn, lock, rid):
-        self.conn, self.lock, self.rid = conn, lock, rid
+    def __init__(self, conn, lock, rid, seqs):
+        self.conn, self.lock, self.rid, self.seqs = conn, lock, rid, seqs
 
     def put(self, item):
         tok, done = item
+        if done:
+            self.seqs.pop(self.rid, None)
         with self.lock:
             self.conn.send(("tok", self.rid, tok, done))
 
@@ -146,13 +149,13 @@ def read_requests(requests, sched, outputs, lock):
         if msg[0] == "add":
             _, rid, prompt, max_tokens = msg
             seq = api.Seq(prompt, max_tokens)
-            seq.out = Emitter(outputs, lock, rid)
+            seq.out = Emitter(outputs, lock, rid, seqs)
             seqs[rid] = seq
-            sched.pending.put(seq)
+            sched.pending.put(seq)  # the API server validated it
         elif msg[0] == "cancel":
             seq = seqs.pop(msg[1], None)
             if seq is not None:
-                seq.cancelled = True
+                sched.cancel(seq)
 
 
 def worker_main(cfg, rank, conn, parent_pid):
