@@ -13,11 +13,8 @@ func WriteCompare(w io.Writer, nameA, nameB string, a, b *Report) error {
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
 	p("A: %s (%s)\nB: %s (%s)\n\n", nameA, dur(a.DurationNs), nameB, dur(b.DurationNs))
 	p("op\tcalls A\tcalls B\tpayload A\tpayload B\ttx A\ttx B\ttx B/A\t\n")
-	for i, oa := range a.Ops {
-		ob := opNamed(b, oa.Op, i)
-		if oa.Calls == 0 && ob.Calls == 0 {
-			continue
-		}
+	for _, o := range PairOps(a, b) {
+		oa, ob := o.A, o.B
 		p("%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\n", oa.Op, oa.Calls, ob.Calls, bytesStr(oa.PayloadBytes), bytesStr(ob.PayloadBytes),
 			bytesStr(oa.TxBytes), bytesStr(ob.TxBytes), ratio(ob.TxBytes, oa.TxBytes))
 	}
@@ -34,10 +31,34 @@ func WriteCompare(w io.Writer, nameA, nameB string, a, b *Report) error {
 	return tw.Flush()
 }
 
-func opNamed(r *Report, op string, hint int) Op {
-	if hint < len(r.Ops) && r.Ops[hint].Op == op {
-		return r.Ops[hint]
+// OpPair is one op in two reports (zero where a report lacks it).
+type OpPair struct{ A, B Op }
+
+// PairOps pairs the ops of a and b by name, in a's order and then b's
+// (an op only one report has, CUDAGraph say, is still compared), leaving
+// out those neither called.
+func PairOps(a, b *Report) []OpPair {
+	var out []OpPair
+	seen := map[string]bool{}
+	add := func(op string) {
+		if seen[op] {
+			return
+		}
+		seen[op] = true
+		if p := (OpPair{opNamed(a, op), opNamed(b, op)}); p.A.Calls > 0 || p.B.Calls > 0 {
+			out = append(out, p)
+		}
 	}
+	for _, o := range a.Ops {
+		add(o.Op)
+	}
+	for _, o := range b.Ops {
+		add(o.Op)
+	}
+	return out
+}
+
+func opNamed(r *Report, op string) Op {
 	for _, o := range r.Ops {
 		if o.Op == op {
 			return o

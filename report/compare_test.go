@@ -53,3 +53,16 @@ func TestCompare(t *testing.T) {
 		t.Errorf("no burst table:\n%s", out.String())
 	}
 }
+
+// An op only B has (graphs captured before B's recording: CUDAGraph) is a
+// row of the comparison, not dropped because A lacks it.
+func TestPairOpsKeepsOpsOnlyBHas(t *testing.T) {
+	a := &report.Report{Ops: []report.Op{{Op: "AllReduce", Traffic: report.Traffic{Calls: 10}}, {Op: "AllGather"}}}
+	b := &report.Report{Ops: []report.Op{{Op: "AllReduce", Traffic: report.Traffic{Calls: 5}}, {Op: "AllGather"},
+		{Op: "CUDAGraph", Traffic: report.Traffic{Calls: 7}}}}
+	got := report.PairOps(a, b)
+	if len(got) != 2 || got[0].A.Calls != 10 || got[0].B.Calls != 5 ||
+		got[1].A.Op != "CUDAGraph" || got[1].A.Calls != 0 || got[1].B.Calls != 7 {
+		t.Fatalf("pairs %+v; want AllReduce 10/5 and CUDAGraph 0/7", got)
+	}
+}

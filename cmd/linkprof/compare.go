@@ -64,16 +64,8 @@ type comparison struct {
 func compareJSON(w io.Writer, nameA, nameB string, a, b *report.Report) error {
 	c := comparison{Dirs: sides[string]{nameA, nameB}, DurationNs: sides[int64]{a.DurationNs, b.DurationNs},
 		Unattributed: sides[report.Link]{a.Unattributed.Link, b.Unattributed.Link}, Bursts: sides[report.Bursts]{a.Bursts, b.Bursts}}
-	for _, oa := range a.Ops {
-		ob := report.Op{Op: oa.Op}
-		for _, o := range b.Ops {
-			if o.Op == oa.Op {
-				ob = o
-			}
-		}
-		if oa.Calls == 0 && ob.Calls == 0 {
-			continue
-		}
+	for _, o := range report.PairOps(a, b) {
+		oa, ob := o.A, o.B
 		op := comparedOp{Op: oa.Op, Traffic: sides[report.Traffic]{oa.Traffic, ob.Traffic}}
 		if oa.TxBytes > 0 {
 			r := float64(ob.TxBytes) / float64(oa.TxBytes)
