@@ -19,6 +19,15 @@ type Arrival struct {
 	Ranks  []RankArrival
 }
 
+// SkewNs is how long the first rank to arrive waited for the last.
+func (a *Arrival) SkewNs() int64 {
+	first := a.LastNs
+	for i := range a.Ranks {
+		first = min(first, a.Ranks[i].EnqueueNs)
+	}
+	return a.LastNs - first
+}
+
 // RankArrival is one rank's call of a matched collective.
 type RankArrival struct {
 	Pid, Tid  uint32

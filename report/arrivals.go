@@ -80,9 +80,7 @@ func (t *ArrivalTally) Arrival(a *correlate.Arrival) {
 		t.comms[a.Comm] = c
 	}
 	c.matched++
-	first := a.LastNs
 	for i, r := range a.Ranks {
-		first = min(first, r.EnqueueNs)
 		rt := c.ranks[r.Rank]
 		if rt == nil {
 			rt = &rankTally{pid: r.Pid, gpu: r.GPU}
@@ -95,7 +93,7 @@ func (t *ArrivalTally) Arrival(a *correlate.Arrival) {
 		rt.total += r.WaitNs
 		rt.maxW = max(rt.maxW, r.WaitNs)
 	}
-	c.skew.add(float64(a.LastNs - first))
+	c.skew.add(float64(a.SkewNs()))
 }
 
 // section builds report.json's arrivals from the tally and the matching's

@@ -220,16 +220,14 @@ func (w *Writer) Arrival(a *correlate.Arrival) {
 	r := &a.Ranks[a.Last]
 	pid := uint64(r.Pid)
 	w.name(pid, tidHost, procName(r.Rank, r.Pid), hostTrack, r.Rank)
-	var skew int64
 	waited := make([]int, 0, len(a.Ranks)-1)
 	for i := range a.Ranks {
 		if i != a.Last {
-			skew = max(skew, a.Ranks[i].WaitNs)
 			waited = append(waited, a.Ranks[i].Rank)
 		}
 	}
 	w.put(&Event{Name: "last: " + r.Kind.Op(), Cat: "arrival", Ph: "i", S: "t", Ts: w.us(r.EnqueueNs), Pid: pid, Tid: tidHost,
-		Args: map[string]any{"comm": a.Comm, "seq": a.Seq, "skew_us": float64(skew) / 1e3, "waited": waited}})
+		Args: map[string]any{"comm": a.Comm, "seq": a.Seq, "skew_us": float64(a.SkewNs()) / 1e3, "waited": waited}})
 }
 
 // hostTrack names a rank's host thread.
