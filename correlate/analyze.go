@@ -33,7 +33,7 @@ type Result struct {
 	// Graphs are the CUDA graphs captured or launched, in ID order.
 	Graphs []graphs.Summary
 	// ProcessGPUs is the GPU each process was placed on at the end
-	// (placement.go), -1 none: what the analysis used, which a process
+	// (internal/placement), -1 none: what the analysis used, which a process
 	// record's own GPU field may not say (placed by its communicator).
 	ProcessGPUs map[uint32]int
 	// Arrivals is what the matching of calls across ranks covered.
@@ -143,7 +143,7 @@ func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known
 	res.Meta.Truncated = f.Truncated
 	sh.finish(res)
 	res.Graphs = rt.exp.summaries()
-	res.ProcessGPUs = rt.place.procs
+	res.ProcessGPUs = rt.place.Processes()
 	rt.arrivalSummary()
 	res.Stats.ClockPairs = rt.align.Pairs()
 	return res, nil

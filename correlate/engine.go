@@ -18,7 +18,7 @@ type Engine struct {
 	procs map[uint32]*procInfo
 	comms map[commKey]trace.Comm
 	// commGPUs places communicators a process created on other GPUs than
-	// its own (placement.go).
+	// its own (internal/placement).
 	commGPUs map[commKey]int
 	gpus     map[int]*gpuState
 	gpuList  []*gpuState

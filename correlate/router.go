@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"github.com/linkprof/linkprof/internal/arrivals"
+	"github.com/linkprof/linkprof/internal/placement"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -10,7 +11,7 @@ import (
 // times on the monotonic clock (Aligner), CUDA graph launches expanded and
 // nested NCCL calls dropped (both need a process's events in order, so
 // they happen here, before events are dealt), ranks' arrivals at each
-// collective counted, and work placed on GPUs (placement.go): its
+// collective counted, and work placed on GPUs (internal/placement): its
 // events go to the engine that owns that GPU.
 type router struct {
 	sh     *shards
@@ -19,7 +20,7 @@ type router struct {
 	exp    expander
 	nested nestedCalls
 	match  *arrivals.Matcher
-	place  *placement
+	place  *placement.Placement
 	route  func(*item) // r.item, made once
 	starts []StartSink
 	// groups are the open ncclGroupStart/End of each thread and the
@@ -41,7 +42,7 @@ type StartSink interface {
 }
 
 func newRouter(sh *shards, res *Result, sinks []Sink, arr ArrivalSink) *router {
-	r := &router{sh: sh, res: res, match: arrivals.NewMatcher(), place: newPlacement(), groups: map[threadKey]uint64{},
+	r := &router{sh: sh, res: res, match: arrivals.NewMatcher(), place: placement.New(), groups: map[threadKey]uint64{},
 		matched: map[int]uint64{}, arrSink: arr}
 	r.match.Keep, r.match.Closed = arr != nil, r.closed
 	r.route = r.item
@@ -76,7 +77,7 @@ func (r *router) item(it *item) {
 	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 {
 		r.created(ev.Pid, ev.Comm, ev.Rank, ev.NRanks, ev.CommDevice())
 	}
-	s := r.shardOfGPU(r.place.callGPU(ev.Pid, ev.Comm))
+	s := r.shardOfGPU(r.place.CallGPU(ev.Pid, ev.Comm))
 	if ev.Kind == trace.GroupEnd && ev.GroupDepth <= 1 {
 		r.endGroup(it, s)
 		return
@@ -101,12 +102,12 @@ func (r *router) endGroup(it *item, own int) {
 
 // created places a new communicator (and its process, as a last resort).
 func (r *router) created(pid uint32, handle uint64, rank, nranks int32, dev *int) {
-	gpu, changed := r.place.rankGuess(pid, rank, nranks)
+	gpu, changed := r.place.RankGuess(pid, rank, nranks)
 	r.placed(pid, gpu, changed)
 	if dev == nil {
 		return
 	}
-	if g, ok := r.place.comm(pid, handle, *dev); ok {
+	if g, ok := r.place.Comm(pid, handle, *dev); ok {
 		r.sh.broadcast(func(e *Engine) { e.setCommGPU(pid, handle, g) })
 	}
 }
@@ -157,7 +158,7 @@ func (r *router) meta(rec trace.Record) error {
 		r.align.Add(v)
 	case trace.Process:
 		m.Processes = append(m.Processes, v)
-		gpu, _ := r.place.process(v)
+		gpu, _ := r.place.Process(v)
 		r.sh.broadcast(func(e *Engine) { e.addProcess(v, gpu) })
 	case trace.Comm:
 		m.Comms = append(m.Comms, v)
@@ -165,7 +166,7 @@ func (r *router) meta(rec trace.Record) error {
 		r.created(v.Pid, v.Handle, v.Rank, v.NRanks, v.CUDADevice)
 	case trace.GPU:
 		m.GPUs = append(m.GPUs, v)
-		r.place.gpu(v)
+		r.place.GPU(v)
 		r.sh.gpuShard(v.Index)
 		r.sh.broadcast(func(e *Engine) { e.addGPU(v) })
 	case trace.Stack:

@@ -87,7 +87,7 @@ func (r *router) closed(s *arrivals.Collective) {
 		if int64(ev.TsNs) == a.LastNs {
 			a.Last = i
 		}
-		a.Ranks = append(a.Ranks, RankArrival{Pid: ev.Pid, Tid: ev.Tid, Rank: int(c.Member.Rank), GPU: r.place.callGPU(ev.Pid, ev.Comm),
+		a.Ranks = append(a.Ranks, RankArrival{Pid: ev.Pid, Tid: ev.Tid, Rank: int(c.Member.Rank), GPU: r.place.CallGPU(ev.Pid, ev.Comm),
 			Handle: ev.Comm, Kind: ev.Kind, DataType: ev.DataType, Count: ev.Count, Payload: ev.PayloadBytes(),
 			StackID: ev.StackID, Caller: callerOf(ev), Phase: graphs.Phase(c.Tag),
 			EnqueueNs: int64(ev.TsNs), WaitNs: a.LastNs - int64(ev.TsNs)})

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/linkprof/linkprof/internal/arrivals"
+	"github.com/linkprof/linkprof/internal/placement"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -33,9 +34,9 @@ const noProgressMinBytes = 64 << 10
 
 type stallWatch struct {
 	after int64 // ns
-	gpuOf func(pid uint32, rank int32) int
 
 	mu      sync.Mutex
+	place   *placement.Placement // as the analysis places work, from the records written
 	match   *arrivals.Matcher
 	newest  map[*arrivals.Comm]*closedColl // the newest collective every rank entered
 	stalls  map[stallKey]*liveStall
@@ -73,8 +74,8 @@ type linkState struct {
 	activeNs int64 // the last sample whose interval moved bytes
 }
 
-func newStallWatch(after time.Duration, gpuOf func(uint32, int32) int) *stallWatch {
-	w := &stallWatch{after: after.Nanoseconds(), gpuOf: gpuOf, match: arrivals.NewMatcher(),
+func newStallWatch(after time.Duration) *stallWatch {
+	w := &stallWatch{after: after.Nanoseconds(), place: placement.New(), match: arrivals.NewMatcher(),
 		newest: map[*arrivals.Comm]*closedColl{}, stalls: map[stallKey]*liveStall{}, links: map[int]*linkState{}}
 	w.match.Keep = true
 	w.match.Closed = w.closed
@@ -86,6 +87,25 @@ func (w *stallWatch) event(ev *trace.Event) {
 	w.mu.Lock()
 	w.match.Observe(ev, 0)
 	w.mu.Unlock()
+}
+
+// record takes a metadata record as it is written: processes, GPUs and
+// communicators place the ranks on GPUs as the analysis will (any
+// goroutine).
+func (w *stallWatch) record(_ trace.RecordType, v any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch v := v.(type) {
+	case trace.Process:
+		w.place.Process(v)
+	case trace.GPU:
+		w.place.GPU(v)
+	case trace.Comm:
+		w.place.RankGuess(v.Pid, v.Rank, v.NRanks)
+		if v.CUDADevice != nil {
+			w.place.Comm(v.Pid, v.Handle, *v.CUDADevice)
+		}
+	}
 }
 
 // closed keeps a communicator's newest collective that every rank
@@ -148,11 +168,11 @@ func (w *stallWatch) lastActive(gpus []int) (int64, bool) {
 	return at, sampled
 }
 
-// gpus are the GPUs of a communicator's recorded ranks.
+// gpus are the GPUs of a communicator's recorded ranks (under w.mu).
 func (w *stallWatch) gpus(c *arrivals.Comm) []int {
 	var out []int
 	for _, m := range c.Members {
-		if g := w.gpuOf(m.Pid, m.Rank); g >= 0 {
+		if g := w.place.CallGPU(m.Pid, m.Handle); g >= 0 {
 			out = append(out, g)
 		}
 	}

@@ -22,27 +22,9 @@ func (r *recorder) startStallWatch() {
 	if r.cfg.StallAfter <= 0 {
 		return
 	}
-	r.stalls = newStallWatch(r.cfg.StallAfter, r.gpuOfRank)
+	r.stalls = newStallWatch(r.cfg.StallAfter)
 	r.w.TapSamples(r.stalls.sample)
-}
-
-// gpuOfRank places a rank's process on a GPU as the analysis does: the
-// GPU NVML names, else its LOCAL_RANK, else its rank in the communicator.
-func (r *recorder) gpuOfRank(pid uint32, rank int32) int {
-	r.disc.mu.Lock()
-	ps, ok := r.disc.procs[pid]
-	var p trace.Process
-	if ok {
-		p = ps.rec
-	}
-	r.disc.mu.Unlock()
-	switch {
-	case ok && p.GPU >= 0:
-		return p.GPU
-	case ok && p.LocalRank >= 0:
-		return p.LocalRank
-	}
-	return int(rank)
+	r.w.TapRecords(r.stalls.record)
 }
 
 // checkStalls writes what the watch found, warns, and runs --on-stall at

@@ -56,7 +56,7 @@ func (w *stallWatch) startNoProgress(c *arrivals.Comm, nc *closedColl, flat, now
 
 // stallRank describes a rank by its last collective on the communicator.
 func (w *stallWatch) stallRank(m *arrivals.Member) trace.StallRank {
-	r := trace.StallRank{Rank: int(m.Rank), Pid: m.Pid, GPU: w.gpuOf(m.Pid, m.Rank), LastSeq: -1}
+	r := trace.StallRank{Rank: int(m.Rank), Pid: m.Pid, GPU: w.place.CallGPU(m.Pid, m.Handle), LastSeq: -1}
 	if m.Next > 0 {
 		r.LastSeq, r.LastOp, r.LastNs = int64(m.Next-1), m.Last.Kind.Op(), int64(m.Last.TsNs)
 	}

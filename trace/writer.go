@@ -28,6 +28,7 @@ type Writer struct {
 	samples []byte
 	nEvents uint64
 	tap     func(Sample)
+	recTap  func(RecordType, any)
 	err     error // first write error; every later call returns it
 }
 
@@ -110,9 +111,18 @@ func (w *Writer) WriteSamples(samples ...Sample) error {
 // quick and must not write. Set it before the writer is shared.
 func (w *Writer) TapSamples(fn func(Sample)) { w.tap = fn }
 
+// TapRecords makes fn see every metadata record written with WriteJSON
+// (the recorder's live view of processes, GPUs and communicators). fn may
+// run on any writing goroutine: it must be quick and must not write. Set
+// it before the writer is shared.
+func (w *Writer) TapRecords(fn func(RecordType, any)) { w.recTap = fn }
+
 // WriteJSON writes one metadata record. Queued events and samples go first,
 // so a record never appears before the data that preceded it.
 func (w *Writer) WriteJSON(t RecordType, v any) error {
+	if w.recTap != nil {
+		w.recTap(t, v)
+	}
 	payload, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encoding %T: %w", v, err)

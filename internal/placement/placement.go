@@ -1,4 +1,6 @@
-package correlate
+// Package placement is the one rule that places work on GPUs, shared by
+// the analysis and the recorder's live stall watch.
+package placement
 
 import (
 	"strconv"
@@ -7,7 +9,7 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
-// placement is the one rule that places work on GPUs. A communicator
+// Placement is the one rule that places work on GPUs. A communicator
 // lives on the GPU it was created on (the creating thread's CUDA device,
 // or ncclCommInitAll's device list), mapped through the process's
 // CUDA_VISIBLE_DEVICES: one process may drive several GPUs (nccl-tests
@@ -17,29 +19,35 @@ import (
 // names, its rank in a communicator of more than one rank (on one node,
 // tensor-parallel rank r usually drives GPU r). A GPU once known is kept
 // until a record names another.
-type placement struct {
+type Placement struct {
 	procs   map[uint32]int
 	visible map[uint32][]string // CUDA_VISIBLE_DEVICES entries
 	uuids   map[string]int      // GPU UUID -> index
 	comms   map[commKey]int
 }
 
-func newPlacement() *placement {
-	return &placement{procs: map[uint32]int{}, visible: map[uint32][]string{}, uuids: map[string]int{},
+type commKey struct {
+	pid    uint32
+	handle uint64
+}
+
+// New is an empty placement.
+func New() *Placement {
+	return &Placement{procs: map[uint32]int{}, visible: map[uint32][]string{}, uuids: map[string]int{},
 		comms: map[commKey]int{}}
 }
 
-// gpu records a sampled GPU's identity (CUDA_VISIBLE_DEVICES may name
+// GPU records a sampled GPU's identity (CUDA_VISIBLE_DEVICES may name
 // GPUs by UUID).
-func (m *placement) gpu(g trace.GPU) {
+func (m *Placement) GPU(g trace.GPU) {
 	if g.UUID != "" {
 		m.uuids[g.UUID] = g.Index
 	}
 }
 
-// process places a process from its record (the recorder writes one again
+// Process places a process from its record (the recorder writes one again
 // when it learns more).
-func (m *placement) process(p trace.Process) (gpu int, changed bool) {
+func (m *Placement) Process(p trace.Process) (gpu int, changed bool) {
 	if p.CUDAVisibleDevices != "" {
 		m.visible[p.Pid] = strings.Split(p.CUDAVisibleDevices, ",")
 	}
@@ -50,16 +58,16 @@ func (m *placement) process(p trace.Process) (gpu int, changed bool) {
 	return m.setProcess(p.Pid, g, false)
 }
 
-// rankGuess places a process from a communicator it created, when nothing
+// RankGuess places a process from a communicator it created, when nothing
 // better did.
-func (m *placement) rankGuess(pid uint32, rank, nranks int32) (gpu int, changed bool) {
+func (m *Placement) RankGuess(pid uint32, rank, nranks int32) (gpu int, changed bool) {
 	if rank < 0 || nranks < 2 {
-		return m.processGPU(pid), false
+		return m.ProcessGPU(pid), false
 	}
 	return m.setProcess(pid, int(rank), true)
 }
 
-func (m *placement) processGPU(pid uint32) int {
+func (m *Placement) ProcessGPU(pid uint32) int {
 	if g, ok := m.procs[pid]; ok {
 		return g
 	}
@@ -67,21 +75,21 @@ func (m *placement) processGPU(pid uint32) int {
 }
 
 // setProcess records gpu for pid: a guess only where nothing is known.
-func (m *placement) setProcess(pid uint32, gpu int, guess bool) (int, bool) {
+func (m *Placement) setProcess(pid uint32, gpu int, guess bool) (int, bool) {
 	old, ok := m.procs[pid]
 	if gpu < 0 || guess && ok && old >= 0 {
 		if !ok {
 			m.procs[pid] = -1
 		}
-		return m.processGPU(pid), false
+		return m.ProcessGPU(pid), false
 	}
 	m.procs[pid] = gpu
 	return gpu, !ok || old != gpu
 }
 
-// comm places a communicator created on CUDA device dev of its process;
+// Comm places a communicator created on CUDA device dev of its process;
 // ok is false when the device cannot be mapped to a GPU.
-func (m *placement) comm(pid uint32, handle uint64, dev int) (gpu int, ok bool) {
+func (m *Placement) Comm(pid uint32, handle uint64, dev int) (gpu int, ok bool) {
 	gpu = m.deviceGPU(pid, dev)
 	if gpu < 0 {
 		return -1, false
@@ -92,7 +100,7 @@ func (m *placement) comm(pid uint32, handle uint64, dev int) (gpu int, ok bool) 
 
 // deviceGPU maps a process's CUDA device ordinal to a GPU index: through
 // CUDA_VISIBLE_DEVICES (indexes or UUIDs) when set, else one to one.
-func (m *placement) deviceGPU(pid uint32, dev int) int {
+func (m *Placement) deviceGPU(pid uint32, dev int) int {
 	vis := m.visible[pid]
 	if len(vis) == 0 {
 		return dev
@@ -112,10 +120,13 @@ func (m *placement) deviceGPU(pid uint32, dev int) int {
 	return -1
 }
 
-// callGPU is the GPU a call on comm runs on.
-func (m *placement) callGPU(pid uint32, comm uint64) int {
+// CallGPU is the GPU a call on comm runs on.
+func (m *Placement) CallGPU(pid uint32, comm uint64) int {
 	if g, ok := m.comms[commKey{pid, comm}]; ok {
 		return g
 	}
-	return m.processGPU(pid)
+	return m.ProcessGPU(pid)
 }
+
+// Processes is every placed process's GPU, -1 none.
+func (m *Placement) Processes() map[uint32]int { return m.procs }
