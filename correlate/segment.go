@@ -1,6 +1,10 @@
 package correlate
 
-import "math"
+import (
+	"math"
+
+	"github.com/linkprof/linkprof/internal/linkidle"
+)
 
 // Activity segments (docs/attribution.md, "Time bounds"). A GPU's counter
 // stream is cut into segments of link activity separated by idle link.
@@ -10,11 +14,6 @@ import "math"
 // bytes never cross a segment boundary, and the collectives that ran in a
 // segment retire when it ends.
 const (
-	// An interval is quiet when it moves less than quietBytes plus
-	// quietBps over its length in both directions: the counters count
-	// KiB, and a long interval (failed reads) gathers a little noise.
-	quietBytes = 2 << 10
-	quietBps   = 1e6
 	// quietPeriods sample periods of quiet end a segment, but never less
 	// than minQuietNs.
 	quietPeriods = 3
@@ -37,10 +36,9 @@ type segState struct {
 	periodNs        float64 // running estimate of the sample period
 }
 
-// quiet reports whether an interval moved (almost) nothing.
-func quiet(iv *Interval) bool {
-	return max(iv.TxBytes, iv.RxBytes) < quietBytes+quietBps*float64(iv.EndNs-iv.StartNs)/1e9
-}
+// quiet reports whether an interval moved (almost) nothing
+// (internal/linkidle).
+func quiet(iv *Interval) bool { return linkidle.Quiet(iv.TxBytes, iv.RxBytes, iv.EndNs-iv.StartNs) }
 
 // observePeriod follows the sample period; intervals much longer than it
 // (failed reads, a paused sampler) do not move it.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/linkprof/linkprof/internal/arrivals"
+	"github.com/linkprof/linkprof/internal/linkidle"
 	"github.com/linkprof/linkprof/internal/placement"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -132,8 +133,8 @@ func (w *stallWatch) closed(s *arrivals.Collective) {
 }
 
 // sample takes one NVML sample (under the trace writer's lock: quick).
-// An interval moved bytes when it is not quiet by the analysis's rule:
-// more than 2 KiB plus 1 MB/s over its length in a direction.
+// An interval moved bytes when it is not quiet by the analysis's rule
+// (internal/linkidle), or a counter went back (reset).
 func (w *stallWatch) sample(s trace.Sample) {
 	if !s.OK() {
 		return
@@ -146,8 +147,8 @@ func (w *stallWatch) sample(s trace.Sample) {
 		w.links[int(s.GPU)] = &linkState{tx: s.DataTxKiB, rx: s.DataRxKiB, atNs: at, firstNs: at, activeNs: at}
 		return
 	}
-	quietKiB := 2 + uint64(max(at-l.atNs, 0))/1_000_000
-	if s.DataTxKiB-l.tx > quietKiB || s.DataRxKiB-l.rx > quietKiB || s.DataTxKiB < l.tx || s.DataRxKiB < l.rx {
+	if s.DataTxKiB < l.tx || s.DataRxKiB < l.rx ||
+		!linkidle.Quiet(float64(s.DataTxKiB-l.tx)*1024, float64(s.DataRxKiB-l.rx)*1024, at-l.atNs) {
 		l.activeNs = at
 	}
 	l.tx, l.rx, l.atNs = s.DataTxKiB, s.DataRxKiB, at
