@@ -9,7 +9,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,30 +16,9 @@ import (
 	"strings"
 
 	"github.com/linkprof/linkprof/internal/phasetruth"
+	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
 )
-
-type reportJSON struct {
-	Ops []struct {
-		Op string `json:"op"`
-		Tx uint64 `json:"nvlink_tx_bytes"`
-	} `json:"ops"`
-	Unattributed struct {
-		Tx uint64 `json:"nvlink_tx_bytes"`
-	} `json:"unattributed"`
-	GPUs []struct {
-		Index   int    `json:"index"`
-		TxBytes uint64 `json:"tx_bytes"`
-	} `json:"gpus"`
-	Bursts struct {
-		List []struct {
-			GPU        int    `json:"gpu"`
-			StartNs    int64  `json:"start_ns"`
-			DurationNs int64  `json:"duration_ns"`
-			Label      string `json:"label"`
-		} `json:"list"`
-	} `json:"bursts"`
-}
 
 func main() {
 	if len(os.Args) != 3 {
@@ -62,13 +40,9 @@ func run(dir, phasesPath string) error {
 	if err != nil {
 		return err
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	rep, err := report.Load(filepath.Join(dir, "report.json"))
 	if err != nil {
 		return err
-	}
-	var rep reportJSON
-	if err := json.Unmarshal(b, &rep); err != nil {
-		return fmt.Errorf("reading report.json: %w", err)
 	}
 	truth := ph.Measure(tr.Samples)
 	printTable(rep, truth, ph)
@@ -76,7 +50,7 @@ func run(dir, phasesPath string) error {
 	return nil
 }
 
-func printTable(rep reportJSON, truth map[string]float64, ph *phasetruth.Phases) {
+func printTable(rep *report.Report, truth map[string]float64, ph *phasetruth.Phases) {
 	var total uint64
 	for _, g := range rep.GPUs {
 		if g.Index < ph.World {
@@ -100,7 +74,7 @@ func printTable(rep reportJSON, truth map[string]float64, ph *phasetruth.Phases)
 		var got uint64
 		for _, o := range rep.Ops {
 			if o.Op == op {
-				got = o.Tx
+				got = o.TxBytes
 			}
 		}
 		attributed += got
@@ -108,11 +82,11 @@ func printTable(rep reportJSON, truth map[string]float64, ph *phasetruth.Phases)
 	}
 	fmt.Printf("\nGPU 0-%d TX in the recording %d bytes, in the phases %.0f (%.2f%%); attributed %d (%.2f%%), unattributed %d (%.2f%%)\n",
 		ph.World-1, total, phaseTotal, 100*phaseTotal/float64(total), attributed, 100*float64(attributed)/float64(total),
-		rep.Unattributed.Tx, 100*float64(rep.Unattributed.Tx)/float64(total))
+		rep.Unattributed.TxBytes, 100*float64(rep.Unattributed.TxBytes)/float64(total))
 }
 
 // printBursts lists, per phase and GPU, the bursts in the phase's window.
-func printBursts(tr *trace.Trace, rep reportJSON, ph *phasetruth.Phases) {
+func printBursts(tr *trace.Trace, rep *report.Report, ph *phasetruth.Phases) {
 	fmt.Printf("\n| phase | GPU | bursts | label | expected |\n|---|---:|---:|---|---|\n")
 	one, agree, n := 0, 0, 0
 	for _, p := range ph.Phases {
