@@ -34,10 +34,10 @@ type router struct {
 	arr     Arrival
 }
 
-// StartSink is a Sink that wants the recording's start record before any
-// data (the timeline's time origin).
+// StartSink wants the recording's start record before any data (the
+// timeline's time origin): an engine's sink, or the arrival sink, which
+// the router calls once for a sink the engines share.
 type StartSink interface {
-	Sink
 	Start(s trace.Start)
 }
 
@@ -50,6 +50,9 @@ func newRouter(sh *shards, res *Result, sinks []Sink, arr ArrivalSink) *router {
 		if ss, ok := s.(StartSink); ok {
 			r.starts = append(r.starts, ss)
 		}
+	}
+	if ss, ok := arr.(StartSink); ok {
+		r.starts = append(r.starts, ss)
 	}
 	return r
 }

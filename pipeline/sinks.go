@@ -36,15 +36,9 @@ func (t tee) GraphLaunch(l *correlate.GraphLaunch) {
 	}
 }
 
-func (t tee) Start(st trace.Start) {
-	for _, s := range t {
-		if ss, ok := s.(correlate.StartSink); ok {
-			ss.Start(st)
-		}
-	}
-}
-
 // arrivalTee fans matched collectives out to the sinks that want them.
+// The router reads it once, not per engine: the start record reaches the
+// shared timeline through it.
 type arrivalTee []correlate.ArrivalSink
 
 func (t arrivalTee) Arrival(a *correlate.Arrival) {
@@ -53,12 +47,19 @@ func (t arrivalTee) Arrival(a *correlate.Arrival) {
 	}
 }
 
+func (t arrivalTee) Start(st trace.Start) {
+	for _, s := range t {
+		if ss, ok := s.(correlate.StartSink); ok {
+			ss.Start(st)
+		}
+	}
+}
+
 // locked serializes a sink shared by several engines (the timeline: its
 // events may come in any order).
 type locked struct {
-	mu      sync.Mutex
-	s       correlate.Sink
-	started bool
+	mu sync.Mutex
+	s  correlate.Sink
 }
 
 func (l *locked) Call(c *correlate.Call) {
@@ -100,16 +101,13 @@ func (l *locked) Arrival(a *correlate.Arrival) {
 	l.mu.Unlock()
 }
 
-// Start reaches the shared sink once, though every engine's tee passes it.
+// Start reaches the shared sink through the arrival tee, once.
 func (l *locked) Start(st trace.Start) {
 	ss, ok := l.s.(correlate.StartSink)
 	if !ok {
 		return
 	}
 	l.mu.Lock()
-	if !l.started {
-		l.started = true
-		ss.Start(st)
-	}
+	ss.Start(st)
 	l.mu.Unlock()
 }
