@@ -5,28 +5,12 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
-// gpuOf is the sampled GPU a process runs on, -1 if none.
-func (e *Engine) gpuOf(pid uint32) int {
-	p := e.procs[pid]
-	if p == nil || p.gpu < 0 {
+// sampled is gpu when it is sampled, else -1.
+func (e *Engine) sampled(gpu int) int {
+	if _, ok := e.gpus[gpu]; !ok {
 		return -1
 	}
-	if _, ok := e.gpus[p.gpu]; !ok {
-		return -1
-	}
-	return p.gpu
-}
-
-// callGPU is the sampled GPU a call runs on: its communicator's, else its
-// process's; -1 if none.
-func (e *Engine) callGPU(pid uint32, comm uint64) int {
-	if g, ok := e.commGPUs[commKey{pid, comm}]; ok {
-		if _, sampled := e.gpus[g]; sampled {
-			return g
-		}
-		return -1
-	}
-	return e.gpuOf(pid)
+	return gpu
 }
 
 // rankOf is a call's rank and communicator size: from the communicator's
@@ -161,7 +145,7 @@ func (e *Engine) newCall(it *item) *Call {
 	*c = Call{
 		Pid: ev.Pid, Tid: ev.Tid, Kind: ev.Kind, DataType: ev.DataType, Count: ev.Count,
 		Payload: ev.PayloadBytes(), Comm: ev.Comm, Stream: ev.Stream, StackID: ev.StackID, Caller: callerOf(ev),
-		Rank: rank, NRanks: nranks, GPU: e.callGPU(ev.Pid, ev.Comm), EnqueueNs: int64(ev.TsNs),
+		Rank: rank, NRanks: nranks, GPU: e.sampled(it.gpu), EnqueueNs: int64(ev.TsNs),
 		Phase: it.phase, Graph: int(it.graph), Launch: int(it.launch),
 	}
 	w := RingWire(ev.Kind, c.Payload, rank, nranks, int(ev.Peer))
@@ -190,7 +174,7 @@ func (e *Engine) unknownLaunch(it *item) *Call {
 	c := e.allocCall()
 	*c = Call{
 		Pid: ev.Pid, Tid: ev.Tid, Kind: trace.GraphLaunch, DataType: -1, Count: 1, Stream: ev.Stream, StackID: -1,
-		Rank: rank, NRanks: nranks, GPU: e.gpuOf(ev.Pid), EnqueueNs: int64(ev.TsNs),
+		Rank: rank, NRanks: nranks, GPU: e.sampled(it.gpu), EnqueueNs: int64(ev.TsNs),
 		Phase: graphs.Replay, Graph: int(it.graph), Launch: int(it.launch), baseTx: 0.5, baseRx: 0.5,
 	}
 	e.setFactor(c, 0)

@@ -11,21 +11,18 @@ import (
 // bounded by the work in flight and the reorder window, not by the
 // trace's length.
 type Engine struct {
-	opts  Options
-	sink  Sink
-	learn *learner // first pass: collects the fit's rows and the floors
-	known *learned // second pass: what the first learned
-	procs map[uint32]*procInfo
-	comms map[commKey]trace.Comm
-	// commGPUs places communicators a process created on other GPUs than
-	// its own (internal/placement).
-	commGPUs map[commKey]int
-	gpus     map[int]*gpuState
-	gpuList  []*gpuState
-	streams  map[streamKey]*stream
-	groups   map[groupKey][]*Call
-	order    reorder
-	stats    Stats
+	opts    Options
+	sink    Sink
+	learn   *learner // first pass: collects the fit's rows and the floors
+	known   *learned // second pass: what the first learned
+	procs   map[uint32]*procInfo
+	comms   map[commKey]trace.Comm
+	gpus    map[int]*gpuState
+	gpuList []*gpuState
+	streams map[streamKey]*stream
+	groups  map[groupKey][]*Call
+	order   reorder
+	stats   Stats
 	// Finished calls and launches are reused: sinks never keep them, and
 	// millions of short-lived objects would keep the collector busy.
 	freeCalls    []*Call
@@ -109,14 +106,6 @@ func (e *Engine) setGPU(pid uint32, gpu int) {
 	for _, q := range e.procs {
 		q.haveComm = false
 	}
-}
-
-// setCommGPU places a communicator on the GPU it was created on.
-func (e *Engine) setCommGPU(pid uint32, handle uint64, gpu int) {
-	if e.commGPUs == nil {
-		e.commGPUs = map[commKey]int{}
-	}
-	e.commGPUs[commKey{pid, handle}] = gpu
 }
 
 // addComm records a communicator's rank and size in one process.

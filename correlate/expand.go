@@ -10,6 +10,7 @@ import (
 // the trace is read, before events are dealt to engines.
 type item struct {
 	ev    trace.Event
+	gpu   int // its communicator's GPU, else its process's; -1 none (the router's placement)
 	phase graphs.Phase
 	// synth marks a replayed collective made from a launch (not a
 	// recorded event, so not counted in Stats.Events).

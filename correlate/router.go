@@ -80,7 +80,8 @@ func (r *router) item(it *item) {
 	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 {
 		r.created(ev.Pid, ev.Comm, ev.Rank, ev.NRanks, ev.CommDevice())
 	}
-	s := r.shardOfGPU(r.place.CallGPU(ev.Pid, ev.Comm))
+	it.gpu = r.place.CallGPU(ev.Pid, ev.Comm)
+	s := r.shardOfGPU(it.gpu)
 	if ev.Kind == trace.GroupEnd && ev.GroupDepth <= 1 {
 		r.endGroup(it, s)
 		return
@@ -110,9 +111,7 @@ func (r *router) created(pid uint32, handle uint64, rank, nranks int32, dev *int
 	if dev == nil {
 		return
 	}
-	if g, ok := r.place.Comm(pid, handle, *dev); ok {
-		r.sh.broadcast(func(e *Engine) { e.setCommGPU(pid, handle, g) })
-	}
+	r.place.Comm(pid, handle, *dev)
 }
 
 // sample times a sample and routes it to the engine of its GPU.
