@@ -70,20 +70,10 @@ func Write(w io.Writer, rep *report.Report, rates *Rates, origin int64) error {
 func newPage(rep *report.Report, rates *Rates, origin int64) *page {
 	p := &page{DurationNs: rep.DurationNs, Events: rep.Analysis.Events, Lost: rep.LostEvents,
 		Simulated: rep.Simulated, Truncated: rep.Truncated, Unattributed: rep.Unattributed.Link,
-		Warnings: []report.Note{}, Ops: []report.Op{}}
+		Ranks: rep.NCCLRanks(), Warnings: rep.ShownNotes(), Ops: []report.Op{}}
 	for _, o := range rep.Ops {
 		if o.Calls > 0 {
 			p.Ops = append(p.Ops, o)
-		}
-	}
-	for _, pr := range rep.Processes {
-		if pr.Calls > 0 {
-			p.Ranks++
-		}
-	}
-	for _, n := range rep.Notes {
-		if n.Level == "warn" || n.Source == "analysis" {
-			p.Warnings = append(p.Warnings, n)
 		}
 	}
 	b := rep.Bursts

@@ -48,7 +48,7 @@ func WriteText(w io.Writer, r *Report) error {
 // section 4) and summed over ranks in report.json, so it can pass the
 // recording's length; here it is per rank and a share of the recording.
 func writeOps(p func(string, ...any), r *Report, linkTx uint64) {
-	ranks := ncclRanks(r)
+	ranks := r.NCCLRanks()
 	p("op\tcalls\tincomplete\tpayload\tnvlink tx\tnvlink rx\tshare of tx\tgpu time/rank\tof wall\t\n")
 	for _, o := range r.Ops {
 		if o.Calls > 0 {
@@ -62,8 +62,9 @@ func writeOps(p func(string, ...any), r *Report, linkTx uint64) {
 	p("incomplete: calls whose expected link bytes were not all seen\n\n")
 }
 
-// ncclRanks counts the processes that made collective calls.
-func ncclRanks(r *Report) int {
+// NCCLRanks counts the processes that made collective calls (report.txt's
+// and report.html's ranks).
+func (r *Report) NCCLRanks() int {
 	n := 0
 	for _, pr := range r.Processes {
 		if pr.Calls > 0 {
@@ -135,19 +136,27 @@ func dur(ns int64) string { return units.Duration(ns) }
 // they say what the numbers below may lack (a GPU that disappeared, one not
 // sampled, a communicator whose size was guessed).
 func writeNotes(tw io.Writer, r *Report) {
-	shown := false
-	for _, n := range r.Notes {
-		switch {
-		case n.Level == "warn":
+	shown := r.ShownNotes()
+	for _, n := range shown {
+		if n.Level == "warn" {
 			fmt.Fprintf(tw, "WARNING at +%s: %s\n", dur(n.AtNs), n.Text)
-		case n.Source == "analysis":
+		} else {
 			fmt.Fprintf(tw, "NOTE: %s\n", n.Text)
-		default:
-			continue
 		}
-		shown = true
 	}
-	if shown {
+	if len(shown) > 0 {
 		fmt.Fprintln(tw)
 	}
+}
+
+// ShownNotes are the notes report.txt and report.html lead with: the
+// recorder's warnings and the analysis's notes.
+func (r *Report) ShownNotes() []Note {
+	out := []Note{}
+	for _, n := range r.Notes {
+		if n.Level == "warn" || n.Source == "analysis" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
