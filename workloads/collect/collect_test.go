@@ -410,6 +410,9 @@ func TestCollectTrainingJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := card.Collection.Training
+	if v := card.Collection.FrameworkVersion; !strings.Contains(v, "train.py") {
+		t.Errorf("framework version %q: the training stand-in ran, not the server", v)
+	}
 	devs := strings.Join(card.Deviations, "\n")
 	if tr == nil || tr.Ranks != 2 || tr.Steps != DefaultSteps || tr.TokensPerS != 1234.5 || tr.Results != standinInfo ||
 		!strings.Contains(devs, "framework: standin in place of the card's torchtitan") ||

@@ -58,6 +58,7 @@ func (cfg *Config) collectJob(ctx context.Context, tmp string, devs []string) (*
 		return res, err
 	}
 	col.Training = cfg.trainingFacts(argv, ranks, col)
+	col.FrameworkVersion = "standin (scripts/standin/train.py, FSDP, random weights)"
 	devs = append(devs, cfg.standinDeviation()...)
 	return res, errors.Join(err, writeCard(cfg.Dir, cfg.Card, col, devs))
 }
