@@ -78,12 +78,7 @@ func (b *Builder) Call(c *correlate.Call) {
 	}
 	v := b.last
 	if v == nil || k != b.lastKey {
-		v = b.samples[k]
-		if v == nil {
-			v = &values{}
-			b.samples[k] = v
-			b.order = append(b.order, k)
-		}
+		v = b.sample(k)
 		b.last, b.lastKey = v, k
 	}
 	v[vCalls]++
@@ -91,6 +86,17 @@ func (b *Builder) Call(c *correlate.Call) {
 	v[vTx] += c.TxBytes
 	v[vRx] += c.RxBytes
 	v[vGPUTime] += float64(c.GPUTimeNs())
+}
+
+// sample is k's values, made (in order of first sight) when new.
+func (b *Builder) sample(k key) *values {
+	v := b.samples[k]
+	if v == nil {
+		v = &values{}
+		b.samples[k] = v
+		b.order = append(b.order, k)
+	}
+	return v
 }
 
 // Arrival implements correlate.ArrivalSink: each rank's wait for the last
@@ -105,13 +111,7 @@ func (b *Builder) Arrival(a *correlate.Arrival) {
 		}
 		k := key{pid: r.Pid, stack: r.StackID, caller: r.Caller, kind: r.Kind, dtype: r.DataType, count: r.Count,
 			payload: r.Payload, comm: r.Handle, rank: r.Rank, nranks: a.NRanks, gpu: r.GPU, phase: r.Phase, waitFor: last + 1}
-		v := b.samples[k]
-		if v == nil {
-			v = &values{}
-			b.samples[k] = v
-			b.order = append(b.order, k)
-		}
-		v[vWait] += float64(r.WaitNs)
+		b.sample(k)[vWait] += float64(r.WaitNs)
 	}
 	b.last = nil
 }
@@ -144,12 +144,7 @@ func (b *Builder) Burst(*correlate.Burst) {}
 // afterwards.
 func (b *Builder) Merge(o *Builder) {
 	for _, k := range o.order {
-		v := b.samples[k]
-		if v == nil {
-			v = &values{}
-			b.samples[k] = v
-			b.order = append(b.order, k)
-		}
+		v := b.sample(k)
 		for i, x := range o.samples[k] {
 			v[i] += x
 		}
