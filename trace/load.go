@@ -73,66 +73,53 @@ func (t *Trace) add(rec Record) error {
 		return rec.Samples(func(s Sample) { t.Samples = append(t.Samples, s) })
 	case RecLinkSamples:
 		return rec.LinkSamples(func(s LinkSample) { t.LinkSamples = append(t.LinkSamples, s) })
-	case RecGPUSamples:
-		return appendJSON(rec, &t.GPM)
-	case RecStart:
-		return rec.JSON(&t.Start)
-	case RecStop:
-		t.Stop = &Stop{}
-		return rec.JSON(t.Stop)
-	case RecProcess:
-		return t.addProcess(rec)
-	case RecLibrary:
-		return appendJSON(rec, &t.Libraries)
-	case RecComm:
-		return appendJSON(rec, &t.Comms)
-	case RecGPU:
-		return appendJSON(rec, &t.GPUs)
-	case RecClock:
-		return appendJSON(rec, &t.Clocks)
-	case RecStack:
-		return appendJSON(rec, &t.Stacks)
-	case RecMappings:
-		return appendJSON(rec, &t.Mappings)
-	case RecNote:
-		return appendJSON(rec, &t.Notes)
-	case RecStall:
-		return appendJSON(rec, &t.Stalls)
-	case RecLost:
-		var l Lost
-		if err := rec.JSON(&l); err != nil {
-			return err
-		}
-		t.Lost = l.Count
-		return nil
-	default:
-		t.Unknown++
-		return nil
 	}
-}
-
-func appendJSON[T any](rec Record, list *[]T) error {
-	var v T
-	if err := rec.JSON(&v); err != nil {
+	v, ok, err := rec.Meta() // the one list of metadata types
+	if err != nil || !ok {
+		if !ok {
+			t.Unknown++
+		}
 		return err
 	}
-	*list = append(*list, v)
+	switch v := v.(type) {
+	case Start:
+		t.Start = v
+	case Stop:
+		t.Stop = &v
+	case Process:
+		t.addProcess(v)
+	case Library:
+		t.Libraries = append(t.Libraries, v)
+	case Comm:
+		t.Comms = append(t.Comms, v)
+	case GPU:
+		t.GPUs = append(t.GPUs, v)
+	case Clock:
+		t.Clocks = append(t.Clocks, v)
+	case Stack:
+		t.Stacks = append(t.Stacks, v)
+	case Mappings:
+		t.Mappings = append(t.Mappings, v)
+	case Note:
+		t.Notes = append(t.Notes, v)
+	case Lost:
+		t.Lost = v.Count
+	case GPMSample:
+		t.GPM = append(t.GPM, v)
+	case Stall:
+		t.Stalls = append(t.Stalls, v)
+	}
 	return nil
 }
 
 // addProcess keeps one entry per pid: the recorder rewrites a process's
 // record when it learns more (its NCCL library), and the last one wins.
-func (t *Trace) addProcess(rec Record) error {
-	var p Process
-	if err := rec.JSON(&p); err != nil {
-		return err
-	}
+func (t *Trace) addProcess(p Process) {
 	for i := range t.Processes {
 		if t.Processes[i].Pid == p.Pid {
 			t.Processes[i] = p
-			return nil
+			return
 		}
 	}
 	t.Processes = append(t.Processes, p)
-	return nil
 }
