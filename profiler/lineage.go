@@ -3,6 +3,7 @@ package profiler
 import (
 	"errors"
 	"fmt"
+	"github.com/linkprof/linkprof/internal/procstat"
 	"os"
 )
 
@@ -32,8 +33,8 @@ func parentOf(pid uint32) (uint32, bool) {
 	if err != nil {
 		return 0, false
 	}
-	_, ppid := parseStat(string(stat))
-	return ppid, true
+	st, ok := procstat.Parse(string(stat))
+	return st.PPid, ok
 }
 
 // checkNotOwn refuses pids of linkprof's own lineage.

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/linkprof/linkprof/internal/procstat"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -117,7 +118,8 @@ func ReadProcInfo(pid uint32) (ProcInfo, error) {
 	if err != nil {
 		return info, fmt.Errorf("reading pid %d: %w", pid, err)
 	}
-	info.Comm, info.PPid = parseStat(string(stat))
+	st, _ := procstat.Parse(string(stat))
+	info.Comm, info.PPid = st.Comm, st.PPid
 	if raw, err := os.ReadFile(procPath(pid, "cmdline")); err == nil {
 		info.Cmdline = splitNul(raw)
 	}
@@ -133,23 +135,6 @@ func ReadProcInfo(pid uint32) (ProcInfo, error) {
 		}
 	}
 	return info, nil
-}
-
-// parseStat returns comm and ppid from /proc/PID/stat. comm may hold
-// spaces and parentheses, so it is cut at the last ')'.
-func parseStat(stat string) (comm string, ppid uint32) {
-	open := strings.IndexByte(stat, '(')
-	closing := strings.LastIndexByte(stat, ')')
-	if open < 0 || closing < open {
-		return "", 0
-	}
-	comm = stat[open+1 : closing]
-	rest := strings.Fields(stat[closing+1:])
-	if len(rest) >= 2 {
-		p, _ := strconv.ParseUint(rest[1], 10, 32)
-		ppid = uint32(p)
-	}
-	return comm, ppid
 }
 
 func splitNul(b []byte) []string {
@@ -224,7 +209,6 @@ func Alive(pid uint32) bool {
 	if err != nil {
 		return false
 	}
-	s := string(stat)
-	closing := strings.LastIndexByte(s, ')')
-	return closing < 0 || len(s) < closing+3 || s[closing+2] != 'Z'
+	st, ok := procstat.Parse(string(stat))
+	return !ok || st.Live()
 }

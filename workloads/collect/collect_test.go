@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkprof/linkprof/internal/procstat"
 	"github.com/linkprof/linkprof/workloads"
 	"github.com/linkprof/linkprof/workloads/loadgen"
 )
@@ -438,9 +439,9 @@ func TestCollectTrainingJobLeavesNoRank(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid, _ := strconv.Atoi(string(data))
-	if _, state, _, ok := statOf(pid); ok && state != 'Z' {
+	if st, ok := statOf(pid); ok && st.Live() {
 		syscall.Kill(pid, syscall.SIGKILL)
-		t.Fatalf("rank %d (state %c) outlived the collection", pid, state)
+		t.Fatalf("rank %d (state %c) outlived the collection", pid, st.State)
 	}
 }
 
@@ -454,10 +455,10 @@ func TestCollectTrainingJobFails(t *testing.T) {
 }
 
 // statOf reads one process's /proc stat.
-func statOf(pid int) (int, byte, int, bool) {
+func statOf(pid int) (procstat.Stat, bool) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, 0, 0, false
+		return procstat.Stat{}, false
 	}
-	return parseStat(string(data))
+	return procstat.Parse(string(data))
 }

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/linkprof/linkprof/internal/procstat"
 )
 
 // groupLive lists the live (not zombie) processes of process group pgid
@@ -21,29 +21,11 @@ func groupLive(pgid int) []int {
 		if err != nil {
 			continue // exited while we looked
 		}
-		pid, state, pgrp, ok := parseStat(string(data))
-		if ok && pgrp == pgid && state != 'Z' && state != 'X' {
-			pids = append(pids, pid)
+		if st, ok := procstat.Parse(string(data)); ok && st.PGrp == pgid && st.Live() {
+			pids = append(pids, st.Pid)
 		}
 	}
 	return pids
-}
-
-// parseStat reads pid, state and process group from /proc/PID/stat: the
-// command name in parentheses may hold spaces and parentheses, so the
-// fields are counted from its last ')'.
-func parseStat(stat string) (pid int, state byte, pgrp int, ok bool) {
-	open, end := strings.IndexByte(stat, '('), strings.LastIndexByte(stat, ')')
-	if open < 1 || end < open {
-		return 0, 0, 0, false
-	}
-	rest := strings.Fields(stat[end+1:])
-	if len(rest) < 3 || len(rest[0]) != 1 {
-		return 0, 0, 0, false
-	}
-	pid, err1 := strconv.Atoi(strings.TrimSpace(stat[:open]))
-	pgrp, err2 := strconv.Atoi(rest[2])
-	return pid, rest[0][0], pgrp, err1 == nil && err2 == nil
 }
 
 // reapGroup ends what is left of the group once its leader exited:

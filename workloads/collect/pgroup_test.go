@@ -28,16 +28,6 @@ func TestStopLeavesNoWorker(t *testing.T) {
 	}
 }
 
-func TestParseStatNameWithSpacesAndParens(t *testing.T) {
-	pid, state, pgrp, ok := parseStat("4242 (standin (tp 0)) S 1 4240 4240 0 -1 4194560")
-	if !ok || pid != 4242 || state != 'S' || pgrp != 4240 {
-		t.Fatalf("parseStat = %d %c %d %v", pid, state, pgrp, ok)
-	}
-	if _, _, _, ok := parseStat("garbage"); ok {
-		t.Fatal("parseStat accepted garbage")
-	}
-}
-
 // A worker that takes 300 ms to shut down after SIGTERM finishes its own
 // shutdown: the group's SIGKILL waits for the grace to run out.
 func TestStopGivesWorkersTheirGrace(t *testing.T) {
