@@ -3,7 +3,6 @@ package correlate
 import (
 	"github.com/linkprof/linkprof/graphs"
 	"github.com/linkprof/linkprof/internal/arrivals"
-	"github.com/linkprof/linkprof/trace"
 )
 
 // Arrivals (docs/attribution.md, "Time bounds"). A collective moves no
@@ -31,7 +30,7 @@ func (r *router) observeArrival(it *item) {
 		return
 	}
 	it.arrive = r.match.Observe(ev, uint8(it.phase))
-	if it.arrive == nil && ev.Kind.IsCollective() && ev.Kind != trace.Send && ev.Kind != trace.Recv {
+	if it.arrive == nil && arrivals.Matchable(ev.Kind) {
 		r.res.Arrivals.UnmatchedCalls++
 	}
 }

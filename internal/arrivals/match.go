@@ -129,10 +129,16 @@ func (m *Matcher) Observe(ev *trace.Event, tag uint8) *Collective {
 	switch {
 	case ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0:
 		m.created1(ev)
-	case ev.Kind.IsCollective() && ev.Kind != trace.Send && ev.Kind != trace.Recv:
+	case Matchable(ev.Kind):
 		return m.arrive(ev, tag)
 	}
 	return nil
+}
+
+// Matchable reports whether calls of kind are matched across ranks: the
+// collectives every rank of a communicator enters (not point-to-point).
+func Matchable(k trace.Kind) bool {
+	return k.IsCollective() && k != trace.Send && k != trace.Recv
 }
 
 func (m *Matcher) created1(ev *trace.Event) {
