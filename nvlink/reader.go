@@ -33,6 +33,10 @@ type reader struct {
 	clock Clock
 	tasks []*task
 	pin   bool // lock the loop to one OS thread, in case NVML keeps per-thread state
+	// started, when set, is the readers' start line: none reads before
+	// all run (a pinned reader's new OS thread may take a while), so no
+	// reader has the lock, or the GPUs' time, to itself at first.
+	started *sync.WaitGroup
 }
 
 // loop runs tasks until ctx is done or a task fails.
@@ -40,6 +44,10 @@ func (r *reader) loop(ctx context.Context) error {
 	if r.pin {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
+	}
+	if r.started != nil {
+		r.started.Done()
+		r.started.Wait()
 	}
 	if len(r.tasks) == 0 {
 		<-ctx.Done()
@@ -128,16 +136,13 @@ func (noLock) Unlock() {}
 func runAll(ctx context.Context, loops []func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg, ready sync.WaitGroup
+	var wg sync.WaitGroup
 	errs := make([]error, len(loops))
-	ready.Add(len(loops))
 	for i, loop := range loops {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Start together, so no reader has the first few turns alone.
-			ready.Done()
-			ready.Wait()
+			// The readers start together (reader.started), once pinned.
 			if errs[i] = loop(ctx); errs[i] != nil {
 				cancel()
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/linkprof/linkprof/internal/clock"
 	"github.com/linkprof/linkprof/trace"
@@ -72,7 +73,11 @@ func (s *Sampler) oneReader() bool {
 // the per-process schedule, one supervisor per GPU reader process.
 func (s *Sampler) loops(sink Sink) []func(context.Context) error {
 	var loops []func(context.Context) error
-	for _, r := range s.readers(sink) {
+	rs := s.readers(sink)
+	started := &sync.WaitGroup{}
+	started.Add(len(rs))
+	for _, r := range rs {
+		r.started = started
 		loops = append(loops, r.loop)
 	}
 	if s.cfg.Schedule != SchedulePerProcess {
