@@ -45,6 +45,21 @@ enum lp_kind {
 	/* cudaSetDevice: no event, the thread's device for communicator
 	 * creation (docs/trace-format.md, count of creation events). */
 	LP_SET_DEVICE = 29,
+	/* Collectives outside NCCL by path (profiler/extra's table). */
+	LP_SYMM_MEM_ONE_SHOT_ALL_REDUCE = 30,
+	LP_SYMM_MEM_TWO_SHOT_ALL_REDUCE = 31,
+	LP_SYMM_MEM_REDUCE_SCATTER = 32,
+	LP_SYMM_MEM_ALL_GATHER = 33,
+	LP_FLASH_INFER_ALL_REDUCE = 34,
+	LP_FLASH_INFER_ALL_REDUCE_FUSION = 35,
+	LP_DEEP_EP_DISPATCH = 36,
+	LP_DEEP_EP_COMBINE = 37,
+	LP_PPLX_DISPATCH = 38,
+	LP_PPLX_COMBINE = 39,
+	LP_NVSHMEM_ALL_REDUCE = 40,
+	LP_NVSHMEM_ALL_GATHER = 41,
+	LP_NVSHMEM_ALL_TO_ALL = 42,
+	LP_NVSHMEM_BROADCAST = 43,
 	LP_KIND_MAX,
 };
 

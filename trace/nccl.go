@@ -43,6 +43,22 @@ const (
 	// SetDevice is cudaSetDevice, probed for the thread's device (the
 	// count of communicator-creation events); it writes no event.
 	SetDevice
+	// Collectives outside NCCL by path (profiler/extra's table; Path names
+	// the path). Appended after SetDevice: values are the trace format.
+	SymmMemOneShotAllReduce
+	SymmMemTwoShotAllReduce
+	SymmMemReduceScatter
+	SymmMemAllGather
+	FlashInferAllReduce
+	FlashInferAllReduceFusion
+	DeepEPDispatch
+	DeepEPCombine
+	PplxDispatch
+	PplxCombine
+	NVSHMEMAllReduce
+	NVSHMEMAllGather
+	NVSHMEMAlltoAll
+	NVSHMEMBroadcast
 	kindCount
 )
 
@@ -51,36 +67,50 @@ const (
 const FlagDriver = 2
 
 var kindNames = [...]string{
-	KindNone:           "None",
-	AllReduce:          "AllReduce",
-	AllGather:          "AllGather",
-	ReduceScatter:      "ReduceScatter",
-	Broadcast:          "Broadcast",
-	Bcast:              "Bcast",
-	Reduce:             "Reduce",
-	AlltoAll:           "AlltoAll",
-	Gather:             "Gather",
-	Scatter:            "Scatter",
-	Send:               "Send",
-	Recv:               "Recv",
-	GroupStart:         "GroupStart",
-	GroupEnd:           "GroupEnd",
-	CommInitRank:       "CommInitRank",
-	CommInitRankConfig: "CommInitRankConfig",
-	CommInitAll:        "CommInitAll",
-	CommSplit:          "CommSplit",
-	CommDestroy:        "CommDestroy",
-	LibraryLoad:        "LibraryLoad",
-	StreamBeginCapture: "StreamBeginCapture",
-	StreamEndCapture:   "StreamEndCapture",
-	GraphInstantiate:   "GraphInstantiate",
-	GraphLaunch:        "GraphLaunch",
-	GraphExecDestroy:   "GraphExecDestroy",
-	GraphDestroy:       "GraphDestroy",
-	CustomAllReduce:    "CustomAllReduce",
-	EventRecord:        "EventRecord",
-	StreamWaitEvent:    "StreamWaitEvent",
-	SetDevice:          "SetDevice",
+	KindNone:                  "None",
+	AllReduce:                 "AllReduce",
+	AllGather:                 "AllGather",
+	ReduceScatter:             "ReduceScatter",
+	Broadcast:                 "Broadcast",
+	Bcast:                     "Bcast",
+	Reduce:                    "Reduce",
+	AlltoAll:                  "AlltoAll",
+	Gather:                    "Gather",
+	Scatter:                   "Scatter",
+	Send:                      "Send",
+	Recv:                      "Recv",
+	GroupStart:                "GroupStart",
+	GroupEnd:                  "GroupEnd",
+	CommInitRank:              "CommInitRank",
+	CommInitRankConfig:        "CommInitRankConfig",
+	CommInitAll:               "CommInitAll",
+	CommSplit:                 "CommSplit",
+	CommDestroy:               "CommDestroy",
+	LibraryLoad:               "LibraryLoad",
+	StreamBeginCapture:        "StreamBeginCapture",
+	StreamEndCapture:          "StreamEndCapture",
+	GraphInstantiate:          "GraphInstantiate",
+	GraphLaunch:               "GraphLaunch",
+	GraphExecDestroy:          "GraphExecDestroy",
+	GraphDestroy:              "GraphDestroy",
+	CustomAllReduce:           "CustomAllReduce",
+	EventRecord:               "EventRecord",
+	StreamWaitEvent:           "StreamWaitEvent",
+	SetDevice:                 "SetDevice",
+	SymmMemOneShotAllReduce:   "SymmMemOneShotAllReduce",
+	SymmMemTwoShotAllReduce:   "SymmMemTwoShotAllReduce",
+	SymmMemReduceScatter:      "SymmMemReduceScatter",
+	SymmMemAllGather:          "SymmMemAllGather",
+	FlashInferAllReduce:       "FlashInferAllReduce",
+	FlashInferAllReduceFusion: "FlashInferAllReduceFusion",
+	DeepEPDispatch:            "DeepEPDispatch",
+	DeepEPCombine:             "DeepEPCombine",
+	PplxDispatch:              "PplxDispatch",
+	PplxCombine:               "PplxCombine",
+	NVSHMEMAllReduce:          "NVSHMEMAllReduce",
+	NVSHMEMAllGather:          "NVSHMEMAllGather",
+	NVSHMEMAlltoAll:           "NVSHMEMAlltoAll",
+	NVSHMEMBroadcast:          "NVSHMEMBroadcast",
 }
 
 func (k Kind) String() string {
@@ -105,7 +135,32 @@ func (k Kind) IsCollective() bool { return k >= AllReduce && k <= Recv }
 
 // IsCustomCollective reports whether the kind is a collective outside NCCL
 // (found by the extra-probe table), which moves data too.
-func (k Kind) IsCustomCollective() bool { return k == CustomAllReduce }
+func (k Kind) IsCustomCollective() bool {
+	return k == CustomAllReduce || k >= SymmMemOneShotAllReduce && k < kindCount
+}
+
+// Path names the way a collective's bytes move: "nccl" for NCCL's own
+// calls, else the library path of a kind from the extra-probe table
+// (docs/paths.md). Empty for kinds that are not collectives.
+func (k Kind) Path() string {
+	switch {
+	case k.IsCollective():
+		return "nccl"
+	case k == CustomAllReduce:
+		return "custom-all-reduce"
+	case k >= SymmMemOneShotAllReduce && k <= SymmMemAllGather:
+		return "symm-mem"
+	case k == FlashInferAllReduce || k == FlashInferAllReduceFusion:
+		return "flashinfer"
+	case k == DeepEPDispatch || k == DeepEPCombine:
+		return "deepep"
+	case k == PplxDispatch || k == PplxCombine:
+		return "pplx"
+	case k >= NVSHMEMAllReduce && k <= NVSHMEMBroadcast:
+		return "nvshmem"
+	}
+	return ""
+}
 
 // IsGraph reports whether the kind is a CUDA graph API call (stream joins
 // included).
