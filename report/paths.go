@@ -78,7 +78,9 @@ func (a *Aggregator) addPath(c *correlate.Call) {
 	if !c.Complete && c.ExpTx+c.ExpRx > 0 {
 		t.incomplete++
 	}
-	if c.GPU >= 0 {
+	// A call that moved nothing (a send to itself in a group, whose launch
+	// did move bytes) was not busy on the link.
+	if c.GPU >= 0 && c.TxBytes+c.RxBytes > 0 {
 		t.busy.add(c.StartNs, c.EndNs)
 	}
 }
@@ -185,6 +187,17 @@ func firstKinds() map[string]trace.Kind {
 		}
 	}
 	return first
+}
+
+// opKinds maps an op's name (report.json ops[].op) to its kind.
+func opKinds() map[string]trace.Kind {
+	out := map[string]trace.Kind{}
+	for _, k := range trace.Kinds() {
+		if _, ok := out[correlate.OpName(k)]; !ok {
+			out[correlate.OpName(k)] = k
+		}
+	}
+	return out
 }
 
 func share(part, whole uint64) float64 {

@@ -15,16 +15,16 @@ func writePaths(p func(string, ...any), r *Report) {
 		return
 	}
 	p("paths: which path each collective took, by payload size\n")
-	p("collective\tranks\tsize\tpath\top\tcalls\tof size\tnvlink tx\tbusy/gpu\ttx GB/s\tpayload GB/s\t\n")
+	p("collective\tranks\tsize\tpath\top\tcalls\tof size\tnvlink tx\tbusy/gpu\tlink GB/s\tpayload GB/s\t\n")
 	for _, row := range r.Paths {
 		p("%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", row.Collective, row.NRanks, row.SizeBucket, row.Path, row.Op, row.Calls,
-			fraction(row.ShareOfSize), bytesStr(row.TxBytes), perGPU(row.BusyNs, row.GPUs), gbps(row.TxBytesPerS, row.BusyNs),
+			fraction(row.ShareOfSize), bytesStr(row.TxBytes), perGPU(row.BusyNs, row.GPUs), gbps(max(row.TxBytesPerS, row.RxBytesPerS), row.BusyNs),
 			gbps(row.PayloadBytesPerS, row.BusyNs))
 	}
 	p("size: payload per call, from the first bound up to, not including, the second (vLLM sends size < limit to the smaller path)\n")
-	p("busy: time the row's calls moved bytes on a GPU (modelled, to the sample period), mean per GPU; GB/s: per GPU while busy\n")
-	p("compare paths by payload GB/s (nccl-tests' algbw): they move different link bytes per payload; calls shorter than a sample\n")
-	p("period with idle link between them read low\n")
+	p("busy: time the row's calls moved bytes on a GPU (modelled, to the sample period), mean per GPU; GB/s: per GPU while busy,\n")
+	p("link: tx or rx, the larger; compare paths by payload GB/s (nccl-tests' algbw): they move different link bytes per payload\n")
+	p("calls shorter than a sample period with idle link between them read low: their rates are lower bounds\n")
 	if n := launchesOutside(r); n > 0 {
 		p("not in the table: %d launches of CUDA graphs captured before the recording, whose collectives are unknown (record from start-up)\n", n)
 	}
