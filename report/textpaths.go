@@ -24,7 +24,7 @@ func writePaths(p func(string, ...any), r *Report) {
 	p("size: payload per call, from the first bound up to, not including, the second (vLLM sends size < limit to the smaller path)\n")
 	p("busy: time the row's calls moved bytes on a GPU (modelled, to the sample period), mean per GPU; GB/s: per GPU while busy,\n")
 	p("link: tx or rx, the larger; compare paths by payload GB/s (nccl-tests' algbw): they move different link bytes per payload\n")
-	p("calls shorter than a sample period with idle link between them read low: their rates are lower bounds\n")
+	p("calls shorter than a sample period get the rate of the sample intervals they ran in: with idle link between them, it reads low\n")
 	if n := launchesOutside(r); n > 0 {
 		p("not in the table: %d launches of CUDA graphs captured before the recording, whose collectives are unknown (record from start-up)\n", n)
 	}
