@@ -112,49 +112,38 @@ type sizeKey struct {
 	bucket     uint64
 }
 
+// rowTally is a path row's figures summed over its GPUs.
+type rowTally struct {
+	tally
+	incomplete uint64
+	gpus       int
+	busyNs     int64
+}
+
 // pathRows folds the per-GPU tallies into report.json's rows, in the
 // order of collectives (as their first kind), communicator size, bucket,
 // then kind (NCCL's first).
 func pathRows(a *Aggregator) []PathRow {
-	rows := map[rowKey]*PathRow{}
-	busy := map[rowKey]int64{}
+	sums := map[rowKey]*rowTally{}
 	for k, t := range a.paths {
 		rk := rowKey{k.kind, k.nranks, k.bucket}
-		r := rows[rk]
-		if r == nil {
-			r = newPathRow(rk)
-			rows[rk] = r
+		s := sums[rk]
+		if s == nil {
+			s = &rowTally{}
+			sums[rk] = s
 		}
-		r.Calls += t.calls
-		r.PayloadBytes += t.payload
-		r.GPUTimeNs += t.gpuNs
-		r.Incomplete += t.incomplete
+		s.merge(&t.tally)
+		s.incomplete += t.incomplete
 		if k.gpu >= 0 {
-			r.GPUs++
-			busy[rk] += t.busy.total()
+			s.gpus++
+			s.busyNs += t.busy.total()
 		}
-	}
-	// Bytes are rounded once per row, from the float sums.
-	tx, rx := map[rowKey]float64{}, map[rowKey]float64{}
-	for k, t := range a.paths {
-		rk := rowKey{k.kind, k.nranks, k.bucket}
-		tx[rk] += t.tx
-		rx[rk] += t.rx
 	}
 	sizeCalls, opCalls := map[sizeKey]uint64{}, map[trace.Kind]uint64{}
-	for rk, r := range rows {
-		sizeCalls[sizeKey{r.Collective, rk.nranks, rk.bucket}] += r.Calls
-		opCalls[rk.kind] += r.Calls
-	}
-	keys := make([]rowKey, 0, len(rows))
-	for rk, r := range rows {
-		r.Link = Link{TxBytes: round(tx[rk]), RxBytes: round(rx[rk])}
-		r.BusyNs = busy[rk]
-		if s := float64(r.BusyNs) / 1e9; s > 0 {
-			r.TxBytesPerS, r.RxBytesPerS, r.PayloadBytesPerS = tx[rk]/s, rx[rk]/s, float64(r.PayloadBytes)/s
-		}
-		r.ShareOfSize = share(r.Calls, sizeCalls[sizeKey{r.Collective, rk.nranks, rk.bucket}])
-		r.ShareOfOp = share(r.Calls, opCalls[rk.kind])
+	keys := make([]rowKey, 0, len(sums))
+	for rk, s := range sums {
+		sizeCalls[sizeKey{rk.kind.Collective(), rk.nranks, rk.bucket}] += s.calls
+		opCalls[rk.kind] += s.calls
 		keys = append(keys, rk)
 	}
 	first := firstKinds()
@@ -163,16 +152,26 @@ func pathRows(a *Aggregator) []PathRow {
 			cmp.Compare(x.bucket, y.bucket), cmp.Compare(x.kind, y.kind))
 	})
 	out := make([]PathRow, len(keys))
-	for i, k := range keys {
-		out[i] = *rows[k]
+	for i, rk := range keys {
+		s := sums[rk]
+		out[i] = newPathRow(rk, s)
+		out[i].ShareOfSize = share(s.calls, sizeCalls[sizeKey{rk.kind.Collective(), rk.nranks, rk.bucket}])
+		out[i].ShareOfOp = share(s.calls, opCalls[rk.kind])
 	}
 	return out
 }
 
-func newPathRow(k rowKey) *PathRow {
+// newPathRow is a row's figures but its shares. Rates are per GPU: bytes
+// and busy time are both summed over the GPUs.
+func newPathRow(k rowKey, s *rowTally) PathRow {
 	b := units.BucketOf(k.bucket)
-	return &PathRow{Collective: k.kind.Collective(), Path: k.kind.Path(), Op: correlate.OpName(k.kind), NRanks: k.nranks,
-		SizeBucket: b.String(), MinBytes: b.Low, MaxBytes: b.High}
+	r := PathRow{Collective: k.kind.Collective(), Path: k.kind.Path(), Op: correlate.OpName(k.kind), NRanks: k.nranks,
+		SizeBucket: b.String(), MinBytes: b.Low, MaxBytes: b.High, Traffic: s.traffic(), Incomplete: s.incomplete,
+		GPUs: s.gpus, BusyNs: s.busyNs}
+	if sec := float64(s.busyNs) / 1e9; sec > 0 {
+		r.TxBytesPerS, r.RxBytesPerS, r.PayloadBytesPerS = s.tx/sec, s.rx/sec, float64(s.payload)/sec
+	}
+	return r
 }
 
 // firstKinds orders collectives by the first kind that does each, so

@@ -5,17 +5,18 @@ import (
 	"testing"
 )
 
-// The union of spans in any order is the time a bitmap of them covers,
-// while no span reaches back past the kept ones.
+// The union of spans that arrive about in end order is the time a bitmap
+// of them covers, past the spans kept apart too, while no span reaches
+// back before the kept ones.
 func TestSpanUnionMatchesCoveredTime(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for trial := range 200 {
 		var u spanUnion
-		covered := make([]bool, 4000)
+		covered := make([]bool, 20_000)
 		// Spans in about end order: each starts near the last one's end,
 		// some overlap it (a second stream), some are grouped (equal).
 		at := int64(0)
-		for range 50 {
+		for range 400 {
 			start := at + rng.Int64N(30) - 10
 			end := start + 1 + rng.Int64N(40)
 			if rng.IntN(5) == 0 {
@@ -43,15 +44,16 @@ func TestSpanUnionMatchesCoveredTime(t *testing.T) {
 	}
 }
 
-// Past keptSpans disjoint spans the oldest are folded into the total: the
-// kept list stays bounded and the total exact for spans in order.
+// Past twice keptSpans disjoint spans the oldest are folded into the
+// total: the kept list stays bounded and the total exact for spans in
+// order.
 func TestSpanUnionIsBounded(t *testing.T) {
 	var u spanUnion
 	for i := range int64(10_000) {
 		u.add(10*i, 10*i+4)
 	}
-	if len(u.kept) != keptSpans || u.total() != 40_000 {
-		t.Fatalf("kept %d spans, total %d; want %d and 40000", len(u.kept), u.total(), keptSpans)
+	if len(u.kept) < keptSpans || len(u.kept) > 2*keptSpans || u.total() != 40_000 {
+		t.Fatalf("kept %d spans, total %d; want %d to %d and 40000", len(u.kept), u.total(), keptSpans, 2*keptSpans)
 	}
 	var o spanUnion
 	o.add(100_000, 100_010)
