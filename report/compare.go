@@ -123,9 +123,9 @@ func emptyPathRow(r PathRow) PathRow {
 		MinBytes: r.MinBytes, MaxBytes: r.MaxBytes}
 }
 
-// PathsDiffer reports whether comparing a and b's paths says more than
+// outsideNCCL reports whether comparing a and b's paths says more than
 // their op table: either took a path other than NCCL.
-func PathsDiffer(a, b *Report) bool {
+func outsideNCCL(a, b *Report) bool {
 	for _, r := range slices.Concat(a.Paths, b.Paths) {
 		if r.Path != trace.AllReduce.Path() {
 			return true
@@ -138,7 +138,7 @@ func PathsDiffer(a, b *Report) bool {
 // share of each size's calls each path took and the payload rate it ran
 // at.
 func writeComparePaths(p func(string, ...any), a, b *Report) {
-	if !PathsDiffer(a, b) {
+	if !outsideNCCL(a, b) {
 		return
 	}
 	p("paths: the share of each size's calls each path took, and the payload rate it ran at\n")
