@@ -24,18 +24,19 @@ const maxListed = 1000
 
 // page is what the script draws. Times are from the recording's start.
 type page struct {
-	DurationNs   int64         `json:"duration_ns"`
-	Events       uint64        `json:"events"`
-	Lost         uint64        `json:"lost"`
-	Simulated    bool          `json:"simulated"`
-	Truncated    bool          `json:"truncated"`
-	Ranks        int           `json:"ranks"` // processes with NCCL calls
-	Ops          []report.Op   `json:"ops"`
-	Unattributed report.Link   `json:"unattributed"`
-	View         view          `json:"view"` // the charts' time axis
-	GPUs         []chart       `json:"gpus"`
-	Bursts       burstList     `json:"bursts"`
-	Warnings     []report.Note `json:"warnings"`
+	DurationNs   int64            `json:"duration_ns"`
+	Events       uint64           `json:"events"`
+	Lost         uint64           `json:"lost"`
+	Simulated    bool             `json:"simulated"`
+	Truncated    bool             `json:"truncated"`
+	Ranks        int              `json:"ranks"` // processes with NCCL calls
+	Ops          []report.Op      `json:"ops"`
+	Paths        []report.PathRow `json:"paths"`
+	Unattributed report.Link      `json:"unattributed"`
+	View         view             `json:"view"` // the charts' time axis
+	GPUs         []chart          `json:"gpus"`
+	Bursts       burstList        `json:"bursts"`
+	Warnings     []report.Note    `json:"warnings"`
 }
 
 type burstList struct {
@@ -70,7 +71,10 @@ func Write(w io.Writer, rep *report.Report, rates *Rates, origin int64) error {
 func newPage(rep *report.Report, rates *Rates, origin int64) *page {
 	p := &page{DurationNs: rep.DurationNs, Events: rep.Analysis.Events, Lost: rep.LostEvents,
 		Simulated: rep.Simulated, Truncated: rep.Truncated, Unattributed: rep.Unattributed.Link,
-		Ranks: rep.NCCLRanks(), Warnings: rep.ShownNotes(), Ops: []report.Op{}}
+		Ranks: rep.NCCLRanks(), Warnings: rep.ShownNotes(), Ops: []report.Op{}, Paths: rep.Paths}
+	if p.Paths == nil {
+		p.Paths = []report.PathRow{}
+	}
 	for _, o := range rep.Ops {
 		if o.Calls > 0 {
 			p.Ops = append(p.Ops, o)

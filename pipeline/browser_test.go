@@ -46,8 +46,9 @@ func runChromium(t *testing.T, bin string, args ...string) string {
 
 // report.html as a browser draws it: the script ran without error, one
 // rate chart per GPU with op areas, the measured line and the burst
-// marks, a bar per op plus unattributed, a row per burst. A screenshot
-// goes to $LINKPROF_SCREENSHOT when set, to look at.
+// marks, a bar per op plus unattributed, a row per path table row and
+// per burst. A screenshot goes to $LINKPROF_SCREENSHOT when set, to look
+// at.
 func TestReportHTMLInBrowser(t *testing.T) {
 	bin := chromium(t)
 	dir, r := htmlDir(t)
@@ -72,6 +73,7 @@ func TestReportHTMLInBrowser(t *testing.T) {
 		{"burst marks", `class="burst"`, int(r.Bursts.Count)},
 		{"op bars", `class="op-bar"`, ops},
 		{"burst rows", `<tr class="burst-row"`, len(r.Bursts.List)},
+		{"path rows", `<tr class="path-row"`, len(r.Paths)},
 	} {
 		if got := count(c.re); got != c.want {
 			t.Errorf("%s: %d, want %d", c.what, got, c.want)

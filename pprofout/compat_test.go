@@ -44,6 +44,34 @@ func TestPprofFilters(t *testing.T) {
 	}
 }
 
+// The path and size_bucket labels select what report.json's path table
+// rows hold: the custom all-reduce's 2 MiB calls ([2MiB, 4MiB): a bound
+// starts its bucket) apart from NCCL's 32 MiB all-reduces.
+func TestPathFilters(t *testing.T) {
+	p := graphProfile(t)
+	for _, c := range []struct {
+		flag      string
+		want, not []string
+	}{
+		{"-tagfocus=path=custom-all-reduce", []string{"CustomAllReduce"}, []string{"ncclAllReduce", "ncclAllGather"}},
+		{"-tagfocus=path=nccl", []string{"ncclAllReduce", "ncclAllGather"}, []string{"CustomAllReduce"}},
+		{"-tagfocus=size_bucket=^2MiB-4MiB$", []string{"CustomAllReduce"}, []string{"ncclAllReduce", "ncclAllGather"}},
+		{"-tagfocus=size_bucket=^32MiB-64MiB$", []string{"ncclAllReduce"}, []string{"CustomAllReduce", "ncclAllGather"}},
+	} {
+		report, _ := runPprof(t, []string{"-sample_index=calls", c.flag, "-top", "p0.pb.gz"}, p)
+		for _, w := range c.want {
+			if !strings.Contains(report, w) {
+				t.Errorf("%s: no %q in\n%s", c.flag, w, report)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(report, n) {
+				t.Errorf("%s: %q in\n%s", c.flag, n, report)
+			}
+		}
+	}
+}
+
 // Two runs of one workload differ in pids and communicator handles only:
 // their profiles have the same frames and string labels, and -diff_base
 // between them is empty.

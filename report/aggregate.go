@@ -32,8 +32,8 @@ type commKey struct {
 	handle uint64
 }
 
-// maxKinds bounds trace.Kind values that carry calls.
-const maxKinds = 32
+// maxKinds bounds trace.Kind values that carry calls (TestKindsFit).
+const maxKinds = 64
 
 // tally accumulates bytes as floats (attribution splits bytes) and
 // rounds once at the end.
@@ -79,8 +79,12 @@ type Aggregator struct {
 	sigs       map[sigKey]*tally
 	last       *tally // the previous call's signature: runs of one kind are common
 	lastKey    sigKey
-	unTx, unRx float64
-	bursts     burstStats
+	// paths are the path table's calls per row and GPU (paths.go).
+	paths       map[pathKey]*pathTally
+	lastPath    *pathTally
+	lastPathKey pathKey
+	unTx, unRx  float64
+	bursts      burstStats
 	// arrivals is fed by the goroutine that reads the trace (Arrivals),
 	// not by an engine: no other field is shared with it.
 	arrivals *ArrivalTally
@@ -88,7 +92,7 @@ type Aggregator struct {
 
 // NewAggregator starts an empty report.
 func NewAggregator() *Aggregator {
-	return &Aggregator{sigs: map[sigKey]*tally{}, bursts: newBurstStats(), arrivals: NewArrivalTally()}
+	return &Aggregator{sigs: map[sigKey]*tally{}, paths: map[pathKey]*pathTally{}, bursts: newBurstStats(), arrivals: NewArrivalTally()}
 }
 
 // Arrivals is the sink for correlate.AnalyzeArrivals whose tally Build
@@ -120,6 +124,9 @@ func (a *Aggregator) Call(c *correlate.Call) {
 		a.last, a.lastKey = get(a.sigs, key), key
 	}
 	a.last.add(c)
+	if c.Kind.Path() != "" {
+		a.addPath(c)
+	}
 }
 
 // Interval implements correlate.Sink.

@@ -13,14 +13,31 @@ import (
 // topN is how many signatures top_collectives lists.
 const topN = 10
 
-// opOrder is the op list of docs/design.md; report.json has one entry for each.
-// CustomAllReduce (vLLM's and SGLang's, probed by profiler/extra) comes
-// last.
-// CUDAGraph (launches of graphs captured before the recording, whose
-// bytes per launch are fitted) follows when there are any.
-var opOrder = []trace.Kind{trace.AllReduce, trace.AllGather, trace.ReduceScatter, trace.Broadcast,
-	trace.Reduce, trace.AlltoAll, trace.Gather, trace.Scatter, trace.Send, trace.Recv, trace.CustomAllReduce,
-	trace.GraphLaunch}
+// opOrder is the op list of docs/design.md; report.json has one entry for
+// each. CustomAllReduce (vLLM's and SGLang's, probed by profiler/extra)
+// comes last of those. The other collectives outside NCCL follow by path
+// (torch symmetric memory, FlashInfer, DeepEP, pplx, NVSHMEM), and
+// CUDAGraph (launches of graphs captured before the recording, whose bytes
+// per launch are fitted) after them, each only when it has calls.
+var opOrder = append([]trace.Kind{trace.AllReduce, trace.AllGather, trace.ReduceScatter, trace.Broadcast,
+	trace.Reduce, trace.AlltoAll, trace.Gather, trace.Scatter, trace.Send, trace.Recv, trace.CustomAllReduce},
+	append(otherPaths(), trace.GraphLaunch)...)
+
+// otherPaths are the kinds of collectives outside NCCL past
+// CustomAllReduce, in kind order (which groups them by path).
+func otherPaths() []trace.Kind {
+	var out []trace.Kind
+	for _, k := range trace.Kinds() {
+		if k.IsCustomCollective() && k != trace.CustomAllReduce {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// alwaysListed reports whether ops lists k without calls: NCCL's ops and
+// CustomAllReduce, as report.json always has.
+func alwaysListed(k trace.Kind) bool { return k.IsCollective() || k == trace.CustomAllReduce }
 
 // Build assembles report.json from an analysis and its aggregator.
 func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report {
@@ -43,8 +60,8 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 	}
 	for _, k := range opOrder {
 		t, inc := a.ops[k], a.incomplete[k]
-		if k == trace.GraphLaunch && t.calls == 0 {
-			continue // only when graphs captured before the recording were launched
+		if !alwaysListed(k) && t.calls == 0 {
+			continue // only when graphs captured before the recording were launched, or the path ran
 		}
 		if k == trace.Broadcast {
 			t.merge(&a.ops[trace.Bcast])
@@ -52,6 +69,7 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 		}
 		r.Ops = append(r.Ops, Op{Op: correlate.OpName(k), Traffic: t.traffic(), Incomplete: inc})
 	}
+	r.Paths = pathRows(a)
 	f := a.fold()
 	r.Processes = processes(res, f)
 	r.GPUs = gpus(res)

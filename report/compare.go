@@ -1,13 +1,18 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
+
+	"github.com/linkprof/linkprof/trace"
 )
 
 // WriteCompare writes a side-by-side table of two reports: per op calls,
-// payload and link bytes, the unattributed share, and bursts.
+// payload and link bytes, the unattributed share, the paths each size took
+// when either took one outside NCCL, and bursts.
 func WriteCompare(w io.Writer, nameA, nameB string, a, b *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
@@ -19,6 +24,7 @@ func WriteCompare(w io.Writer, nameA, nameB string, a, b *Report) error {
 			bytesStr(oa.TxBytes), bytesStr(ob.TxBytes), ratio(ob.TxBytes, oa.TxBytes))
 	}
 	p("unattributed\t\t\t\t\t%s\t%s\t%s\t\n\n", bytesStr(a.Unattributed.TxBytes), bytesStr(b.Unattributed.TxBytes), ratio(b.Unattributed.TxBytes, a.Unattributed.TxBytes))
+	writeComparePaths(p, a, b)
 	ba, bb := a.Bursts, b.Bursts
 	p("bursts\tA\tB\t\n")
 	p("count\t%d\t%d\t\n", ba.Count, bb.Count)
@@ -75,4 +81,72 @@ func ratio(b, a uint64) string {
 		return "new"
 	}
 	return fmt.Sprintf("%.2fx", float64(b)/float64(a))
+}
+
+// PathPair is one path row (collective, communicator size, size bucket,
+// path, op) in two reports; the side without it is zero but for the key.
+type PathPair struct{ A, B PathRow }
+
+// PairPaths pairs the path rows of a and b by collective, nranks, size
+// bucket, path and op, in the path table's order.
+func PairPaths(a, b *Report) []PathPair {
+	type key struct {
+		collective, path, op string
+		nranks               int
+		min                  uint64
+	}
+	keyOf := func(r PathRow) key { return key{r.Collective, r.Path, r.Op, r.NRanks, r.MinBytes} }
+	index := map[key]int{}
+	var out []PathPair
+	for _, r := range a.Paths {
+		index[keyOf(r)] = len(out)
+		out = append(out, PathPair{A: r, B: emptyPathRow(r)})
+	}
+	for _, r := range b.Paths {
+		if i, ok := index[keyOf(r)]; ok {
+			out[i].B = r
+			continue
+		}
+		out = append(out, PathPair{A: emptyPathRow(r), B: r})
+	}
+	first, kind := firstKinds(), opKinds()
+	slices.SortStableFunc(out, func(x, y PathPair) int {
+		return cmp.Or(cmp.Compare(first[x.A.Collective], first[y.A.Collective]), cmp.Compare(x.A.NRanks, y.A.NRanks),
+			cmp.Compare(x.A.MinBytes, y.A.MinBytes), cmp.Compare(kind[x.A.Op], kind[y.A.Op]))
+	})
+	return out
+}
+
+// emptyPathRow is r's key without its figures.
+func emptyPathRow(r PathRow) PathRow {
+	return PathRow{Collective: r.Collective, Path: r.Path, Op: r.Op, NRanks: r.NRanks, SizeBucket: r.SizeBucket,
+		MinBytes: r.MinBytes, MaxBytes: r.MaxBytes}
+}
+
+// outsideNCCL reports whether comparing a and b's paths says more than
+// their op table: either took a path other than NCCL.
+func outsideNCCL(a, b *Report) bool {
+	for _, r := range slices.Concat(a.Paths, b.Paths) {
+		if r.Path != trace.AllReduce.Path() {
+			return true
+		}
+	}
+	return false
+}
+
+// writeComparePaths is the path table of both reports side by side: the
+// share of each size's calls each path took and the payload rate it ran
+// at.
+func writeComparePaths(p func(string, ...any), a, b *Report) {
+	if !outsideNCCL(a, b) {
+		return
+	}
+	p("paths: the share of each size's calls each path took, and the payload rate it ran at\n")
+	p("collective\tranks\tsize\tpath\top\tcalls A\tcalls B\tof size A\tof size B\tpayload GB/s A\tpayload GB/s B\t\n")
+	for _, pp := range PairPaths(a, b) {
+		ra, rb := pp.A, pp.B
+		p("%s\t%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", ra.Collective, ra.NRanks, ra.SizeBucket, ra.Path, ra.Op, ra.Calls, rb.Calls,
+			fraction(ra.ShareOfSize), fraction(rb.ShareOfSize), gbps(ra.PayloadBytesPerS, ra.BusyNs), gbps(rb.PayloadBytesPerS, rb.BusyNs))
+	}
+	p("\n")
 }

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,5 +65,50 @@ func TestPairOpsKeepsOpsOnlyBHas(t *testing.T) {
 	if len(got) != 2 || got[0].A.Calls != 10 || got[0].B.Calls != 5 ||
 		got[1].A.Op != "CUDAGraph" || got[1].A.Calls != 0 || got[1].B.Calls != 7 {
 		t.Fatalf("pairs %+v; want AllReduce 10/5 and CUDAGraph 0/7", got)
+	}
+}
+
+// Two recordings that route 1.5 MiB all-reduces differently (A through
+// the custom all-reduce, B through NCCL) compare per path: each row pairs
+// with the other side's zero, in one size bucket.
+func TestComparePaths(t *testing.T) {
+	var reps [2]*report.Report
+	for i, k := range []trace.Kind{trace.CustomAllReduce, trace.AllReduce} {
+		dir := filepath.Join(t.TempDir(), "rec")
+		_, err := sim.Write(dir, sim.Config{Ranks: 2, Steps: 10, Seed: 1, StepGapNs: 10_000_000,
+			Ops: []sim.Op{{Kind: k, Count: 768 << 10, DType: bf16}, {Kind: trace.AllReduce, Count: 16 << 20, DType: bf16}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reps[i], err = pipeline.ForDir(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := reps[0], reps[1]
+	pairs := report.PairPaths(a, b)
+	type row struct {
+		path, bucket string
+		a, b         uint64
+	}
+	var got []row
+	for _, p := range pairs {
+		if p.A.Path != p.B.Path || p.A.SizeBucket != p.B.SizeBucket || p.A.Op != p.B.Op {
+			t.Errorf("pair of different rows: %+v / %+v", p.A, p.B)
+		}
+		got = append(got, row{p.A.Path, p.A.SizeBucket, p.A.Calls, p.B.Calls})
+	}
+	want := []row{{"nccl", "1MiB-2MiB", 0, 20}, {"custom-all-reduce", "1MiB-2MiB", 20, 0}, {"nccl", "32MiB-64MiB", 20, 20}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("pairs %+v, want %+v", got, want)
+	}
+	var out bytes.Buffer
+	if err := report.WriteCompare(&out, "a", "b", a, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"AllReduce 2 1MiB-2MiB nccl AllReduce 0 20 0.0% 100.0% -",
+		"AllReduce 2 1MiB-2MiB custom-all-reduce CustomAllReduce 20 0 100.0% 0.0%"} {
+		if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), line) {
+			t.Errorf("no %q in:\n%s", line, out.String())
+		}
 	}
 }

@@ -10,6 +10,7 @@ func (a *Aggregator) Merge(o *Aggregator) {
 	for k, t := range o.sigs {
 		get(a.sigs, k).merge(t)
 	}
+	a.mergePaths(o)
 	a.unTx += o.unTx
 	a.unRx += o.unRx
 	b, ob := &a.bursts, &o.bursts

@@ -33,6 +33,7 @@ func WriteText(w io.Writer, r *Report) error {
 	writeOps(p, r, linkTx)
 	writeNotes(tw, r)
 	writeHints(w, tw, r, linkTx)
+	writePaths(p, r)
 	writeGraphs(w, tw, r)
 	writeBursts(p, r.Bursts)
 	writeGPUs(p, r.GPUs)

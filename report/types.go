@@ -11,7 +11,9 @@ import (
 // Version of report.json. 2: bursts from the recording's own activity,
 // listed one by one (bursts.list), fitted wire factors (calibration).
 // 3: arrivals (who waits for whom) and stalls, added beside the rest.
-const Version = 3
+// 4: paths (calls, bytes, busy time and achieved rates per path, op and
+// size bucket); ops lists the collectives outside NCCL that ran.
+const Version = 4
 
 // Report is report.json. Sizes in bytes, times in ns.
 type Report struct {
@@ -23,6 +25,7 @@ type Report struct {
 	Processes      []Process          `json:"processes"`
 	GPUs           []GPU              `json:"gpus"`
 	Ops            []Op               `json:"ops"`
+	Paths          []PathRow          `json:"paths"`
 	Unattributed   Unattributed       `json:"unattributed"`
 	Bursts         Bursts             `json:"bursts"`
 	Comms          []Comm             `json:"comms"`

@@ -162,6 +162,35 @@ func (k Kind) Path() string {
 	return ""
 }
 
+// Collective names what a collective does whatever its path, so calls of
+// one size that took different paths compare in one place (report.json
+// paths): every path's all-reduce is "AllReduce", NCCL's ops are their Op;
+// MoE dispatch and combine (DeepEP, pplx) are "Dispatch" and "Combine",
+// which no single NCCL call does. Empty for kinds that are not collectives.
+func (k Kind) Collective() string {
+	switch k {
+	case CustomAllReduce, SymmMemOneShotAllReduce, SymmMemTwoShotAllReduce, FlashInferAllReduce,
+		FlashInferAllReduceFusion, NVSHMEMAllReduce:
+		return AllReduce.String()
+	case SymmMemReduceScatter:
+		return ReduceScatter.String()
+	case SymmMemAllGather, NVSHMEMAllGather:
+		return AllGather.String()
+	case NVSHMEMAlltoAll:
+		return AlltoAll.String()
+	case NVSHMEMBroadcast:
+		return Broadcast.String()
+	case DeepEPDispatch, PplxDispatch:
+		return "Dispatch"
+	case DeepEPCombine, PplxCombine:
+		return "Combine"
+	}
+	if k.IsCollective() {
+		return k.Op()
+	}
+	return ""
+}
+
 // IsGraph reports whether the kind is a CUDA graph API call (stream joins
 // included).
 func (k Kind) IsGraph() bool {

@@ -82,12 +82,23 @@ func TestJSONOutputs(t *testing.T) {
 			Traffic struct{ A, B struct{ Calls uint64 } }
 			TxRatio *float64 `json:"tx_ratio"`
 		}
+		Paths []struct {
+			A, B struct {
+				Path       string
+				SizeBucket string `json:"size_bucket"`
+				Calls      uint64
+			}
+		}
 		Bursts struct{ A, B struct{ Count uint64 } }
 	}
 	decode(t, linkprof(t, nil, "compare", "--json", a, b), 0, &cmp)
 	if cmp.Dirs.A != a || len(cmp.Ops) != 1 || cmp.Ops[0].Op != "AllReduce" || cmp.Ops[0].Traffic.A.Calls != 4 ||
 		cmp.Ops[0].Traffic.B.Calls != 8 || cmp.Ops[0].TxRatio == nil || *cmp.Ops[0].TxRatio < 1.9 || cmp.Bursts.B.Count == 0 {
 		t.Errorf("compare --json: %+v", cmp)
+	}
+	if len(cmp.Paths) != 1 || cmp.Paths[0].A.Path != "nccl" || cmp.Paths[0].B.SizeBucket != "32MiB-64MiB" ||
+		cmp.Paths[0].A.Calls != 4 || cmp.Paths[0].B.Calls != 8 {
+		t.Errorf("compare --json paths: %+v", cmp.Paths)
 	}
 }
 

@@ -16,7 +16,7 @@ func init() {
 
 func runCompare(args []string) error {
 	fs := newFlags("compare")
-	asJSON := fs.Bool("json", false, "print the comparison as JSON (per op both sides and B/A, unattributed, bursts)")
+	asJSON := fs.Bool("json", false, "print the comparison as JSON (per op both sides and B/A, path rows, unattributed, bursts)")
 	if err := parseFlags(fs, compareUsage, args); err != nil {
 		return err
 	}
@@ -54,11 +54,14 @@ type comparedOp struct {
 // comparison is compare --json: the same rows as the table, in bytes and
 // nanoseconds.
 type comparison struct {
-	Dirs         sides[string]        `json:"dirs"`
-	DurationNs   sides[int64]         `json:"duration_ns"`
-	Ops          []comparedOp         `json:"ops"`
-	Unattributed sides[report.Link]   `json:"unattributed"`
-	Bursts       sides[report.Bursts] `json:"bursts"`
+	Dirs       sides[string] `json:"dirs"`
+	DurationNs sides[int64]  `json:"duration_ns"`
+	Ops        []comparedOp  `json:"ops"`
+	// Paths are the path rows of both (report.PairPaths): the side
+	// without one has its key and zeros.
+	Paths        []sides[report.PathRow] `json:"paths"`
+	Unattributed sides[report.Link]      `json:"unattributed"`
+	Bursts       sides[report.Bursts]    `json:"bursts"`
 }
 
 func compareJSON(w io.Writer, nameA, nameB string, a, b *report.Report) error {
@@ -72,6 +75,10 @@ func compareJSON(w io.Writer, nameA, nameB string, a, b *report.Report) error {
 			op.TxRatio = &r
 		}
 		c.Ops = append(c.Ops, op)
+	}
+	c.Paths = []sides[report.PathRow]{}
+	for _, pp := range report.PairPaths(a, b) {
+		c.Paths = append(c.Paths, sides[report.PathRow]{pp.A, pp.B})
 	}
 	return writeJSON(w, c)
 }

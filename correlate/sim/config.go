@@ -27,9 +27,12 @@ type Blob struct {
 
 // Config describes the simulated workload and recorder.
 type Config struct {
-	Ranks       int
-	Steps       int
-	Ops         []Op  // issued in order by every rank in each step
+	Ranks int
+	Steps int
+	Ops   []Op // issued in order by every rank in each step
+	// Cycle, when set, replaces Ops: step s issues Cycle[s % len(Cycle)]
+	// (phases that take turns, each finished before the next step).
+	Cycle       [][]Op
 	Group       bool  // wrap each step's ops in ncclGroupStart/End
 	HostGapNs   int64 // between two calls of one rank
 	StepGapNs   int64 // from one step's first call to the next's
@@ -82,4 +85,13 @@ type Segment struct {
 	StartNs, EndNs int64
 	Tx, Rx         float64
 	Op             string // "" for unexplained traffic
+	Payload        uint64 // the collective's payload (count x dtype size)
+}
+
+// stepOps are the calls every rank issues in step s.
+func (c Config) stepOps(s int) []Op {
+	if len(c.Cycle) > 0 {
+		return c.Cycle[s%len(c.Cycle)]
+	}
+	return c.Ops
 }

@@ -1,6 +1,10 @@
 package sim
 
-import "github.com/linkprof/linkprof/trace"
+import (
+	"slices"
+
+	"github.com/linkprof/linkprof/trace"
+)
 
 // Addresses of the fake binary and NCCL copy every simulated rank maps.
 const (
@@ -40,7 +44,7 @@ func (g *gen) writeStacks() error {
 
 // allOps is every op the workload issues, eager or captured.
 func (g *gen) allOps() []Op {
-	ops := g.cfg.Ops
+	ops := slices.Concat(append([][]Op{g.cfg.Ops}, g.cfg.Cycle...)...)
 	if gc := g.cfg.Graph; gc != nil {
 		ops = append(append(append([]Op{}, ops...), gc.Ops...), gc.Ops2...)
 	}

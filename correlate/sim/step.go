@@ -19,8 +19,9 @@ func (g *gen) step(s int, t0 int64) {
 	if c.Graph != nil {
 		t0 = g.graphStep(s, t0, skew)
 	}
-	groupEnd := int64(len(c.Ops)+1) * c.HostGapNs
-	for i, op := range c.Ops {
+	ops := c.stepOps(s)
+	groupEnd := int64(len(ops)+1) * c.HostGapNs
+	for i, op := range ops {
 		ready := int64(0)
 		for r := 0; r < c.Ranks; r++ {
 			at := t0 + int64(i+1)*c.HostGapNs + skew[r]
@@ -106,7 +107,7 @@ func (g *gen) execute(op Op, ready int64) {
 		if w.Tx+w.Rx == 0 {
 			continue
 		}
-		s := Segment{GPU: r, StartNs: start, EndNs: end, Tx: w.Tx, Rx: w.Rx, Op: op.Kind.Op()}
+		s := Segment{GPU: r, StartNs: start, EndNs: end, Tx: w.Tx, Rx: w.Rx, Op: op.Kind.Op(), Payload: p}
 		g.links[r].add(s)
 		g.truth.OpTx[s.Op] += w.Tx
 		g.truth.OpRx[s.Op] += w.Rx

@@ -146,6 +146,8 @@ func TestCheckRejects(t *testing.T) {
 		"unknown op":    func(d map[string]any) { d["ops"].([]any)[0].(map[string]any)["op"] = "AllToAll" },
 		"old version":   func(d map[string]any) { d["version"] = 1 },
 		"no bursts":     func(d map[string]any) { delete(d, "bursts") },
+		"unknown path":  func(d map[string]any) { d["paths"].([]any)[0].(map[string]any)["path"] = "NCCL" },
+		"share over 1":  func(d map[string]any) { d["paths"].([]any)[0].(map[string]any)["share_of_size"] = 1.5 },
 	} {
 		var d map[string]any
 		json.Unmarshal(data, &d)
@@ -159,8 +161,11 @@ func TestCheckRejects(t *testing.T) {
 
 func minimal() *report.Report {
 	return &report.Report{Version: report.Version, Processes: []report.Process{{Pid: 1, Rank: -1, GPU: -1}},
-		GPUs: []report.GPU{}, Ops: []report.Op{{Op: "AllReduce"}}, Unattributed: report.Unattributed{Hints: []report.Hint{}},
-		Bursts: report.Bursts{Labels: map[string]uint64{}, List: []report.BurstRow{}}, Comms: []report.Comm{},
+		GPUs: []report.GPU{}, Ops: []report.Op{{Op: "AllReduce"}},
+		Paths: []report.PathRow{{Collective: "AllReduce", Path: "custom-all-reduce", Op: "CustomAllReduce", NRanks: 2,
+			SizeBucket: "16KiB-32KiB", MinBytes: 16 << 10, MaxBytes: 32 << 10, ShareOfSize: 1, ShareOfOp: 1}},
+		Unattributed: report.Unattributed{Hints: []report.Hint{}},
+		Bursts:       report.Bursts{Labels: map[string]uint64{}, List: []report.BurstRow{}}, Comms: []report.Comm{},
 		MessageSizes: []report.SizeBin{}, TopCollectives: []report.Top{}, Notes: []report.Note{},
 		Calibration: []correlate.FitRow{}, Graphs: []graphs.Summary{},
 		Arrivals: report.Arrivals{Comms: []report.CommArrivals{}, Notes: []string{}}, Stalls: []report.Stall{}}

@@ -4,6 +4,7 @@
 //
 //	go run ./scripts/simrec -o /tmp/tp -preset tp
 //	go run ./scripts/simrec -o /tmp/hour -preset hour
+//	go run ./scripts/simrec -o /tmp/paths -preset paths
 //	go run ./scripts/simrec -analyze /tmp/hour
 package main
 
@@ -25,7 +26,7 @@ import (
 
 func main() {
 	out := flag.String("o", "", "write a simulated recording into this new folder")
-	preset := flag.String("preset", "tp", "tp (4 ranks, 200 steps) or hour (8 GPUs, 1 kHz, 1 h, 10M events)")
+	preset := flag.String("preset", "tp", "tp (4 ranks, 200 steps), hour (8 GPUs, 1 kHz, 1 h, 10M events) or paths (custom, symmetric-memory and NCCL all-reduces by size)")
 	analyze := flag.String("analyze", "", "analyze this folder to profile + report and print time and peak RSS")
 	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of -analyze here")
 	flag.Parse()
@@ -63,6 +64,8 @@ func write(dir, preset string) error {
 		cfg = sim.TensorParallel(4, 200)
 	case "hour":
 		cfg = sim.Hour()
+	case "paths":
+		cfg = sim.PathMix(3)
 	default:
 		return fmt.Errorf("unknown preset %q", preset)
 	}
