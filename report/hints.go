@@ -1,6 +1,8 @@
 package report
 
 import (
+	"strings"
+
 	"github.com/linkprof/linkprof/internal/paths"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -42,7 +44,7 @@ func hints(r *Report) []Hint {
 			h.CallsSeen = unknownLaunches
 			h.Explains = "launches of CUDA graphs captured before the recording began: what they replay is unknown " +
 				"(record from the server's start to see the captures)"
-		case p.Probed:
+		case p.Probed && strings.HasSuffix(p.Name, "custom all-reduce"):
 			h.CallsSeen = custom
 		}
 		out = append(out, h)

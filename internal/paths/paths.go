@@ -1,6 +1,7 @@
 // Package paths lists the known ways serving frameworks move collective
 // traffic over NVLink without calling NCCL, for the report to name when link
-// bytes stay unattributed (docs/nccl-facts.md, "What real serving processes do").
+// bytes stay unattributed (docs/nccl-facts.md, "What real serving processes
+// do"; docs/paths.md for the library paths and how each is probed).
 package paths
 
 // Path is one such way.
@@ -26,4 +27,16 @@ var Known = []Path{
 	{Name: "CUDA graph replay", Framework: "vllm, sglang", Probed: true,
 		Explains: "collectives captured in a CUDA graph run again at every replay without a host call; linkprof expands cudaGraphLaunch into the captured sequence",
 		ToNCCL:   "vllm --enforce-eager, sglang --disable-cuda-graph (eager calls instead of replays)"},
+	{Name: "flashinfer all-reduce", Framework: "vllm, sglang", Probed: true,
+		Explains: "all-reduces through FlashInfer's TensorRT-LLM kernels, most fused with RMSNorm or quantization (modules trtllm_comm, trtllm_mnnvl_comm, vllm_comm)",
+		ToNCCL:   `vllm --compilation-config '{"pass_config": {"fuse_allreduce_rms": false}}', sglang without --enable-flashinfer-allreduce-fusion`},
+	{Name: "deepep dispatch/combine", Framework: "vllm, sglang", Probed: true,
+		Explains: "MoE token dispatch and combine between expert-parallel ranks through DeepEP (NVLink and NVSHMEM/NCCL-GIN kernels)",
+		ToNCCL:   "vllm --all2all-backend allgather_reducescatter (the default), sglang --moe-a2a-backend none (the default)"},
+	{Name: "pplx dispatch/combine", Framework: "vllm", Probed: true,
+		Explains: "MoE token dispatch and combine between expert-parallel ranks through pplx-kernels (NVSHMEM)",
+		ToNCCL:   "vllm --all2all-backend allgather_reducescatter (the default)"},
+	{Name: "nvshmem stream collectives", Framework: "nvshmem4py", Probed: true,
+		Explains: "reduce, fcollect, alltoall and broadcast a program calls through NVSHMEM's host API (nvshmemx_*_on_stream)",
+		ToNCCL:   "none: the program calls NVSHMEM itself (use torch.distributed instead)"},
 }
