@@ -36,7 +36,7 @@ var Known = []Path{
 	{Name: "pplx dispatch/combine", Framework: "vllm", Probed: true,
 		Explains: "MoE token dispatch and combine between expert-parallel ranks through pplx-kernels (NVSHMEM)",
 		ToNCCL:   "vllm --all2all-backend allgather_reducescatter (the default)"},
-	{Name: "nvshmem stream collectives", Framework: "nvshmem4py", Probed: true,
-		Explains: "reduce, fcollect, alltoall and broadcast a program calls through NVSHMEM's host API (nvshmemx_*_on_stream)",
+	{Name: "nvshmem stream collectives", Framework: "flashinfer, nvshmem4py", Probed: true,
+		Explains: "reduce, fcollect, alltoall and broadcast called through NVSHMEM's host API (nvshmemx_*_on_stream), as nvshmem4py and FlashInfer's NVSHMEMAllReduce do",
 		ToNCCL:   "none: the program calls NVSHMEM itself (use torch.distributed instead)"},
 }

@@ -131,7 +131,7 @@ var nvshmemTypes = map[string]trace.DataType{
 
 func nvshmemOp(name, op string, kind trace.Kind, peer, stream int) Probe {
 	return Probe{
-		Name: name, Framework: "nvshmem4py", Library: nvshmemLibrary, Contains: "_on_stream",
+		Name: name, Framework: "flashinfer, nvshmem4py", Library: nvshmemLibrary, Contains: "_on_stream",
 		Demangled: regexp.MustCompile(`^nvshmemx_(?P<type>[a-z0-9]+)_` + op + `_on_stream$`),
 		Kind:      kind, CommArg: 1, SizeArg: 4, SizeMode: SizeTyped, DTypes: nvshmemTypes,
 		PeerArg: peer, StreamArg: stream,
