@@ -3,6 +3,7 @@ package profiler
 import (
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
+
+	"github.com/linkprof/linkprof/internal/reportschema"
+	"github.com/linkprof/linkprof/pipeline"
 	"github.com/linkprof/linkprof/profiler/fakenccl"
 	"github.com/linkprof/linkprof/trace"
 )
@@ -110,5 +115,52 @@ func TestLibraryPathsProbedBySymbol(t *testing.T) {
 	}
 	if !slices.ContainsFunc(tr.Libraries, func(l trace.Library) bool { return l.Path == g.Pplx && l.Role == "extra" }) {
 		t.Errorf("pplx library not probed as extra")
+	}
+}
+
+// The recording analysed as `linkprof record` does: the profile has, per
+// library-path op, exactly the calls paths-driver made and their payload
+// (count x dtype size as passed), and no NCCL op gains any.
+func TestLibraryPathRecordingProfile(t *testing.T) {
+	requirePrivileges(t)
+	g := buildPathProgs(t)
+	truth := filepath.Join(t.TempDir(), "truth")
+	cfg := testConfig(t)
+	cfg.Command = []string{g.Driver, "2"}
+	cfg.CommandEnv = env("DRIVER_TRUTH=" + truth)
+	if sum, _ := record(t, cfg, 30*time.Second); sum.ExitStatus == nil || *sum.ExitStatus != 0 {
+		t.Fatalf("paths-driver exit %v", sum.ExitStatus)
+	}
+	reportschema.WriteAll(t, cfg.Dir, true)
+	wantCalls, wantPayload := map[string]int64{}, map[string]int64{}
+	for _, l := range readTruth(t, truth) {
+		var pid, count uint64
+		var kind string
+		var comm, peer, stream int64
+		var dtype int32
+		if _, err := fmt.Sscan(l, &pid, &kind, &comm, &count, &dtype, &peer, &stream); err != nil {
+			t.Fatalf("truth line %q: %v", l, err)
+		}
+		wantCalls[kind]++
+		wantPayload[kind] += int64(count * trace.DataType(dtype).Size())
+	}
+	f, err := os.Open(filepath.Join(cfg.Dir, pipeline.ProfileFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, payload := map[string]int64{}, map[string]int64{}
+	for _, s := range p.Sample {
+		if op := s.Label["op"][0]; op != "unattributed" {
+			calls[op] += s.Value[0]
+			payload[op] += s.Value[1]
+		}
+	}
+	if !maps.Equal(calls, wantCalls) || !maps.Equal(payload, wantPayload) {
+		t.Errorf("profile calls %v payload %v,\nwant calls %v payload %v", calls, payload, wantCalls, wantPayload)
 	}
 }
