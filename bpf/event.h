@@ -79,7 +79,8 @@ enum lp_flag {
 #define LP_COOKIE_FLAGS(c) ((__u16)(((c) >> 16) & 0xf))
 #define LP_COOKIE_SIZE_MODE(c) ((int)(((c) >> 20) & 0xf)) /* enum lp_size_mode */
 #define LP_COOKIE_ARG(c, field) ((int)(((c) >> (24 + 4 * (field))) & 0xf))
-#define LP_COOKIE_TENSOR_OFF(c) ((__u32)(((c) >> 56) & 0xff) * 8) /* bytes */
+#define LP_COOKIE_SIZE_PARAM(c) ((__u32)(((c) >> 56) & 0xff)) /* per enum lp_size_mode */
+#define LP_COOKIE_TENSOR_OFF(c) (LP_COOKIE_SIZE_PARAM(c) * 8) /* LP_SIZE_TENSOR: bytes */
 
 /* The event fields a cookie can fill from arguments, in cookie order. */
 enum lp_arg {
@@ -93,13 +94,20 @@ enum lp_arg {
 	LP_ARG_STREAM = 7,
 };
 
-/* How the count argument is read (extra probes). */
+/* How the count argument is read (extra probes). The cookie's top byte
+ * (LP_COOKIE_SIZE_PARAM) is the mode's parameter. */
 enum lp_size_mode {
 	LP_SIZE_NONE = 0,   /* an element count, dtype from its own argument */
 	LP_SIZE_BYTES = 1,  /* a byte count: count = it, dtype = uint8 */
 	LP_SIZE_TENSOR = 2, /* an at::Tensor&: count = TensorImpl numel, dtype
-			       from its ScalarType; numel at the cookie's offset,
-			       the dtype's uint16 right after it */
+			       from its ScalarType; numel at the parameter x 8
+			       bytes, the dtype's uint16 right after it */
+	LP_SIZE_TYPED = 3,  /* an element count whose dtype the function's name
+			       fixes: dtype = the parameter (ncclDataType_t) */
+	LP_SIZE_FFI_TENSOR = 4, /* a TVM-FFI packed call's `const TVMFFIAny* args`:
+				   the tensor at args[parameter]; count = the
+				   product of its DLTensor shape, dtype from its
+				   DLDataType */
 };
 
 struct lp_event {

@@ -272,6 +272,86 @@ static __always_inline void read_tensor_size(struct lp_event *e, __u64 tensor, _
 	e->dtype = scalar_type_to_nccl(st);
 }
 
+/* DLPack's (code, bits) -> ncclDataType_t, for the dtypes collectives use
+ * (dlpack.h: kDLInt 0, kDLUInt 1, kDLFloat 2, kDLBfloat 4, kDLFloat8_e4m3fn
+ * 10, kDLFloat8_e5m2 12). */
+static __always_inline __s32 dlpack_to_nccl(__u8 code, __u8 bits)
+{
+	switch (code << 8 | bits) {
+	case 0 << 8 | 8: return 0;   /* int8 */
+	case 1 << 8 | 8: return 1;   /* uint8 */
+	case 0 << 8 | 32: return 2;  /* int32 */
+	case 1 << 8 | 32: return 3;  /* uint32 */
+	case 0 << 8 | 64: return 4;  /* int64 */
+	case 1 << 8 | 64: return 5;  /* uint64 */
+	case 2 << 8 | 16: return 6;  /* float16 */
+	case 2 << 8 | 32: return 7;  /* float32 */
+	case 2 << 8 | 64: return 8;  /* float64 */
+	case 4 << 8 | 16: return 9;  /* bfloat16 */
+	case 10 << 8 | 8: return 10; /* fp8 e4m3fn */
+	case 12 << 8 | 8: return 11; /* fp8 e5m2 */
+	}
+	return -1;
+}
+
+/* TVM-FFI (tvm/ffi/c_api.h): a TVMFFIAny is 16 bytes, its type index first
+ * and its value at 8. A tensor arrives as a DLTensor* (kTVMFFIDLTensorPtr,
+ * 7) or as a tensor object (kTVMFFITensor, 70) whose DLTensor follows the
+ * 24-byte TVMFFIObject header. */
+#define LP_FFI_DLTENSOR_PTR 7
+#define LP_FFI_TENSOR 70
+#define LP_FFI_OBJECT_HEADER 24
+#define LP_FFI_MAX_NDIM 8
+
+struct ffi_any {
+	__s32 type_index;
+	__u32 pad;
+	__u64 v;
+};
+
+/* DLTensor from its ndim on (dlpack.h): ndim at 16, dtype at 20, shape at 24. */
+struct dltensor_tail {
+	__s32 ndim;
+	__u8 code;
+	__u8 bits;
+	__u16 lanes;
+	__u64 shape;
+};
+
+/* Reads the tensor at args[index] of a TVM-FFI packed call into count and
+ * dtype (count 0, dtype -1 when unreadable or not a tensor). */
+static __always_inline void read_ffi_tensor_size(struct lp_event *e, __u64 args, __u32 index)
+{
+	struct ffi_any any = {};
+	struct dltensor_tail t = {};
+	__u64 dl;
+	e->count = 0;
+	e->dtype = -1;
+	if (!args || bpf_probe_read_user(&any, sizeof(any), (void *)(args + 16 * (__u64)index)))
+		return;
+	if (any.type_index == LP_FFI_DLTENSOR_PTR)
+		dl = any.v;
+	else if (any.type_index == LP_FFI_TENSOR)
+		dl = any.v + LP_FFI_OBJECT_HEADER;
+	else
+		return;
+	if (bpf_probe_read_user(&t, sizeof(t), (void *)(dl + 16)))
+		return;
+	if (t.ndim < 0 || t.ndim > LP_FFI_MAX_NDIM || t.lanes != 1)
+		return;
+	__u64 numel = 1;
+	for (int i = 0; i < LP_FFI_MAX_NDIM; i++) {
+		__s64 d = 0;
+		if (i >= t.ndim)
+			break;
+		if (bpf_probe_read_user(&d, sizeof(d), (void *)(t.shape + 8 * i)) || d < 0)
+			return;
+		numel *= (__u64)d;
+	}
+	e->count = numel;
+	e->dtype = dlpack_to_nccl(t.code, t.bits);
+}
+
 /* A call whose event fields are its arguments: NCCL's collectives, the
  * extra table's, capture begin. The cookie names each field's argument
  * (LP_COOKIE_ARG), and how the count argument is read. */
@@ -298,6 +378,12 @@ static __always_inline int args_event(struct pt_regs *ctx, __u64 cookie)
 			break;
 		case LP_SIZE_TENSOR:
 			read_tensor_size(e, e->count, LP_COOKIE_TENSOR_OFF(cookie));
+			break;
+		case LP_SIZE_TYPED:
+			e->dtype = (__s32)LP_COOKIE_SIZE_PARAM(cookie);
+			break;
+		case LP_SIZE_FFI_TENSOR:
+			read_ffi_tensor_size(e, e->count, LP_COOKIE_SIZE_PARAM(cookie));
 			break;
 		}
 	}
@@ -507,6 +593,17 @@ int nccl_entry(struct pt_regs *ctx)
 	case LP_SEND:
 	case LP_RECV:
 	case LP_CUSTOM_ALL_REDUCE:
+	/* Library paths (profiler/extra/libraries.go). */
+	case LP_FLASH_INFER_ALL_REDUCE:
+	case LP_FLASH_INFER_ALL_REDUCE_FUSION:
+	case LP_DEEP_EP_DISPATCH:
+	case LP_DEEP_EP_COMBINE:
+	case LP_PPLX_DISPATCH:
+	case LP_PPLX_COMBINE:
+	case LP_NVSHMEM_ALL_REDUCE:
+	case LP_NVSHMEM_ALL_GATHER:
+	case LP_NVSHMEM_ALL_TO_ALL:
+	case LP_NVSHMEM_BROADCAST:
 		return args_event(ctx, cookie);
 	case LP_GROUP_START:
 		return group_start(ctx);

@@ -98,8 +98,9 @@ type opCount struct {
 	tx, rx float64
 }
 
-// maxKinds bounds trace.Kind values that carry calls.
-const maxKinds = 32
+// maxKinds bounds trace.Kind values that carry calls (the library paths
+// reach 43; a kind at or past it would count as kind % maxKinds).
+const maxKinds = 64
 
 // burstTracker finds one GPU's bursts: runs of hot intervals merged over
 // gaps shorter than the segment gap.

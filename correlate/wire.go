@@ -74,6 +74,9 @@ func RingWire(k trace.Kind, payload uint64, rank, nranks, root int) Wire {
 		// more, which calibration corrects per size class.
 		v := 2 * (n - 1) / n * s
 		return Wire{Msg: payload, Tx: v, Rx: v}
+	case trace.FlashInferAllReduce, trace.FlashInferAllReduceFusion, trace.DeepEPDispatch, trace.DeepEPCombine,
+		trace.PplxDispatch, trace.PplxCombine, trace.NVSHMEMAllReduce, trace.NVSHMEMAllGather, trace.NVSHMEMAlltoAll, trace.NVSHMEMBroadcast:
+		return libraryWire(k, payload, rank, nranks, root)
 	case trace.AllGather, trace.ReduceScatter, trace.AlltoAll:
 		// payload is per rank (sendcount, recvcount, per-peer count): the
 		// full buffer is n times that and (n-1)/n of it crosses the link.

@@ -27,8 +27,9 @@
 // Add returns, for
 //   - an NCCL collective (trace.Kind.IsCollective) or a custom one
 //     (IsCustomCollective): one Call, Phase Eager, or Phase Capture when it
-//     was issued on a capturing stream (custom collectives carry no stream:
-//     they count as captured when their thread began a capture still open);
+//     was issued on a capturing stream (custom collectives with no stream
+//     argument, all but NVSHMEM's, count as captured when their thread began
+//     a capture still open);
 //   - ncclGroupStart/ncclGroupEnd: one Call with the same phase rules on
 //     the calling thread, so grouped point-to-point keeps its framing in
 //     replays (Executed reports false for them: they are not collectives);

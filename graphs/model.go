@@ -85,8 +85,12 @@ func (m *Model) AddTo(dst []Call, e trace.Event) []Call {
 	case trace.StreamWaitEvent:
 		m.wait(e)
 	default:
-		if e.Kind.IsCollective() {
+		switch {
+		case e.Kind.IsCollective(), e.Kind.IsCustomCollective() && e.Stream != 0:
 			return m.issue(dst, e, m.captureOf(e.Pid, e.Stream))
+		case e.Kind.IsCustomCollective():
+			// No stream argument: it runs on its thread's current stream.
+			return m.issue(dst, e, m.threadCapture(tk))
 		}
 	}
 	return dst

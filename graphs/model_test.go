@@ -178,6 +178,27 @@ eager CustomAllReduce 10 s0 g0 l-1
 `)
 }
 
+// The library paths are calls too: those without a stream argument
+// (DeepEP here) follow their thread like custom all-reduce, NVSHMEM's follow
+// the stream they name; both replay with the graph.
+func TestLibraryPathCollectives(t *testing.T) {
+	s := newScript().begin(0xa, 0)
+	s.add(trace.Event{Kind: trace.DeepEPDispatch, Count: 5, DataType: 9, Comm: 0xb0})
+	s.add(trace.Event{Kind: trace.NVSHMEMAllReduce, Count: 6, DataType: 7, Stream: 0xa})
+	s.add(trace.Event{Kind: trace.NVSHMEMAlltoAll, Count: 7, DataType: 7, Stream: 0xd})
+	s.add(trace.Event{Kind: trace.FlashInferAllReduce, Count: 8, DataType: 9, Tid: 2})
+	s.end(0xa, 0x9000, 0).inst(0x9000, 0xe000, 0).launch(0xe000, 0xf, 0)
+	calls, _ := Expand(s.events)
+	check(t, calls, `
+graph-capture DeepEPDispatch 5 s0 g1 l-1
+graph-capture NVSHMEMAllReduce 6 sa g1 l-1
+eager NVSHMEMAlltoAll 7 sd g0 l-1
+eager FlashInferAllReduce 8 s0 g0 l-1
+graph-replay DeepEPDispatch 5 sf g1 l0
+graph-replay NVSHMEMAllReduce 6 sf g1 l0
+`)
+}
+
 // What the recording never saw: a launch of an unknown exec counts as a
 // launch of an unknown graph and expands to nothing; a failed capture makes
 // no graph; handles of two processes are independent.

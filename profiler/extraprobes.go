@@ -3,19 +3,49 @@ package profiler
 import (
 	"debug/elf"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/ianlancetaylor/demangle"
 
 	"github.com/linkprof/linkprof/profiler/extra"
+	"github.com/linkprof/linkprof/trace"
 )
 
 // extraProbe is a table entry's probe on symbol: its size argument fills
-// count, read as SizeMode says (LP_COOKIE_SIZE_MODE and LP_COOKIE_TENSOR_OFF
-// in bpf/event.h), its comm argument comm.
-func extraProbe(p extra.Probe, symbol string) probeSpec {
-	return probeSpec{symbol: symbol, kind: p.Kind, args: argMap{count: p.SizeArg, comm: p.CommArg},
-		extra: uint64(p.SizeMode&0xf)<<20 | uint64(p.TensorNumelOffset/8&0xff)<<56}
+// count, read as SizeMode says (LP_COOKIE_SIZE_MODE and LP_COOKIE_SIZE_PARAM
+// in bpf/event.h), its comm, peer and stream arguments those fields. dtype
+// is the element type the symbol's name fixes (SizeTyped).
+func extraProbe(p extra.Probe, symbol string, dtype trace.DataType) probeSpec {
+	at := abiArg(p.HiddenReturn, runtime.GOARCH)
+	args := argMap{count: at(p.SizeArg), comm: at(p.CommArg), peer: at(p.PeerArg), stream: at(p.StreamArg)}
+	return probeSpec{symbol: symbol, kind: p.Kind, args: args,
+		extra: uint64(p.SizeMode&0xf)<<20 | uint64(sizeParam(p, dtype))<<56}
+}
+
+// sizeParam is the cookie's parameter byte for the entry's size mode.
+func sizeParam(p extra.Probe, dtype trace.DataType) uint8 {
+	switch p.SizeMode {
+	case extra.SizeTensor:
+		return uint8(p.TensorNumelOffset / 8)
+	case extra.SizeTyped:
+		return uint8(dtype)
+	case extra.SizeFFITensor:
+		return p.FFIArg
+	}
+	return 0
+}
+
+// abiArg maps a C++ argument number to the register-order one the BPF
+// program reads: a class returned in memory takes the first register on
+// x86-64 (System V) and x8 on arm64, where nothing moves.
+func abiArg(hiddenReturn bool, goarch string) func(int) int {
+	return func(n int) int {
+		if n > 0 && hiddenReturn && goarch == "amd64" {
+			return n + 1
+		}
+		return n
+	}
 }
 
 // extraSpecs finds the functions the table entries name in a library, by
@@ -50,8 +80,8 @@ func matchExtra(syms []elf.Symbol, entries []extra.Probe) ([]probeSpec, map[stri
 			if !strings.Contains(s.Name, e.Contains) || addrs[s.Name] != 0 {
 				continue
 			}
-			if e.Demangled.MatchString(demangle.Filter(s.Name, demangle.NoClones)) {
-				specs = append(specs, extraProbe(e, s.Name))
+			if dtype, ok := e.Match(demangle.Filter(s.Name, demangle.NoClones)); ok {
+				specs = append(specs, extraProbe(e, s.Name, dtype))
 				addrs[s.Name] = s.Value
 			}
 		}

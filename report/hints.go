@@ -14,12 +14,9 @@ const hintShare = 0.01
 func hints(r *Report) []Hint {
 	out := []Hint{}
 	linkTx := r.Unattributed.TxBytes
-	var custom uint64
+	seen := callsByPath(r.Ops)
 	for _, o := range r.Ops {
 		linkTx += o.TxBytes
-		if o.Op == trace.CustomAllReduce.Op() {
-			custom = o.Calls
-		}
 	}
 	if linkTx == 0 || float64(r.Unattributed.TxBytes) < hintShare*float64(linkTx) {
 		return out
@@ -43,9 +40,25 @@ func hints(r *Report) []Hint {
 			h.Explains = "launches of CUDA graphs captured before the recording began: what they replay is unknown " +
 				"(record from the server's start to see the captures)"
 		case p.Probed:
-			h.CallsSeen = custom
+			h.CallsSeen = seen[p.Kinds]
 		}
 		out = append(out, h)
+	}
+	return out
+}
+
+// callsByPath sums the ops' calls by the path their kind takes
+// (trace.Kind.Path).
+func callsByPath(ops []Op) map[string]uint64 {
+	kindOf := map[string]trace.Kind{}
+	for _, k := range trace.Kinds() {
+		kindOf[k.Op()] = k
+	}
+	out := map[string]uint64{}
+	for _, o := range ops {
+		if k, ok := kindOf[o.Op]; ok {
+			out[k.Path()] += o.Calls
+		}
 	}
 	return out
 }

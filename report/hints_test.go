@@ -14,17 +14,21 @@ func TestHintForUnknownGraphs(t *testing.T) {
 	if !slices.ContainsFunc(paths.Known, func(p paths.Path) bool { return p.Name == graphReplayPath }) {
 		t.Fatalf("paths.Known has no %q", graphReplayPath)
 	}
-	r := &Report{Ops: []Op{{Op: "AllReduce", Traffic: Traffic{Calls: 4, Link: Link{TxBytes: 98}}}, {Op: "CustomAllReduce", Traffic: Traffic{Calls: 6}}},
+	r := &Report{Ops: []Op{{Op: "AllReduce", Traffic: Traffic{Calls: 4, Link: Link{TxBytes: 98}}}, {Op: "CustomAllReduce", Traffic: Traffic{Calls: 6}},
+		{Op: "DeepEPDispatch", Traffic: Traffic{Calls: 5}}, {Op: "DeepEPCombine", Traffic: Traffic{Calls: 5}}},
 		Unattributed: Unattributed{Link: Link{TxBytes: 2}},
 		Graphs:       []graphs.Summary{{ID: 1, Unknown: true, Launches: 3}, {ID: 2, Launches: 5}}}
 	var got []string
 	for _, h := range hints(r) {
 		got = append(got, h.Path)
-		if want := map[bool]uint64{true: 3, false: 6}[h.Path == graphReplayPath]; h.Probed && h.CallsSeen != want {
+		want := map[string]uint64{graphReplayPath: 3, "vllm custom all-reduce": 6, "sglang custom all-reduce": 6,
+			"deepep dispatch/combine": 10}[h.Path]
+		if h.CallsSeen != want {
 			t.Errorf("hint %+v: calls seen %d, want %d", h, h.CallsSeen, want)
 		}
 	}
-	want := []string{"vllm custom all-reduce", "torch symmetric memory all-reduce", "sglang custom all-reduce", graphReplayPath}
+	want := []string{"vllm custom all-reduce", "torch symmetric memory all-reduce", "sglang custom all-reduce", graphReplayPath,
+		"flashinfer all-reduce", "deepep dispatch/combine", "pplx dispatch/combine", "nvshmem stream collectives"}
 	if !slices.Equal(got, want) {
 		t.Errorf("hints %v, want %v", got, want)
 	}

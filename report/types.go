@@ -75,9 +75,10 @@ type Hint struct {
 	Explains  string `json:"explains"`
 	ToNCCL    string `json:"to_nccl"` // the setting that routes it through NCCL
 	Probed    bool   `json:"probed"`  // linkprof records its calls when its library is found
-	// CallsSeen is how many of its calls the recording holds (custom
-	// all-reduces; for graph replays, launches of graphs captured before
-	// the recording, which cannot be expanded).
+	// CallsSeen is how many of its calls the recording holds (those of
+	// the kinds its probes record, paths.Path.Kinds; for graph replays,
+	// launches of graphs captured before the recording, which cannot be
+	// expanded).
 	CallsSeen uint64 `json:"calls_seen"`
 }
 

@@ -1,6 +1,7 @@
 // Package extra is the data-driven table of collectives that do not go
-// through NCCL (vLLM's and SGLang's custom all-reduce), which linkprof
-// probes by demangled symbol name.
+// through NCCL (vLLM's and SGLang's custom all-reduce; FlashInfer, DeepEP,
+// pplx-kernels and NVSHMEM in libraries.go), which linkprof probes by
+// demangled symbol name. docs/paths.md lists them.
 package extra
 
 import (
@@ -14,9 +15,11 @@ type SizeMode int
 
 // Values equal enum lp_size_mode in bpf/event.h.
 const (
-	SizeNone   SizeMode = iota // not readable: count 0, dtype -1
-	SizeBytes                  // the argument is a byte count
-	SizeTensor                 // the argument is an at::Tensor&: numel and dtype from its TensorImpl
+	SizeNone      SizeMode = iota // not readable: count 0, dtype -1
+	SizeBytes                     // the argument is a byte count
+	SizeTensor                    // the argument is an at::Tensor&: numel and dtype from its TensorImpl
+	SizeTyped                     // an element count; the dtype is fixed by the function's name (DTypes)
+	SizeFFITensor                 // a TVM-FFI packed call's args array: the tensor at FFIArg
 )
 
 // Probe is one table entry: which functions in which libraries are a
@@ -36,6 +39,21 @@ type Probe struct {
 	// SizeArg is the 1-based argument holding the size; 0 none.
 	SizeArg  int
 	SizeMode SizeMode
+	// PeerArg (a broadcast's root) and StreamArg (the cudaStream_t) are
+	// 1-based arguments; 0 none.
+	PeerArg, StreamArg int
+	// HiddenReturn says the function returns a class by value in memory:
+	// on x86-64 its address is a hidden first argument (the System V ABI),
+	// so every argument above sits one further (on arm64 it is in x8 and
+	// nothing moves). Argument numbers here are the C++ ones, `this` 1.
+	HiddenReturn bool
+	// DTypes (SizeTyped) maps the text Demangled captures in its group
+	// named "type" to the element's ncclDataType_t; a name with no entry is
+	// not probed.
+	DTypes map[string]trace.DataType
+	// FFIArg (SizeFFITensor) is the 0-based index in the packed arguments
+	// of the tensor that gives the size.
+	FFIArg uint8
 	// TensorNumelOffset is the byte offset of numel_ in c10::TensorImpl
 	// (SizeTensor), a multiple of 8 below 2048 (the attach cookie's room);
 	// the dtype's uint16 follows it. Torch-version specific:
@@ -59,7 +77,7 @@ const TorchNumelOffset = 160
 var customAllReduce = regexp.MustCompile(`^all_reduce(_reg|_unreg)?\(long, at::Tensor( const)?&, `)
 
 // Table is the shipped list of extra probes.
-var Table = []Probe{
+var Table = append([]Probe{
 	{
 		Name: "vllm-custom-all-reduce", Framework: "vllm",
 		Library:  regexp.MustCompile(`/vllm/_C[^/]*\.so[^/]*$`),
@@ -72,6 +90,21 @@ var Table = []Probe{
 		Contains: "all_reduce", Demangled: customAllReduce, Kind: trace.CustomAllReduce,
 		CommArg: 1, SizeArg: 2, SizeMode: SizeTensor, TensorNumelOffset: TorchNumelOffset,
 	},
+}, libraryProbes...)
+
+// Match reports whether demangled is one of the entry's functions, and
+// the element dtype its name fixes (SizeTyped; -1 otherwise).
+func (p Probe) Match(demangled string) (trace.DataType, bool) {
+	if p.SizeMode != SizeTyped {
+		return -1, p.Demangled.MatchString(demangled)
+	}
+	m := p.Demangled.FindStringSubmatch(demangled)
+	i := p.Demangled.SubexpIndex("type")
+	if m == nil || i < 0 {
+		return -1, false
+	}
+	dt, ok := p.DTypes[m[i]]
+	return dt, ok
 }
 
 // ForLibrary returns the entries whose library pattern matches path.
