@@ -39,7 +39,9 @@ func InspectELF(path string, wanted map[string]bool) (*LibraryInfo, error) {
 	info := &LibraryInfo{Symbols: map[string]uint64{}}
 	dyn, _ := f.DynamicSymbols()
 	addDefined(info.Symbols, dyn, wanted)
-	if len(info.Symbols) == 0 {
+	if len(info.Symbols) == 0 && len(wanted) > 0 {
+		// Nothing wanted (a library probed only for the extra table, such as
+		// libtorch_cuda.so): its static table is large and of no use here.
 		static, _ := f.Symbols()
 		addDefined(info.Symbols, static, wanted)
 	}
