@@ -14,8 +14,8 @@ import (
 // keep rejects: libtorch_cuda.so's .symtab holds hundreds of thousands of
 // names, of which a handful are wanted (BenchmarkExtraSymtabScan). The
 // name keep sees is only valid during the call. A file without the table
-// is no error.
-func scanFuncSymbols(f *elf.File, typ elf.SectionType, keep func(name []byte) bool, visit func(name string, value uint64)) error {
+// is no error; fileSize bounds what a section may claim.
+func scanFuncSymbols(f *elf.File, fileSize int64, typ elf.SectionType, keep func(name []byte) bool, visit func(name string, value uint64)) error {
 	sec := f.SectionByType(typ)
 	if sec == nil {
 		return nil
@@ -23,13 +23,13 @@ func scanFuncSymbols(f *elf.File, typ elf.SectionType, keep func(name []byte) bo
 	if sec.Link == 0 || int(sec.Link) >= len(f.Sections) {
 		return errors.New("symbol table names no string table")
 	}
-	syms, err := sec.Data()
+	syms, err := sectionBytes(sec, fileSize)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", sec.Name, err)
+		return err
 	}
-	strs, err := f.Sections[sec.Link].Data()
+	strs, err := sectionBytes(f.Sections[sec.Link], fileSize)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", f.Sections[sec.Link].Name, err)
+		return err
 	}
 	read := symReader(f)
 	if read == nil {
@@ -70,4 +70,21 @@ func symReader(f *elf.File) *symLayout {
 		}}
 	}
 	return nil
+}
+
+// sectionBytes reads a section into one buffer of its size (Section.Data
+// grows its buffer in steps, allocating twice a big .strtab's size), after
+// checking that size against the file's.
+func sectionBytes(sec *elf.Section, fileSize int64) ([]byte, error) {
+	if sec.Flags&elf.SHF_COMPRESSED != 0 {
+		return sec.Data()
+	}
+	if sec.Type == elf.SHT_NOBITS || sec.Size > uint64(fileSize) {
+		return nil, fmt.Errorf("section %s claims %d bytes of a %d-byte file", sec.Name, sec.Size, fileSize)
+	}
+	buf := make([]byte, sec.Size)
+	if n, err := sec.ReadAt(buf, 0); n < len(buf) {
+		return nil, fmt.Errorf("reading %s: %w", sec.Name, err)
+	}
+	return buf, nil
 }

@@ -63,18 +63,18 @@ func extraSpecs(path string, entries []extra.Probe) ([]probeSpec, map[string]uin
 	if len(entries) == 0 {
 		return nil, nil, nil
 	}
-	f, err := elf.Open(path)
+	f, size, closeFile, err := openELF(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, nil, err
 	}
-	defer f.Close()
+	defer closeFile()
 	m := newExtraMatcher(entries)
-	if err := scanFuncSymbols(f, elf.SHT_DYNSYM, m.candidate, m.visit); err != nil {
+	if err := scanFuncSymbols(f, size, elf.SHT_DYNSYM, m.candidate, m.visit); err != nil {
 		return nil, nil, fmt.Errorf("reading dynamic symbols of %s: %w", path, err)
 	}
 	if m.unmatched() {
 		m.staticPass = true
-		if err := scanFuncSymbols(f, elf.SHT_SYMTAB, m.candidate, m.visit); err != nil {
+		if err := scanFuncSymbols(f, size, elf.SHT_SYMTAB, m.candidate, m.visit); err != nil {
 			return nil, nil, fmt.Errorf("reading symbols of %s: %w", path, err)
 		}
 	}
