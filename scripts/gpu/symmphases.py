@@ -48,6 +48,8 @@ def numel_offset():
 
 def setup(rank, dev):
     s = Symm(dev)
+    if rank == 0 and not hasattr(torch.ops.symm_mem, "reduce_scatter_out"):
+        print("torch.ops.symm_mem has no reduce_scatter_out: its phases run nothing", flush=True)
     if rank == 0:
         off = numel_offset()
         print(f"tensor_numel_offset {off} (linkprof assumes 160)", flush=True)
@@ -66,7 +68,10 @@ def two_shot(ctx, numel):
 
 
 def reduce_scatter(ctx, numel):
-    """numel is the input's; the output, per rank, is what linkprof sizes."""
+    """numel is the input's; the output, per rank, is what linkprof sizes.
+    A torch without the operator runs nothing (and logs no call)."""
+    if not hasattr(torch.ops.symm_mem, "reduce_scatter_out"):
+        return
     out = numel // ctx.world
     torch.ops.symm_mem.reduce_scatter_out(ctx.state.buf[:numel], ctx.state.group, False, ctx.state.out[:out])
     ctx.log(RS, out)
