@@ -3,7 +3,7 @@ package profiler
 import (
 	"bytes"
 	"debug/elf"
-	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 
@@ -69,13 +69,15 @@ func extraSpecs(path string, entries []extra.Probe) ([]probeSpec, map[string]uin
 	}
 	defer closeFile()
 	m := newExtraMatcher(entries)
+	// A table that cannot be read holds nothing to probe; the library's
+	// other probes (NCCL linked in) still go on.
 	if err := scanFuncSymbols(f, size, elf.SHT_DYNSYM, m.candidate, m.visit); err != nil {
-		return nil, nil, fmt.Errorf("reading dynamic symbols of %s: %w", path, err)
+		slog.Debug("reading dynamic symbols for the extra table", "path", path, "err", err)
 	}
 	if m.unmatched() {
 		m.staticPass = true
 		if err := scanFuncSymbols(f, size, elf.SHT_SYMTAB, m.candidate, m.visit); err != nil {
-			return nil, nil, fmt.Errorf("reading symbols of %s: %w", path, err)
+			slog.Debug("reading static symbols for the extra table", "path", path, "err", err)
 		}
 	}
 	return m.specs, m.addrs, nil
