@@ -26,7 +26,7 @@ import (
 // (per rank, as NCCL's ReduceScatter recvcount), the input of
 // multimem_all_gather_out (per rank, as AllGather's sendcount). The group
 // is its name (CommIsName). Only libstdc++'s C++11 std::string is matched:
-// a torch built with the old ABI (before 2.6's wheels) is not probed.
+// a torch built with the pre-C++11 ABI (older Linux wheels) is not probed.
 const (
 	symmStr    = `std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >`
 	symmTensor = `at::Tensor( const&)?`

@@ -31,7 +31,7 @@ class Symm:
     def __init__(self, dev):
         self.group = dist.group.WORLD.group_name
         if hasattr(symm_mem, "enable_symm_mem_for_group"):
-            symm_mem.enable_symm_mem_for_group(self.group)  # torch before 2.8 needs it
+            symm_mem.enable_symm_mem_for_group(self.group)  # older torch needs it; newer deprecates it (a warning)
         self.buf = symm_mem.empty(MAX_NUMEL, dtype=torch.bfloat16, device=dev)
         symm_mem.rendezvous(self.buf, self.group)
         self.out = torch.empty(MAX_NUMEL, dtype=torch.bfloat16, device=dev)
