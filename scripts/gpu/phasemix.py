@@ -194,6 +194,10 @@ def worker(rank, args):
             json.dump(dict(world=world, set=args.set, phases=phases,
                            tensor_numel_offset=getattr(state, "numel_offset", None)), f, indent=1)
     dist.destroy_process_group()
+    if getattr(state, "graphs", None):
+        # Leave without destroying the CUDA graphs: destroying graphs hung on
+        # the GPU box once (scripts/gpu_graphs.py).
+        os._exit(0)
 
 
 def main():

@@ -35,6 +35,7 @@ class Symm:
         self.buf = symm_mem.empty(MAX_NUMEL, dtype=torch.bfloat16, device=dev)
         symm_mem.rendezvous(self.buf, self.group)
         self.out = torch.empty(MAX_NUMEL, dtype=torch.bfloat16, device=dev)
+        self.graphs = []
 
 
 def numel_offset():
@@ -98,7 +99,7 @@ def graphed(op, numel, per_graph, replays):
         for o, c in captured.calls.items():
             ctx.calls[o] = dict(calls=c["calls"] * replays, payload_bytes=c["payload_bytes"] * replays)
         torch.cuda.synchronize(ctx.dev)
-        del g
+        ctx.state.graphs.append(g)  # kept: no graph destroyed mid-run
     return run
 
 
