@@ -67,7 +67,14 @@ enum lp_kind {
 enum lp_flag {
 	LP_FLAG_RETURN = 1 << 0, /* written by a return probe; ret is valid */
 	LP_FLAG_DRIVER = 1 << 1, /* a driver API call (libcuda); a runtime call may nest one */
+	/* comm is the FNV-1a hash of a group name, the std::string the cookie's
+	 * comm argument points to (torch symmetric memory): the same in every
+	 * process of the group. Set by the extra-probe table through the cookie. */
+	LP_FLAG_COMM_NAME = 1 << 2,
 };
+
+/* At most this many bytes of a group name are hashed. */
+#define LP_GROUP_NAME_MAX 64
 
 /* The attach cookie: which function fired and how to read it, packed by
  * the probe tables (profiler/probes.go, profiler/cuda.go, the extra-probe

@@ -32,3 +32,19 @@ func TestKindsMatchC(t *testing.T) {
 		}
 	}
 }
+
+// enum lp_flag and the trace's flag constants agree: the cookie sets them
+// and the trace stores them.
+func TestFlagsMatchC(t *testing.T) {
+	enum := compiled[*btf.Enum](t, "lp_flag")
+	want := map[string]uint64{"LP_FLAG_RETURN": trace.FlagReturn, "LP_FLAG_DRIVER": trace.FlagDriver,
+		"LP_FLAG_COMM_NAME": trace.FlagCommName}
+	if len(enum.Values) != len(want) {
+		t.Errorf("lp_flag has %d values, the trace knows %d", len(enum.Values), len(want))
+	}
+	for _, v := range enum.Values {
+		if w, ok := want[v.Name]; !ok || w != v.Value {
+			t.Errorf("C %s = %d, trace says %d (known: %v)", v.Name, v.Value, w, ok)
+		}
+	}
+}

@@ -15,6 +15,7 @@ char __license[] SEC("license") = "Dual BSD/GPL";
 /* Keep the event types in BTF for bpf2go -type. */
 const struct lp_event *unused_event __attribute__((unused));
 const enum lp_kind *unused_kind __attribute__((unused));
+const enum lp_flag *unused_flag __attribute__((unused));
 
 /* Set by the loader before load. */
 volatile const __u64 wakeup_bytes = 256 * 1024; /* wake the reader once this much is queued */
@@ -352,6 +353,32 @@ static __always_inline void read_ffi_tensor_size(struct lp_event *e, __u64 args,
 	e->dtype = dlpack_to_nccl(t.code, t.bits);
 }
 
+/* FNV-1a (64-bit) of the first LP_GROUP_NAME_MAX bytes of a std::string
+ * (libstdc++: data pointer, then length), passed by reference or, being
+ * non-trivially copyable, by invisible reference: arg is its address.
+ * 0 when unreadable. The analysis needs only equality across processes. */
+static __always_inline __u64 hash_group_name(__u64 str)
+{
+	struct {
+		__u64 data;
+		__u64 len;
+	} s = {};
+	char buf[LP_GROUP_NAME_MAX];
+	if (!str || bpf_probe_read_user(&s, sizeof(s), (void *)str))
+		return 0;
+	__u32 n = s.len < LP_GROUP_NAME_MAX ? (__u32)s.len : LP_GROUP_NAME_MAX;
+	if (n && bpf_probe_read_user(buf, n, (void *)s.data))
+		return 0;
+	__u64 h = 0xcbf29ce484222325ULL;
+	for (int i = 0; i < LP_GROUP_NAME_MAX; i++) {
+		if (i >= n)
+			break;
+		h ^= (__u8)buf[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
 /* A call whose event fields are its arguments: NCCL's collectives, the
  * extra table's, capture begin. The cookie names each field's argument
  * (LP_COOKIE_ARG), and how the count argument is read. */
@@ -371,6 +398,8 @@ static __always_inline int args_event(struct pt_regs *ctx, __u64 cookie)
 	e->peer = (__s32)arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_PEER), -1);
 	e->comm = arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_COMM), 0);
 	e->stream = arg_at(ctx, &r, LP_COOKIE_ARG(cookie, LP_ARG_STREAM), 0);
+	if (e->flags & LP_FLAG_COMM_NAME)
+		e->comm = hash_group_name(e->comm);
 	if (LP_COOKIE_ARG(cookie, LP_ARG_COUNT)) {
 		switch (LP_COOKIE_SIZE_MODE(cookie)) {
 		case LP_SIZE_BYTES:
@@ -593,6 +622,11 @@ int nccl_entry(struct pt_regs *ctx)
 	case LP_SEND:
 	case LP_RECV:
 	case LP_CUSTOM_ALL_REDUCE:
+	/* torch symmetric memory (profiler/extra/symmmem.go). */
+	case LP_SYMM_MEM_ONE_SHOT_ALL_REDUCE:
+	case LP_SYMM_MEM_TWO_SHOT_ALL_REDUCE:
+	case LP_SYMM_MEM_REDUCE_SCATTER:
+	case LP_SYMM_MEM_ALL_GATHER:
 	/* Library paths (profiler/extra/libraries.go). */
 	case LP_FLASH_INFER_ALL_REDUCE:
 	case LP_FLASH_INFER_ALL_REDUCE_FUSION:

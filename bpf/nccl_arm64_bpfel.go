@@ -127,6 +127,7 @@ const (
 	NcclProgNcclReturn    = "nccl_return"
 	NcclVarCaptureStacks  = "capture_stacks"
 	NcclVarUnusedEvent    = "unused_event"
+	NcclVarUnusedFlag     = "unused_flag"
 	NcclVarUnusedKind     = "unused_kind"
 	NcclVarWakeupBytes    = "wakeup_bytes"
 )
@@ -200,6 +201,7 @@ type NcclMapSpecs struct {
 type NcclVariableSpecs struct {
 	CaptureStacks *ebpf.VariableSpec `ebpf:"capture_stacks"`
 	UnusedEvent   *ebpf.VariableSpec `ebpf:"unused_event"`
+	UnusedFlag    *ebpf.VariableSpec `ebpf:"unused_flag"`
 	UnusedKind    *ebpf.VariableSpec `ebpf:"unused_kind"`
 	WakeupBytes   *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
@@ -257,6 +259,7 @@ func (m *NcclMaps) Close() error {
 type NcclVariables struct {
 	CaptureStacks *ebpf.Variable `ebpf:"capture_stacks"`
 	UnusedEvent   *ebpf.Variable `ebpf:"unused_event"`
+	UnusedFlag    *ebpf.Variable `ebpf:"unused_flag"`
 	UnusedKind    *ebpf.Variable `ebpf:"unused_kind"`
 	WakeupBytes   *ebpf.Variable `ebpf:"wakeup_bytes"`
 }

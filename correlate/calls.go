@@ -136,7 +136,11 @@ func (e *Engine) launch1(c *Call) {
 
 func (e *Engine) newCall(it *item) *Call {
 	ev := &it.ev
-	rank, nranks, guessed := e.rankOf(ev.Pid, ev.Comm)
+	rankOf := e.rankOf
+	if ev.Flags&trace.FlagCommName != 0 {
+		rankOf = e.namedRank
+	}
+	rank, nranks, guessed := rankOf(ev.Pid, ev.Comm)
 	if guessed {
 		e.stats.GuessedCalls++
 		e.stats.GuessedRanks = max(e.stats.GuessedRanks, nranks)

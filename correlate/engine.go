@@ -21,6 +21,7 @@ type Engine struct {
 	gpuList []*gpuState
 	streams map[streamKey]*stream
 	groups  map[groupKey][]*Call
+	named   namedGroups // members of groups named by string (named.go)
 	order   reorder
 	stats   Stats
 	// Finished calls and launches are reused: sinks never keep them, and

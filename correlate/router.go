@@ -32,6 +32,7 @@ type router struct {
 	matched map[int]uint64
 	arrSink ArrivalSink
 	arr     Arrival
+	named   namedGroups // members of groups named by string (named.go)
 }
 
 // StartSink wants the recording's start record before any data (the
@@ -80,6 +81,7 @@ func (r *router) item(it *item) {
 	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 {
 		r.created(ev.Pid, ev.Comm, ev.Rank, ev.NRanks, ev.CommDevice())
 	}
+	r.observeNamed(ev)
 	it.gpu = r.place.CallGPU(ev.Pid, ev.Comm)
 	s := r.shardOfGPU(it.gpu)
 	if ev.Kind == trace.GroupEnd && ev.GroupDepth <= 1 {

@@ -77,6 +77,23 @@ func RingWire(k trace.Kind, payload uint64, rank, nranks, root int) Wire {
 	case trace.FlashInferAllReduce, trace.FlashInferAllReduceFusion, trace.DeepEPDispatch, trace.DeepEPCombine,
 		trace.PplxDispatch, trace.PplxCombine, trace.NVSHMEMAllReduce, trace.NVSHMEMAllGather, trace.NVSHMEMAlltoAll, trace.NVSHMEMBroadcast:
 		return libraryWire(k, payload, rank, nranks, root)
+	case trace.SymmMemTwoShotAllReduce:
+		// torch symmetric memory, peer to peer: each rank reads its 1/n
+		// of the buffer from every peer and reduces it, then the reduced
+		// slices are written (in place) or read (out of place) across.
+		v := 2 * (n - 1) / n * s
+		return Wire{Msg: payload, Tx: v, Rx: v}
+	case trace.SymmMemOneShotAllReduce:
+		// Every rank reads the whole buffer of each peer and reduces all of
+		// it itself: its peers read its buffer as often.
+		v := (n - 1) * s
+		return Wire{Msg: payload, Tx: v, Rx: v}
+	case trace.SymmMemReduceScatter, trace.SymmMemAllGather:
+		// payload is per rank, as NCCL's (reduce_scatter_out's output,
+		// multimem_all_gather_out's input): each rank reads its slice
+		// from, or has it read by, every peer.
+		v := (n - 1) * s
+		return Wire{Msg: payload * uint64(nranks), Tx: v, Rx: v}
 	case trace.AllGather, trace.ReduceScatter, trace.AlltoAll:
 		// payload is per rank (sendcount, recvcount, per-peer count): the
 		// full buffer is n times that and (n-1)/n of it crosses the link.

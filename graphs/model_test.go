@@ -165,17 +165,24 @@ eager AllReduce 4 sd g0 l-1
 }
 
 // Custom collectives carry no stream: captured when their thread has a
-// capture open, eager on other threads.
+// capture open, eager on other threads; every kind outside NCCL alike
+// (torch symmetric memory's among them), and replayed at each launch.
 func TestCustomCollectiveFollowsThread(t *testing.T) {
-	s := newScript().begin(0xa, 0).custom(8)
-	s.add(trace.Event{Kind: trace.CustomAllReduce, Count: 9, Tid: 2})
-	s.end(0xa, 0x9000, 0).custom(10)
-	calls, _ := Expand(s.events)
-	check(t, calls, `
-graph-capture CustomAllReduce 8 s0 g1 l-1
-eager CustomAllReduce 9 s0 g0 l-1
-eager CustomAllReduce 10 s0 g0 l-1
-`)
+	for _, k := range trace.Kinds() {
+		if !k.IsCustomCollective() {
+			continue
+		}
+		s := newScript().begin(0xa, 0).add(trace.Event{Kind: k, Count: 8})
+		s.add(trace.Event{Kind: k, Count: 9, Tid: 2})
+		s.end(0xa, 0x9000, 0).add(trace.Event{Kind: k, Count: 10}).inst(0x9000, 0xe000, 0).launch(0xe000, 0xb, 0)
+		calls, _ := Expand(s.events)
+		check(t, calls, strings.ReplaceAll(`
+graph-capture K 8 s0 g1 l-1
+eager K 9 s0 g0 l-1
+eager K 10 s0 g0 l-1
+graph-replay K 8 sb g1 l0
+`, "K", k.String()))
+	}
 }
 
 // The library paths are calls too: those without a stream argument

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -197,10 +198,10 @@ func planProbes(lib *LibraryInfo, specs []probeSpec, path string) (entry, ret pr
 			slog.Debug("symbol is an alias, skipped", "symbol", sym, "library", path)
 		case s.ret:
 			seen[at] = true
-			ret.add(sym, s.cookie())
+			ret.add(lib, sym, s.cookie())
 		default:
 			seen[at] = true
-			entry.add(sym, s.cookie())
+			entry.add(lib, sym, s.cookie())
 			probed = append(probed, sym)
 		}
 	}
@@ -214,16 +215,24 @@ type probeAt struct {
 	ret  bool
 }
 
-// probeSet is the symbols of one program and their cookies.
+// probeSet is the symbols of one program, their cookies and their file
+// offsets (0: unknown, attached by name).
 type probeSet struct {
 	symbols []string
 	cookies []uint64
+	offsets []uint64
 }
 
-func (s *probeSet) add(sym string, cookie uint64) {
+func (s *probeSet) add(lib *LibraryInfo, sym string, cookie uint64) {
+	off, _ := lib.FileOffset(lib.Symbols[sym])
 	s.symbols = append(s.symbols, sym)
 	s.cookies = append(s.cookies, cookie)
+	s.offsets = append(s.offsets, off)
 }
+
+// byOffset reports whether every probe's file offset is known: the set is
+// then attached by offset, with no symbol lookup in the file.
+func (s *probeSet) byOffset() bool { return !slices.Contains(s.offsets, 0) }
 
 func (p *Probes) attachSets(ex *link.Executable, entry, ret probeSet) ([]link.Link, error) {
 	var links []link.Link
@@ -250,11 +259,15 @@ func (p *Probes) attachSets(ex *link.Executable, entry, ret probeSet) ([]link.Li
 func (p *Probes) attachSet(ex *link.Executable, set probeSet, prog *ebpf.Program, ret bool) ([]link.Link, error) {
 	if p.multi {
 		opts := &link.UprobeMultiOptions{Cookies: set.cookies}
+		symbols := set.symbols
+		if set.byOffset() {
+			symbols, opts.Addresses = nil, set.offsets
+		}
 		attach := ex.UprobeMulti
 		if ret {
 			attach = ex.UretprobeMulti
 		}
-		l, err := attach(set.symbols, prog, opts)
+		l, err := attach(symbols, prog, opts)
 		if err != nil {
 			return nil, fmt.Errorf("attaching %v: %w", set.symbols, err)
 		}
@@ -262,7 +275,7 @@ func (p *Probes) attachSet(ex *link.Executable, set probeSet, prog *ebpf.Program
 	}
 	var links []link.Link
 	for i, sym := range set.symbols {
-		opts := &link.UprobeOptions{Cookie: set.cookies[i]}
+		opts := &link.UprobeOptions{Cookie: set.cookies[i], Address: set.offsets[i]}
 		attach := ex.Uprobe
 		if ret {
 			attach = ex.Uretprobe

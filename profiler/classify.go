@@ -2,7 +2,6 @@ package profiler
 
 import (
 	"bytes"
-	"debug/elf"
 	"strings"
 
 	"github.com/linkprof/linkprof/profiler/extra"
@@ -94,11 +93,11 @@ func classify(host, path string, table []extra.Probe) (*classified, error) {
 // library (a torch process maps hundreds, libtorch_cuda.so alone is huge)
 // is slow. A name found here may still be an import, not a definition.
 func namesInStringTables(path string, fams []family) []family {
-	f, err := elf.Open(path)
+	f, size, closeFile, err := openELF(path)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
+	defer closeFile()
 	var out []family
 	found := map[string]bool{}
 	for _, name := range []string{".dynstr", ".strtab"} {
@@ -106,7 +105,7 @@ func namesInStringTables(path string, fams []family) []family {
 		if sec == nil {
 			continue
 		}
-		data, err := sec.Data()
+		data, err := sectionBytes(sec, size)
 		if err != nil {
 			continue
 		}

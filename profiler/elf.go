@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 )
 
@@ -17,43 +18,73 @@ var ErrNotELF = errors.New("not an ELF file")
 type LibraryInfo struct {
 	Symbols map[string]uint64 // the symbols asked for that the file defines
 	BuildID string
-	Version string // NCCL version string, when found
+	Version string           // NCCL version string, when found
+	text    []elf.ProgHeader // executable PT_LOAD segments (FileOffset)
 }
 
 // Has reports whether the file defines sym.
 func (l *LibraryInfo) Has(sym string) bool { _, ok := l.Symbols[sym]; return ok }
 
+// FileOffset is where the code at virtual address va lies in the file: the
+// offset a uprobe is placed at. Probes are attached by offset, so the probe
+// library never reads the file's symbols again (all of libtorch_cuda.so's,
+// BenchmarkExtraSymtabScan) and a local name defined twice is no question.
+func (l *LibraryInfo) FileOffset(va uint64) (uint64, bool) {
+	for _, p := range l.text {
+		if p.Vaddr <= va && va < p.Vaddr+p.Memsz && va-p.Vaddr < p.Filesz {
+			return va - p.Vaddr + p.Off, true
+		}
+	}
+	return 0, false
+}
+
 // InspectELF reads which of the wanted symbols an ELF file defines (dynamic
 // symbols first; the static table too, for NCCL linked into another
 // library), and its build id.
 func InspectELF(path string, wanted map[string]bool) (*LibraryInfo, error) {
-	f, err := elf.Open(path)
+	f, size, closeFile, err := openELF(path)
 	if err != nil {
-		var fe *elf.FormatError
-		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("%s: %w", path, ErrNotELF)
-		}
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, err
 	}
-	defer f.Close()
+	defer closeFile()
 	info := &LibraryInfo{Symbols: map[string]uint64{}}
-	dyn, _ := f.DynamicSymbols()
-	addDefined(info.Symbols, dyn, wanted)
-	if len(info.Symbols) == 0 {
-		static, _ := f.Symbols()
-		addDefined(info.Symbols, static, wanted)
+	keep := func(name []byte) bool { return wanted[string(name)] }
+	add := func(name string, value uint64) { info.Symbols[name] = value }
+	// Unreadable tables only leave symbols unfound, as a file without them.
+	_ = scanFuncSymbols(f, size, elf.SHT_DYNSYM, keep, add)
+	if len(info.Symbols) == 0 && len(wanted) > 0 {
+		// Nothing wanted (a library probed only for the extra table) skips
+		// the static table: libtorch_cuda.so's is large.
+		_ = scanFuncSymbols(f, size, elf.SHT_SYMTAB, keep, add)
 	}
 	info.BuildID = buildID(f)
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+			info.text = append(info.text, p.ProgHeader)
+		}
+	}
 	return info, nil
 }
 
-func addDefined(out map[string]uint64, syms []elf.Symbol, wanted map[string]bool) {
-	for _, s := range syms {
-		if wanted[s.Name] && s.Section != elf.SHN_UNDEF && s.Value != 0 &&
-			elf.ST_TYPE(s.Info) == elf.STT_FUNC {
-			out[s.Name] = s.Value
-		}
+// openELF opens an ELF file and says its size (scanFuncSymbols' bound).
+func openELF(path string) (f *elf.File, size int64, closeFile func() error, err error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("opening %s: %w", path, err)
 	}
+	st, err := file.Stat()
+	if err == nil {
+		f, err = elf.NewFile(file)
+	}
+	if err != nil {
+		file.Close()
+		var fe *elf.FormatError
+		if errors.As(err, &fe) {
+			return nil, 0, nil, fmt.Errorf("%s: %w", path, ErrNotELF)
+		}
+		return nil, 0, nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return f, st.Size(), file.Close, nil
 }
 
 // buildID returns the GNU build id note as hex, or "".

@@ -33,7 +33,8 @@ func TestHiddenReturnShiftsArgumentsOnAmd64(t *testing.T) {
 }
 
 // The cookie's top byte carries each size mode's parameter: the tensor
-// offset in words, the fixed dtype, the packed-argument index.
+// offset in words, the fixed dtype, the packed-argument index; a group
+// named by string sets the flag that has the probe hash it.
 func TestCookieSizeParameter(t *testing.T) {
 	anyName := regexp.MustCompile(`.`)
 	cases := []struct {
@@ -45,6 +46,9 @@ func TestCookieSizeParameter(t *testing.T) {
 		{extra.Probe{SizeMode: extra.SizeTyped, SizeArg: 4}, 9, 3<<20 | 9<<56},
 		{extra.Probe{SizeMode: extra.SizeFFITensor, FFIArg: 6, SizeArg: 2}, -1, 4<<20 | 6<<56},
 		{extra.Probe{SizeMode: extra.SizeBytes, SizeArg: 3}, -1, 1 << 20},
+		// a group name: LP_FLAG_COMM_NAME in the flag bits (16-19)
+		{extra.Probe{SizeMode: extra.SizeTensor, TensorNumelOffset: 160, SizeArg: 1, CommArg: 3, CommIsName: true}, -1,
+			2<<20 | trace.FlagCommName<<16 | 20<<56},
 	}
 	for _, c := range cases {
 		c.p.Demangled = anyName

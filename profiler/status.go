@@ -31,7 +31,7 @@ func (r *recorder) snapshot() statusSnapshot {
 	s.nccl = r.disc.ncclProcesses()
 	s.total = r.pump.total.Load()
 	for _, k := range trace.Kinds() {
-		if k.IsCollective() {
+		if k.IsCollective() || k.IsCustomCollective() {
 			s.byKind[k] = r.pump.count(k)
 		}
 	}

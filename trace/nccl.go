@@ -66,6 +66,11 @@ const (
 // (libcudart) may make one inside itself, and both are probed.
 const FlagDriver = 2
 
+// FlagCommName marks an event whose Comm is the FNV-1a hash of a group name
+// (torch symmetric memory's group_name): the same value in every process of
+// the group, unlike a handle (docs/trace-format.md).
+const FlagCommName = 4
+
 var kindNames = [...]string{
 	KindNone:                  "None",
 	AllReduce:                 "AllReduce",

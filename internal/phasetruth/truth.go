@@ -124,6 +124,16 @@ func txDuring(samples []trace.Sample, gpu uint32, p *Phase) float64 {
 	return float64(last.DataTxKiB-before.DataTxKiB) * 1024
 }
 
+// Calls is how many calls of op the phases issued over all ranks: the
+// log is rank 0's, and every rank issues the same.
+func (ps *Phases) Calls(op string) int {
+	n := 0
+	for _, p := range ps.Phases {
+		n += p.Ops[op].Calls
+	}
+	return n * ps.World
+}
+
 // OpSet is the ops of a phase joined by "+", sorted.
 func (p Phase) OpSet() string {
 	ops := make([]string, 0, len(p.Ops))

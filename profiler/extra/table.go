@@ -1,11 +1,13 @@
 // Package extra is the data-driven table of collectives that do not go
-// through NCCL (vLLM's and SGLang's custom all-reduce; FlashInfer, DeepEP,
-// pplx-kernels and NVSHMEM in libraries.go), which linkprof probes by
-// demangled symbol name. docs/paths.md lists them.
+// through NCCL (vLLM's and SGLang's custom all-reduce, torch symmetric
+// memory in symmmem.go; FlashInfer, DeepEP, pplx-kernels and NVSHMEM in
+// libraries.go), which linkprof probes by demangled symbol name.
+// docs/paths.md lists them.
 package extra
 
 import (
 	"regexp"
+	"slices"
 
 	"github.com/linkprof/linkprof/trace"
 )
@@ -36,6 +38,10 @@ type Probe struct {
 	// CommArg is the 1-based argument that identifies the group (the
 	// custom all-reduce object), stored as the event's comm; 0 none.
 	CommArg int
+	// CommIsName says CommArg is a std::string group name (by reference or
+	// by value, which is by invisible reference): the comm is its FNV-1a
+	// hash, the same in every process of the group (trace.FlagCommName).
+	CommIsName bool
 	// SizeArg is the 1-based argument holding the size; 0 none.
 	SizeArg  int
 	SizeMode SizeMode
@@ -77,7 +83,10 @@ const TorchNumelOffset = 160
 var customAllReduce = regexp.MustCompile(`^all_reduce(_reg|_unreg)?\(long, at::Tensor( const)?&, `)
 
 // Table is the shipped list of extra probes.
-var Table = append([]Probe{
+var Table = slices.Concat(customAllReduces, symmMem, libraryProbes)
+
+// customAllReduces are vLLM's and SGLang's custom all-reduce.
+var customAllReduces = []Probe{
 	{
 		Name: "vllm-custom-all-reduce", Framework: "vllm",
 		Library:  regexp.MustCompile(`/vllm/_C[^/]*\.so[^/]*$`),
@@ -90,7 +99,7 @@ var Table = append([]Probe{
 		Contains: "all_reduce", Demangled: customAllReduce, Kind: trace.CustomAllReduce,
 		CommArg: 1, SizeArg: 2, SizeMode: SizeTensor, TensorNumelOffset: TorchNumelOffset,
 	},
-}, libraryProbes...)
+}
 
 // Match reports whether demangled is one of the entry's functions, and
 // the element dtype its name fixes (SizeTyped; -1 otherwise).

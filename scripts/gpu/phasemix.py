@@ -13,6 +13,9 @@ clock start and end) to OUT_JSON.
            (the ranks create their communicators and warm up, write
            OUT_JSON.inited, then wait for READY: linkprof record -p PID
            --ready-file READY attaches to communicators it never saw made)
+
+--set symm (symm-eager, symm-graph) runs torch symmetric memory phases
+instead (symmphases.py, scripts/gpu/validate_symmmem.sh).
 """
 import argparse, json, os, time
 
@@ -132,8 +135,9 @@ PHASES = [
 
 
 class Ctx:
-    def __init__(self, rank, world, dev, second):
+    def __init__(self, rank, world, dev, second, state=None):
         self.rank, self.world, self.dev, self.second = rank, world, dev, second
+        self.state = state  # what the phase set's setup made
         self.calls = {}
 
     def log(self, op, numel):
@@ -145,6 +149,14 @@ class Ctx:
 def wait_for(path):
     while not os.path.exists(path):
         time.sleep(0.05)
+
+
+def phase_set(name):
+    """The phases of a set and its setup (rank, device) -> state, or None."""
+    if name == "nccl":
+        return PHASES, None
+    import symmphases  # scripts/gpu: torch symmetric memory
+    return symmphases.SETS[name], symmphases.setup
 
 
 def worker(rank, args):
@@ -159,14 +171,16 @@ def worker(rank, args):
     dist.all_reduce(warm)
     dist.all_reduce(warm, group=second)
     torch.cuda.synchronize(dev)
+    phase_list, setup = phase_set(args.set)
+    state = setup(rank, dev) if setup else None
     if args.wait_file:
         if rank == 0:
             open(args.out + ".inited", "w").close()
         wait_for(args.wait_file)
     time.sleep(1.0)  # the sampler settles; the warm-up is out of every phase
     phases = []
-    for name, fn, ref in PHASES:
-        ctx = Ctx(rank, world, dev, second)
+    for name, fn, ref in phase_list:
+        ctx = Ctx(rank, world, dev, second, state)
         torch.cuda.synchronize(dev)
         dist.barrier(device_ids=[rank])
         torch.cuda.synchronize(dev)
@@ -177,8 +191,13 @@ def worker(rank, args):
         time.sleep(GAP_S)
     if rank == 0:
         with open(args.out, "w") as f:
-            json.dump(dict(world=world, phases=phases), f, indent=1)
+            json.dump(dict(world=world, set=args.set, phases=phases,
+                           tensor_numel_offset=getattr(state, "numel_offset", None)), f, indent=1)
     dist.destroy_process_group()
+    if getattr(state, "graphs", None):
+        # Leave without destroying the CUDA graphs: destroying graphs hung on
+        # the GPU box once (scripts/gpu_graphs.py).
+        os._exit(0)
 
 
 def main():
@@ -187,6 +206,8 @@ def main():
     p.add_argument("--world", type=int, default=2)
     p.add_argument("--wait-file", help="after warm-up, wait for this file before the phases")
     p.add_argument("--port", type=int, default=29545)
+    p.add_argument("--set", default="nccl", choices=["nccl", "symm", "symm-eager", "symm-graph"],
+                   help="nccl: the NCCL phases below; symm*: torch symmetric memory (symmphases.py)")
     args = p.parse_args()
     mp.spawn(worker, args=(args,), nprocs=args.world, join=True)
 

@@ -68,18 +68,19 @@ func printTable(rep *report.Report, truth map[string]float64, ph *phasetruth.Pha
 		}
 	}
 	sort.Strings(ops)
-	fmt.Printf("| op | link bytes in its phases (truth) | attributed by linkprof | attributed / truth |\n|---|---:|---:|---:|\n")
+	fmt.Printf("| op | link bytes in its phases (truth) | attributed by linkprof | attributed / truth | calls issued in phases | calls counted |\n|---|---:|---:|---:|---:|---:|\n")
 	var attributed uint64
 	for _, op := range ops {
-		var got uint64
+		var got, calls uint64
 		for _, o := range rep.Ops {
 			if o.Op == op {
-				got = o.TxBytes
+				got, calls = o.TxBytes, o.Calls
 			}
 		}
 		attributed += got
-		fmt.Printf("| %s | %.0f | %d | %.4f |\n", op, truth[op], got, float64(got)/truth[op])
+		fmt.Printf("| %s | %.0f | %d | %.4f | %d | %d |\n", op, truth[op], got, float64(got)/truth[op], ph.Calls(op), calls)
 	}
+	fmt.Println("\n(calls counted: executed calls of the whole recording, so NCCL's AllReduce also counts the warm-ups and the barriers between phases)")
 	fmt.Printf("\nGPU 0-%d TX in the recording %d bytes, in the phases %.0f (%.2f%%); attributed %d (%.2f%%), unattributed %d (%.2f%%)\n",
 		ph.World-1, total, phaseTotal, 100*phaseTotal/float64(total), attributed, 100*float64(attributed)/float64(total),
 		rep.Unattributed.TxBytes, 100*float64(rep.Unattributed.TxBytes)/float64(total))
