@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -28,6 +29,11 @@ var opBound = map[string]float64{
 	"twocomms": 0.06, "served-graphs-before": 0.05,
 }
 
+// physimSeeds widens TestPhysim from one seed per rank count to seeds
+// 1..N on each of 2, 4 and 8 ranks, and logs each scenario's worst case:
+// go test -run TestPhysim -v ./report/ -args -physim.seeds=10
+var physimSeeds = flag.Int("physim.seeds", 0, "run seeds 1..N on 2, 4 and 8 ranks (0: seeds 1, 2, 3 on 2, 4, 8 ranks)")
+
 // TestPhysim runs the analysis on every physim scenario for three seeds
 // (2, 4 and 8 ranks) against the simulator's own truth, whose physics
 // (protocol thresholds and factors, start delays, lazy first calls, link
@@ -41,19 +47,54 @@ func TestPhysim(t *testing.T) {
 		scale = 0.3
 	}
 	var summary []string
+	worst := map[string]physimWorst{}
 	for _, name := range physim.Names() {
-		for i, ranks := range []int{2, 4, 8} {
-			seed := uint64(i + 1)
-			t.Run(fmt.Sprintf("%s/seed%d", name, seed), func(t *testing.T) {
-				s := physim.Scenario{Name: name, Seed: seed, Ranks: ranks, Scale: scale}
-				summary = append(summary, runPhysim(t, s))
+		for _, s := range physimRuns(name) {
+			s.Scale = scale
+			t.Run(fmt.Sprintf("%s/seed%d/ranks%d", name, s.Seed, s.Ranks), func(t *testing.T) {
+				line, op := runPhysim(t, s)
+				summary = append(summary, line)
+				if w := worst[name]; math.Abs(op.ErrTx) >= math.Abs(w.err) {
+					worst[name] = physimWorst{op.Op, op.ErrTx, s}
+				}
 			})
 		}
 	}
 	t.Log("accuracy:\n" + strings.Join(summary, "\n"))
+	if *physimSeeds > 0 {
+		var lines []string
+		for _, name := range physim.Names() {
+			w := worst[name]
+			lines = append(lines, fmt.Sprintf("%-20s worst op %s %+6.2f%% (seed %d, %d ranks), bound %.0f%%",
+				name, w.op, 100*w.err, w.s.Seed, w.s.Ranks, 100*opBound[name]))
+		}
+		t.Log("worst per scenario:\n" + strings.Join(lines, "\n"))
+	}
 }
 
-func runPhysim(t *testing.T, s physim.Scenario) string {
+// physimWorst is a scenario's largest per-op error over the runs.
+type physimWorst struct {
+	op  string
+	err float64
+	s   physim.Scenario
+}
+
+// physimRuns are the seeds and rank counts TestPhysim runs a scenario on.
+func physimRuns(name string) []physim.Scenario {
+	var out []physim.Scenario
+	for i, ranks := range []int{2, 4, 8} {
+		if *physimSeeds == 0 {
+			out = append(out, physim.Scenario{Name: name, Seed: uint64(i + 1), Ranks: ranks})
+			continue
+		}
+		for seed := range *physimSeeds {
+			out = append(out, physim.Scenario{Name: name, Seed: uint64(seed + 1), Ranks: ranks})
+		}
+	}
+	return out
+}
+
+func runPhysim(t *testing.T, s physim.Scenario) (string, physim.OpScore) {
 	dir := filepath.Join(t.TempDir(), "rec")
 	truth, err := physim.Write(dir, s)
 	if err != nil {
@@ -96,10 +137,11 @@ func runPhysim(t *testing.T, s physim.Scenario) string {
 			t.Logf("phase on GPU %d %q is %s, burst says %s", p.Window.GPU, p.Window.Name, p.Window.Label, p.Detected.Label)
 		}
 	}
-	return fmt.Sprintf("%-20s seed %d, %d ranks: worst op %s %+6.2f%%, unattributed %5.2f%% (truly unexplained %4.2f%%), "+
+	line := fmt.Sprintf("%-20s seed %d, %d ranks: worst op %s %+6.2f%%, unattributed %5.2f%% (truly unexplained %4.2f%%), "+
 		"bursts: %d phases, %d detected, %d matched, %d labels agree",
 		s.Name, s.Seed, s.Ranks, ops.Worst().Op, 100*ops.Worst().ErrTx, 100*ops.UnattributedShare, 100*ops.TruthUnexplainedShare,
 		b.Truth, b.Detected, len(b.Pairs), b.LabelsAgree)
+	return line, ops.Worst()
 }
 
 // reportBursts is report.json's burst list on the monotonic clock.
