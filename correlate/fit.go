@@ -225,6 +225,9 @@ func (f *fitter) solve() *Fitted {
 // than one that gained them, and the fit would lean low; a row of calls
 // that saw no bytes is no more certain than one that saw them.
 func (f *fitter) weight(r *row, x []float64) float64 {
+	if r.sum != nil {
+		return r.sum.weight()
+	}
 	var exp float64
 	for _, e := range r.entries {
 		v := f.cols[e.col].prior()

@@ -17,6 +17,7 @@ type launch struct {
 	extra    [2]float64 // absorbed beyond exp under Options.Tolerance
 	left     int        // directions with expected bytes not yet seen
 	endNs    int64      // when its last direction finished
+	counted  bool       // learning: counted in a row of the fit already (learn.go)
 	burstSeq uint64     // the burst its last bytes landed in (0: none)
 	waits    []*arrival // peers' arrivals not yet all in (arrive.go)
 }
@@ -162,4 +163,20 @@ func fillEarly(streams []*stream, d int, t1 int64, total, rem float64, out []sha
 		}
 	}
 	return out, rem - give
+}
+
+// runningTook is what the launches the GPU's streams have started and not
+// finished have taken so far (TX + RX): a row of the fit cut now holds
+// those bytes but counts the launches in the next (learn.go). A stream
+// runs in order, so nothing past its cursors has started.
+func (g *gpuState) runningTook() float64 {
+	var took float64
+	for _, s := range g.streams {
+		for i := s.head; i < min(len(s.q), max(s.cur[tx], s.cur[rx])+1); i++ {
+			if l := s.q[i]; l.left > 0 {
+				took += l.got[tx] + l.got[rx]
+			}
+		}
+	}
+	return took
 }
