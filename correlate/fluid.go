@@ -165,18 +165,23 @@ func fillEarly(streams []*stream, d int, t1 int64, total, rem float64, out []sha
 	return out, rem - give
 }
 
-// runningTook is what the launches the GPU's streams have started and not
-// finished have taken so far (TX + RX): a row of the fit cut now holds
-// those bytes but counts the launches in the next (learn.go). A stream
-// runs in order, so nothing past its cursors has started.
-func (g *gpuState) runningTook() float64 {
-	var took float64
+// unfinishedBytes is what the launches made by t that the model has not
+// finished are expected to move (TX + RX): a row of the fit cut at t
+// counts them in the next, though some of those bytes, or all where the
+// model expects too much, crossed the link before the cut (learn.go).
+// Launches after t are not in the model's way yet (events may be handled
+// ahead of the samples).
+func (g *gpuState) unfinishedBytes(t int64) float64 {
+	var b float64
 	for _, s := range g.streams {
-		for i := s.head; i < min(len(s.q), max(s.cur[tx], s.cur[rx])+1); i++ {
-			if l := s.q[i]; l.left > 0 {
-				took += l.got[tx] + l.got[rx]
+		for _, l := range s.q[s.head:] {
+			if l.hostNs > t {
+				break
+			}
+			if l.left > 0 {
+				b += l.exp[tx] + l.exp[rx]
 			}
 		}
 	}
-	return took
+	return b
 }

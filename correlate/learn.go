@@ -155,7 +155,7 @@ func (ln *learner) attributed(g *gpuState, iv *Interval, bps float64, active boo
 	lg := ln.of(g)
 	span := iv.EndNs - lg.chunkStart
 	if span >= maxChunkNs || span >= chunkNs && active && iv.EndNs-lg.lastHotEnd >= g.seg.gapNs() &&
-		g.runningTook() <= iv.TxBytes+iv.RxBytes {
+		g.unfinishedBytes(iv.EndNs) <= iv.TxBytes+iv.RxBytes {
 		ln.cut(g, lg, iv.EndNs)
 	}
 }
