@@ -38,7 +38,7 @@ import (
 var (
 	opBound = map[string]float64{
 		"phasemix": 0.05, "twocomms": 0.08, "served": 0.07, "served-graphs-seen": 0.04,
-		"served-graphs-before": 0.07, "straggler": 0.01,
+		"served-graphs-before": 0.04, "straggler": 0.01,
 	}
 	opBoundOf = map[[2]string]float64{
 		{"served-graphs-before", "CUDAGraph"}: 0.01,
