@@ -165,13 +165,13 @@ func fillEarly(streams []*stream, d int, t1 int64, total, rem float64, out []sha
 	return out, rem - give
 }
 
-// unfinishedBytes is what the launches made by t that the model has not
-// finished are expected to move (TX + RX): a row of the fit cut at t
-// counts them in the next, though some of those bytes, or all where the
-// model expects too much, crossed the link before the cut (learn.go).
-// Launches after t are not in the model's way yet (events may be handled
-// ahead of the samples).
-func (g *gpuState) unfinishedBytes(t int64) float64 {
+// unfinishedWithin reports whether the launches made by t that the model
+// has not finished are expected to move at most budget bytes (TX + RX): a
+// row of the fit cut at t counts them in the next, though some of those
+// bytes, or all where the model expects too much, crossed the link before
+// the cut (learn.go). Launches after t are not in the model's way yet
+// (events may be handled ahead of the samples).
+func (g *gpuState) unfinishedWithin(t int64, budget float64) bool {
 	var b float64
 	for _, s := range g.streams {
 		for _, l := range s.q[s.head:] {
@@ -179,9 +179,11 @@ func (g *gpuState) unfinishedBytes(t int64) float64 {
 				break
 			}
 			if l.left > 0 {
-				b += l.exp[tx] + l.exp[rx]
+				if b += l.exp[tx] + l.exp[rx]; b > budget {
+					return false
+				}
 			}
 		}
 	}
-	return b
+	return true
 }

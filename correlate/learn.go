@@ -146,16 +146,17 @@ func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool)
 }
 
 // attributed ends the open chunk after an interval the model has run,
-// where a cut misplaces little: the launches it left running have taken
-// no more than the interval's bytes (they count in the row they finish
-// in), and the link is outside the segment's waves (where the model may
-// think a wave done that still runs). Never in a segment's quiet tail: its
-// calls retire at the end.
+// where a cut misplaces little: the launches made by its end and not
+// finished are expected to move no more than the interval's bytes (they
+// count in the next row), and the link has been outside the segment's
+// waves for the segment's gap (inside one, the model may think a wave done
+// that still runs, and a dip between its collectives is no end). Never in
+// a segment's quiet tail: its calls retire at the end.
 func (ln *learner) attributed(g *gpuState, iv *Interval, bps float64, active bool) {
 	lg := ln.of(g)
 	span := iv.EndNs - lg.chunkStart
 	if span >= maxChunkNs || span >= chunkNs && active && iv.EndNs-lg.lastHotEnd >= g.seg.gapNs() &&
-		g.unfinishedBytes(iv.EndNs) <= iv.TxBytes+iv.RxBytes {
+		g.unfinishedWithin(iv.EndNs, iv.TxBytes+iv.RxBytes) {
 		ln.cut(g, lg, iv.EndNs)
 	}
 }
