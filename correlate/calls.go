@@ -242,10 +242,16 @@ func (e *Engine) queue(l *launch, at int64) {
 	}
 	g := e.gpus[gpu]
 	if l.left == 0 {
+		if e.learn != nil {
+			e.learn.launchedUnknown(g, l, e.streamOf(calls[0].Pid, calls[0].Stream, gpu))
+		}
 		e.emit(g, l)
 		return
 	}
 	s := e.streamOf(calls[0].Pid, calls[0].Stream, gpu)
+	if e.learn != nil {
+		e.learn.queued(g, l, s)
+	}
 	if len(s.q)-s.head >= maxPendingPerStream {
 		old := s.front()
 		s.drop()

@@ -225,6 +225,9 @@ func (f *fitter) solve() *Fitted {
 // than one that gained them, and the fit would lean low; a row of calls
 // that saw no bytes is no more certain than one that saw them.
 func (f *fitter) weight(r *row, x []float64) float64 {
+	if r.sum != nil {
+		return r.sum.weight()
+	}
 	var exp float64
 	for _, e := range r.entries {
 		v := f.cols[e.col].prior()
@@ -273,8 +276,9 @@ func (f *fitter) trim(keep []bool, x []float64) bool {
 }
 
 // nnls solves the weighted normal equations with a ridge toward the
-// priors: columns the rows cannot tell apart (calls that always run
-// together) keep the prior's split of their bytes. Negative solutions are
+// priors: of columns the rows cannot tell apart (calls that always run
+// together) the rows fix the sum, and the ridge moves each factor by a
+// share that grows with its expected bytes. Negative solutions are
 // pinned at zero and the rest solved again (active set).
 func (f *fitter) nnls(keep []bool, last []float64) []float64 {
 	n := len(f.cols)

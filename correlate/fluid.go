@@ -17,6 +17,7 @@ type launch struct {
 	extra    [2]float64 // absorbed beyond exp under Options.Tolerance
 	left     int        // directions with expected bytes not yet seen
 	endNs    int64      // when its last direction finished
+	counted  bool       // learning: counted in a row of the fit already (learn.go)
 	burstSeq uint64     // the burst its last bytes landed in (0: none)
 	waits    []*arrival // peers' arrivals not yet all in (arrive.go)
 }
@@ -162,4 +163,27 @@ func fillEarly(streams []*stream, d int, t1 int64, total, rem float64, out []sha
 		}
 	}
 	return out, rem - give
+}
+
+// unfinishedWithin reports whether the launches made by t that the model
+// has not finished are expected to move at most budget bytes (TX + RX): a
+// row of the fit cut at t counts them in the next, though some of those
+// bytes, or all where the model expects too much, crossed the link before
+// the cut (learn.go). Launches after t are not in the model's way yet
+// (events may be handled ahead of the samples).
+func (g *gpuState) unfinishedWithin(t int64, budget float64) bool {
+	var b float64
+	for _, s := range g.streams {
+		for _, l := range s.q[s.head:] {
+			if l.hostNs > t {
+				break
+			}
+			if l.left > 0 {
+				if b += l.exp[tx] + l.exp[rx]; b > budget {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }

@@ -105,6 +105,9 @@ func (e *Engine) interval(g *gpuState, iv Interval) {
 		e.learn.interval(g, &iv, rate, active)
 	}
 	e.attribute(g, &iv)
+	if e.learn != nil {
+		e.learn.attributed(g, &iv, rate, active)
+	}
 }
 
 // attribute runs the fluid model over one interval of a segment.
@@ -138,21 +141,6 @@ func (e *Engine) attribute(g *gpuState, iv *Interval) {
 	g.shares = shares[:0]
 	iv.UnTx, iv.UnRx = left[tx], left[rx]
 	e.account(g, iv)
-}
-
-// drained reports whether nothing launched by t is queued or finishing
-// on the GPU (events may be handled ahead of the samples: launches after t
-// are not in the model's way yet).
-func (g *gpuState) drained(t int64) bool {
-	if len(g.tail) > 0 {
-		return false
-	}
-	for _, s := range g.streams {
-		if l := s.front(); l != nil && l.hostNs <= t {
-			return false
-		}
-	}
-	return true
 }
 
 // account adds an attributed interval to the summaries and the sink.

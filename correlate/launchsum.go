@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"maps"
+	"math"
 	"slices"
 )
 
@@ -34,6 +35,17 @@ func (s *launchSum) add(b, a float64) {
 func (s *launchSum) merge(o *launchSum) {
 	s.b, s.a, s.n = s.b+o.b, s.a+o.a, s.n+o.n
 	s.s0, s.s1, s.s2 = s.s0+o.s0, s.s1+o.s1, s.s2+o.s2
+}
+
+// weight is the summed row's weight in the fit: as much as the rows it
+// stands for would have had together (each weighted by its bytes, fit.go),
+// so a graph's many stretches of launches alone are not outweighed by the
+// few it shares with other calls.
+func (s *launchSum) weight() float64 {
+	if s.a <= 0 {
+		return 0
+	}
+	return math.Sqrt(s.s2) / s.a
 }
 
 // squares is the sum over the summed rows of their squared relative

@@ -3,6 +3,8 @@ package correlate
 import (
 	"math"
 	"testing"
+
+	"github.com/linkprof/linkprof/trace"
 )
 
 // Replays of a graph captured before the recording move 3 MB each, but a
@@ -47,5 +49,27 @@ func TestMixedRowsAreNotSummed(t *testing.T) {
 	f.add(3e6, []entry{{col: graph, a: 1}})
 	if len(f.rows) != 1 || f.sums[graph] == nil || f.sums[graph].n != 1 {
 		t.Fatalf("rows %d, sums %+v: want the mixed row kept and the launch-only row summed", len(f.rows), f.sums)
+	}
+}
+
+// The summed row weighs in the fit as much as the rows it stands for: five
+// rows that share a graph's launches with a small call and count one
+// launch too many (an edge: 25% off) move the bytes per launch that 60
+// stretches of launches alone agree on as 5 rows against 60 (2%), not as
+// 5 against one (weighted as one row, the sum let them pull it 22% low).
+func TestSummedRowWeighsAsItsRows(t *testing.T) {
+	f := newFitter()
+	graph := f.col(column{graph: 1, pid: 7})
+	small := f.col(column{kind: trace.AllGather, class: 64, nranks: 2})
+	for i := range 60 {
+		a := float64(1 + i%3)
+		f.add(3e6*a, []entry{{col: graph, a: a}})
+	}
+	for range 5 {
+		f.add(2*64e3+3e6*3, []entry{{col: graph, a: 4}, {col: small, a: 64e3}})
+	}
+	got := f.solve().values[column{graph: 1, pid: 7}]
+	if math.Abs(got/3e6-1) > 0.03 {
+		t.Errorf("bytes per launch %.0f, want 3000000 within 3%%: the five miscounted rows outweighed sixty", got)
 	}
 }

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"maps"
 	"math"
 	"slices"
 )
@@ -12,12 +13,14 @@ const (
 	// chunkNs cuts long segments into rows of the fit: a served model's
 	// link may never go quiet, and one row per hour fits nothing. Calls
 	// count in the chunk the model finished them in (the GPU may run far
-	// behind the host: its launch time says little). A chunk ends where
-	// the model has nothing queued at a low point of the link, an interval no faster than cutRatio times the
-	// slowest of the last cutWindow (not inside a wave of big
-	// collectives), or after maxChunkNs (a collective running across the
-	// cut then moves a little of a chunk's bytes into the next, which the
-	// many rows average out).
+	// behind the host: its launch time says little). A chunk ends after
+	// at least chunkNs where a cut misplaces at most one interval's bytes
+	// (attributed), outside the segment's waves (lowPoint: below the
+	// burst rule's threshold, or before the segment has a floor no faster
+	// than cutRatio times the slowest of the last cutWindow intervals), or
+	// after maxChunkNs (a collective running across the cut then moves a
+	// little of a chunk's bytes into the next, which the many rows average
+	// out).
 	chunkNs    = 50_000_000
 	maxChunkNs = 500_000_000
 	cutRatio   = 1.5
@@ -63,6 +66,14 @@ type learnGPU struct {
 	maxBps     float64
 	recent     [cutWindow]float64 // the last intervals' rates
 	nRecent    int
+	lastHotEnd int64 // the end of the last interval in a wave (lowPoint)
+	// Windows of launches of unknown bytes (launchsplit.go): the last per
+	// stream, those counted in the open chunk, and a closed row they hold.
+	chunkSeq uint64
+	last     []*launchWindow
+	inChunk  []*launchWindow
+	waitingW []*launchWindow
+	held     *heldRow
 }
 
 // remember keeps an active interval's rate for lowPoint.
@@ -71,10 +82,18 @@ func (lg *learnGPU) remember(bps float64) {
 	lg.nRecent++
 }
 
-// lowPoint reports whether bps, the rate just remembered, is near the
-// lowest recent rate. It scans the window, so it is asked only where a
-// chunk may end.
+// lowPoint reports whether bps, the rate just remembered, is outside the
+// segment's waves: below hotRatio times its floor so far (the burst rule,
+// burst.go), or, before the segment has a floor (minFloorIntervals), near
+// the lowest recent rate. A served model's decode traffic never goes
+// quiet, and its slowest interval may carry almost nothing: near that
+// alone, a chunk would rarely end between the waves.
 func (lg *learnGPU) lowPoint(bps float64) bool {
+	if lg.intervals >= minFloorIntervals {
+		if floor := lg.hist.quantile(floorQuantile); floor > 0 {
+			return bps < hotRatio*floor
+		}
+	}
 	low := bps
 	for _, r := range lg.recent[:min(lg.nRecent, cutWindow)] {
 		low = min(low, r)
@@ -97,6 +116,7 @@ func (ln *learner) segmentStart(g *gpuState, t int64) {
 	lg.chunkStart, lg.bytes = t, 0
 	lg.entries = append(lg.entries[:0], lg.waiting...)
 	lg.waiting = lg.waiting[:0]
+	lg.startWaiting(t)
 	lg.hist = rateHist{}
 	lg.intervals, lg.maxBps = 0, 0
 }
@@ -111,6 +131,7 @@ func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool)
 			ln.place(lg, e, false)
 		}
 		lg.waiting = lg.waiting[:0]
+		lg.startWaiting(iv.StartNs)
 	}
 	lg.bytes += iv.TxBytes + iv.RxBytes
 	if active {
@@ -118,40 +139,115 @@ func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool)
 		lg.intervals++
 		lg.maxBps = max(lg.maxBps, bps)
 		lg.remember(bps)
-	}
-	// Never cut in a segment's quiet tail: its calls retire at the end.
-	if span := iv.EndNs - lg.chunkStart; span >= maxChunkNs ||
-		span >= chunkNs && active && lg.lowPoint(bps) && g.drained(iv.EndNs) {
-		ln.flush(lg)
-		lg.chunkStart = iv.EndNs
+		if !lg.lowPoint(bps) {
+			lg.lastHotEnd = iv.EndNs
+		}
 	}
 }
 
-// flush makes the open chunk a row and starts the next.
-func (ln *learner) flush(lg *learnGPU) {
+// attributed ends the open chunk after an interval the model has run,
+// where a cut misplaces little: the launches made by its end and not
+// finished are expected to move no more than the interval's bytes (they
+// count in the next row), and the link has been outside the segment's
+// waves for the segment's gap (inside one, the model may think a wave done
+// that still runs, and a dip between its collectives is no end). Never in
+// a segment's quiet tail: its calls retire at the end.
+func (ln *learner) attributed(g *gpuState, iv *Interval, bps float64, active bool) {
+	lg := ln.of(g)
+	span := iv.EndNs - lg.chunkStart
+	if span >= maxChunkNs || span >= chunkNs && active && iv.EndNs-lg.lastHotEnd >= g.seg.gapNs() &&
+		g.unfinishedWithin(iv.EndNs, iv.TxBytes+iv.RxBytes) {
+		ln.cut(g, lg, iv.EndNs)
+	}
+}
+
+// cut closes the open chunk at t: its row goes to the fit, or is held
+// while a launch of unknown bytes that counted in it may still run
+// (launchsplit.go).
+func (ln *learner) cut(g *gpuState, lg *learnGPU, t int64) {
+	ln.release(lg, t)
+	ln.countTail(g, lg)
+	carry, open := ln.splitAtCut(lg, t, nil)
+	if len(open) > 0 {
+		lg.held = &heldRow{b: lg.bytes, entries: slices.Clone(lg.entries), cutNs: t, open: open}
+	} else {
+		ln.fit.add(lg.bytes, lg.entries)
+	}
+	lg.bytes, lg.entries = 0, lg.entries[:0]
+	lg.chunkSeq++
+	for _, e := range carry {
+		addEntry(&lg.entries, e.col, e.a)
+	}
+	lg.chunkStart = t
+}
+
+// countTail counts the launches that finished by now but are still held
+// for tolerance bytes (gpu.go) in the open chunk: they finished in it.
+func (ln *learner) countTail(g *gpuState, lg *learnGPU) {
+	for _, l := range g.tail {
+		if !l.counted {
+			ln.count(g, lg, l, nil)
+			l.counted = true
+		}
+	}
+}
+
+// flush makes the open chunk a row and starts the next (a segment ended:
+// the windows of its launches closed with the link's last bytes).
+func (ln *learner) flush(lg *learnGPU, lastActive int64) {
+	ln.release(lg, lastActive)
 	ln.fit.add(lg.bytes, lg.entries)
 	lg.bytes, lg.entries = 0, lg.entries[:0]
+	lg.inChunk = lg.inChunk[:0]
+	lg.chunkSeq++
 }
 
 // finished counts a finished launch's calls in the open chunk's row, or,
-// between segments, in the next segment's first.
+// between segments, in the next segment's first, unless they counted
+// already (countTail, launchedUnknown).
 //
 // A launch that finishes as it is queued (its bytes unknown yet: a graph
 // captured before the recording) may be queued ahead of the samples
 // (events are handled before earlier samples): it counts once the samples
 // reach its launch time.
 func (ln *learner) finished(g *gpuState, l *launch) {
+	if !l.counted {
+		ln.count(g, ln.of(g), l, nil)
+	}
+}
+
+// queued follows a launch of known bytes queued on stream s: its stream
+// started other work than a launch of unknown bytes before it.
+func (ln *learner) queued(g *gpuState, l *launch, s *stream) {
+	ln.nextWork(ln.of(g), s, l.hostNs)
+}
+
+// launchedUnknown counts a launch that moves no expected bytes (a graph
+// captured before the recording, in the first pass) on stream s.
+func (ln *learner) launchedUnknown(g *gpuState, l *launch, s *stream) {
 	lg := ln.of(g)
+	ln.nextWork(lg, s, l.hostNs)
+	ln.count(g, lg, l, s)
+	l.counted = true
+}
+
+// count places a finished launch's calls; s is its stream when the launch
+// is of unknown bytes and followed to the next work on it (launchsplit.go).
+func (ln *learner) count(g *gpuState, lg *learnGPU, l *launch, s *stream) {
 	byLaunch := l.exp[tx]+l.exp[rx] == 0
 	for _, c := range l.calls {
 		e := entry{col: ln.fit.col(c.column()), a: c.base()}
+		var w *launchWindow
+		if byLaunch && s != nil && ln.fit.cols[e.col].isGraph() {
+			w = lg.window(s, e.col, e.a, l.hostNs)
+		}
 		switch {
 		case !byLaunch:
 			ln.place(lg, e, !g.seg.open)
 		case l.hostNs > g.lastT:
-			lg.ahead = append(lg.ahead, timedEntry{t: l.hostNs, e: e})
+			lg.ahead = append(lg.ahead, timedEntry{t: l.hostNs, e: e, w: w})
 		default:
-			ln.placeAt(g, lg, e, l.hostNs)
+			ln.placeAt(g, lg, e, l.hostNs, w)
 		}
 	}
 }
@@ -160,13 +256,18 @@ func (ln *learner) finished(g *gpuState, l *launch) {
 type timedEntry struct {
 	t int64
 	e entry
+	w *launchWindow // nil: not followed
 }
 
 // placeAt places an entry launched at t: one launched while the link
 // was quiet (between segments, or in a segment's quiet tail) runs when the
 // link next moves bytes, not in the stretch that just ended.
-func (ln *learner) placeAt(g *gpuState, lg *learnGPU, e entry, t int64) {
-	ln.place(lg, e, !g.seg.open || t >= g.seg.lastActiveEnd)
+func (ln *learner) placeAt(g *gpuState, lg *learnGPU, e entry, t int64, w *launchWindow) {
+	waiting := !g.seg.open || t >= g.seg.lastActiveEnd
+	ln.place(lg, e, waiting)
+	if w != nil {
+		lg.placed(w, waiting)
+	}
 }
 
 // place adds an entry to the open chunk's row, or to those waiting for the
@@ -188,7 +289,7 @@ func (ln *learner) catchUp(g *gpuState, lg *learnGPU, t int64) {
 	n := 0
 	for _, te := range lg.ahead {
 		if te.t <= t {
-			ln.placeAt(g, lg, te.e, te.t)
+			ln.placeAt(g, lg, te.e, te.t, te.w)
 			continue
 		}
 		lg.ahead[n] = te
@@ -201,7 +302,7 @@ func (ln *learner) catchUp(g *gpuState, lg *learnGPU, t int64) {
 // is long enough to have one and has bursts above it.
 func (ln *learner) segmentEnd(g *gpuState) {
 	lg := ln.of(g)
-	ln.flush(lg)
+	ln.flush(lg, g.seg.lastActiveEnd)
 	if lg.intervals < minFloorIntervals {
 		return
 	}
@@ -220,6 +321,11 @@ func (ln *learner) merge(o *learner) {
 }
 
 func (ln *learner) result() *learned {
+	for _, gpu := range slices.Sorted(maps.Keys(ln.gpus)) { // the same trace fits the same
+		if lg := ln.gpus[gpu]; lg.held != nil { // a segment left open: its windows end at the cut
+			ln.release(lg, lg.held.cutNs)
+		}
+	}
 	for _, f := range ln.floors {
 		slices.SortFunc(f, func(a, b segFloor) int { return int(a.startNs - b.startNs) })
 	}

@@ -1,9 +1,13 @@
 package report_test
 
 import (
+	"cmp"
+	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,45 +19,113 @@ import (
 )
 
 // opBound is the per-op error (attributed link TX over the simulator's
-// truth) each scenario must stay within. 2% is the goal; two scenarios do
-// not reach it yet, and docs/attribution.md ("Limits") says why:
-// collectives of two communicators that always run at the same time share
-// each row of the fit, so only the protocol table splits their bytes
-// (twocomms), and a graph captured before the recording is counted in the
-// row of its launch time while its bytes may run in the next row, which
-// summing its launch-only rows evens out except next to prefill waves
-// (served-graphs-before).
-var opBound = map[string]float64{
-	"phasemix": 0.02, "served": 0.02, "served-graphs-seen": 0.02, "straggler": 0.02,
-	"twocomms": 0.06, "served-graphs-before": 0.05,
+// truth) each scenario must stay within, on seeds 1-20 of every rank count
+// with a margin (-physim.seeds=20; the worst cases are in
+// docs/attribution.md, section 10). 2% is the goal; where a bound is
+// wider, docs/attribution.md ("Limits") says why:
+//   - twocomms: an all-reduce and an all-gather of two communicators (and
+//     a reduce-scatter and an all-reduce) only ever run together, so no
+//     observable splits their bytes but the protocol table, which puts
+//     LL128's extra bytes on the bigger one;
+//   - served, served-graphs-seen, served-graphs-before (AllReduce): a size
+//     class of prefill all-reduces may hold sizes on both sides of NCCL's
+//     protocol switch, and gets one factor;
+//   - phasemix, twocomms (Send, Recv): the classes of an uneven
+//     all_to_all's grouped sends and receives always run together in the
+//     same proportions, so the protocol table splits their bytes.
+//
+// opBoundOf overrides a scenario's bound for one op.
+var (
+	opBound = map[string]float64{
+		"phasemix": 0.05, "twocomms": 0.08, "served": 0.07, "served-graphs-seen": 0.04,
+		"served-graphs-before": 0.04, "straggler": 0.01,
+	}
+	opBoundOf = map[[2]string]float64{
+		{"served-graphs-before", "CUDAGraph"}: 0.01,
+	}
+)
+
+func bound(scenario, op string) float64 {
+	if b, ok := opBoundOf[[2]string{scenario, op}]; ok {
+		return b
+	}
+	return opBound[scenario]
 }
+
+// physimSeeds widens TestPhysim from one seed per rank count to seeds
+// 1..N on each of 2, 4 and 8 ranks, and logs each scenario's and op's
+// worst case:
+//
+//	go test -run TestPhysim -v ./report/ -args -physim.seeds=20
+var physimSeeds = flag.Int("physim.seeds", 0, "run seeds 1..N on 2, 4 and 8 ranks (0: seeds 1, 2, 3 on 2, 4, 8 ranks)")
 
 // TestPhysim runs the analysis on every physim scenario for three seeds
 // (2, 4 and 8 ranks) against the simulator's own truth, whose physics
 // (protocol thresholds and factors, start delays, lazy first calls, link
 // sharing) the model does not know: calls and payload exact, per-op error
-// within opBound, at most 5% of the link bytes unattributed beyond what
+// within its bound, at most 5% of the link bytes unattributed beyond what
 // truly no collective explains, and the bursts one-to-one with the
-// simulated phases, each labelled with the ops that carried it.
+// simulated phases, each labelled with the ops that carried it. The
+// bounds hold at the scenarios' full length, which -short keeps (the
+// whole test takes about 2 s).
 func TestPhysim(t *testing.T) {
-	scale := 1.0
-	if testing.Short() {
-		scale = 0.3
-	}
 	var summary []string
+	worst := map[[2]string]physimWorst{} // by scenario and op
 	for _, name := range physim.Names() {
-		for i, ranks := range []int{2, 4, 8} {
-			seed := uint64(i + 1)
-			t.Run(fmt.Sprintf("%s/seed%d", name, seed), func(t *testing.T) {
-				s := physim.Scenario{Name: name, Seed: seed, Ranks: ranks, Scale: scale}
-				summary = append(summary, runPhysim(t, s))
+		for _, s := range physimRuns(name) {
+			t.Run(fmt.Sprintf("%s/seed%d/ranks%d", name, s.Seed, s.Ranks), func(t *testing.T) {
+				line, ops := runPhysim(t, s)
+				summary = append(summary, line)
+				for _, o := range ops {
+					key := [2]string{name, o.Op}
+					if w, ok := worst[key]; !ok || math.Abs(o.ErrTx) > math.Abs(w.err) {
+						worst[key] = physimWorst{o.ErrTx, s}
+					}
+				}
 			})
 		}
 	}
 	t.Log("accuracy:\n" + strings.Join(summary, "\n"))
+	if *physimSeeds > 0 {
+		t.Log("worst per scenario and op:\n" + worstLines(worst))
+	}
 }
 
-func runPhysim(t *testing.T, s physim.Scenario) string {
+// physimWorst is an op's largest error over a scenario's runs.
+type physimWorst struct {
+	err float64
+	s   physim.Scenario
+}
+
+func worstLines(worst map[[2]string]physimWorst) string {
+	keys := slices.SortedFunc(maps.Keys(worst), func(a, b [2]string) int {
+		return cmp.Or(cmp.Compare(slices.Index(physim.Names(), a[0]), slices.Index(physim.Names(), b[0])), cmp.Compare(a[1], b[1]))
+	})
+	var lines []string
+	for _, k := range keys {
+		w := worst[k]
+		lines = append(lines, fmt.Sprintf("%-20s %-14s %+6.2f%% (seed %d, %d ranks), bound %.0f%%",
+			k[0], k[1], 100*w.err, w.s.Seed, w.s.Ranks, 100*bound(k[0], k[1])))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// physimRuns are the seeds and rank counts TestPhysim runs a scenario on.
+func physimRuns(name string) []physim.Scenario {
+	var out []physim.Scenario
+	for i, ranks := range []int{2, 4, 8} {
+		if *physimSeeds == 0 {
+			out = append(out, physim.Scenario{Name: name, Seed: uint64(i + 1), Ranks: ranks})
+			continue
+		}
+		for seed := range *physimSeeds {
+			out = append(out, physim.Scenario{Name: name, Seed: uint64(seed + 1), Ranks: ranks})
+		}
+	}
+	return out
+}
+
+func runPhysim(t *testing.T, s physim.Scenario) (string, []physim.OpScore) {
 	dir := filepath.Join(t.TempDir(), "rec")
 	truth, err := physim.Write(dir, s)
 	if err != nil {
@@ -79,8 +151,8 @@ func runPhysim(t *testing.T, s physim.Scenario) string {
 	}
 	ops := physim.ScoreOps(truth, got, r.Unattributed.TxBytes)
 	for _, o := range ops.Ops {
-		if math.Abs(o.ErrTx) > opBound[s.Name] {
-			t.Errorf("%s: attributed TX %.0f, truth %.0f: error %+.2f%% beyond %.0f%%", o.Op, o.GotTx, o.TruthTx, 100*o.ErrTx, 100*opBound[s.Name])
+		if b := bound(s.Name, o.Op); math.Abs(o.ErrTx) > b {
+			t.Errorf("%s: attributed TX %.0f, truth %.0f: error %+.2f%% beyond %.0f%%", o.Op, o.GotTx, o.TruthTx, 100*o.ErrTx, 100*b)
 		}
 	}
 	if extra := ops.UnattributedShare - ops.TruthUnexplainedShare; extra > 0.05 {
@@ -96,10 +168,11 @@ func runPhysim(t *testing.T, s physim.Scenario) string {
 			t.Logf("phase on GPU %d %q is %s, burst says %s", p.Window.GPU, p.Window.Name, p.Window.Label, p.Detected.Label)
 		}
 	}
-	return fmt.Sprintf("%-20s seed %d, %d ranks: worst op %s %+6.2f%%, unattributed %5.2f%% (truly unexplained %4.2f%%), "+
+	line := fmt.Sprintf("%-20s seed %d, %d ranks: worst op %s %+6.2f%%, unattributed %5.2f%% (truly unexplained %4.2f%%), "+
 		"bursts: %d phases, %d detected, %d matched, %d labels agree",
 		s.Name, s.Seed, s.Ranks, ops.Worst().Op, 100*ops.Worst().ErrTx, 100*ops.UnattributedShare, 100*ops.TruthUnexplainedShare,
 		b.Truth, b.Detected, len(b.Pairs), b.LabelsAgree)
+	return line, ops.Ops
 }
 
 // reportBursts is report.json's burst list on the monotonic clock.
