@@ -81,6 +81,10 @@ type Comm struct {
 	// on (the thread's current device; ncclCommInitAll's device list), in
 	// the process's numbering; nil when the recorder did not see it.
 	CUDADevice *int `json:"cuda_device,omitempty"`
+	// UniqueID is the FNV-1a 64 hash of the ncclUniqueId the communicator
+	// was created with (Event.CommUniqueID; format 1.2): the same in all
+	// its ranks on every host. 0 unknown.
+	UniqueID uint64 `json:"unique_id,omitempty"`
 }
 
 // Lost is the cumulative count of events the ring buffer dropped.
