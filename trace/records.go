@@ -19,6 +19,9 @@ type Start struct {
 	Clock     Clock    `json:"clock"`
 	Simulated bool     `json:"simulated,omitempty"` // the link is the demo's simulation
 	Workload  string   `json:"workload,omitempty"`
+	// Hosts are the recordings a merged trace was made from (format 1.2,
+	// host.go); empty for a recording of one host.
+	Hosts []Host `json:"hosts,omitempty"`
 }
 
 // Stop closes a trace that finished cleanly.
@@ -51,6 +54,8 @@ type Process struct {
 	NCCLPath    string `json:"nccl_path,omitempty"`
 	NCCLBuildID string `json:"nccl_build_id,omitempty"`
 	NCCLVersion string `json:"nccl_version,omitempty"`
+	// Host is the host it ran on, in a merged trace (format 1.2).
+	Host string `json:"host,omitempty"`
 }
 
 // Library is a library a process maps whose symbols were probed.
