@@ -15,9 +15,9 @@ import (
 // each collective both sides saw, the difference between the host's
 // arrival (the median of its ranks' enqueue times) and the aligned hosts'
 // is one estimate of the offset; the offset is the median of the
-// estimates in each window of windowNs of the host's time, held constant
-// beyond the first and last windows and interpolated between them (two
-// clocks may drift apart by tens of microseconds a second).
+// estimates in each window of windowNs of the host's time, interpolated
+// between the windows and extrapolated past the first and last (two clocks
+// may drift apart by tens of microseconds a second).
 //
 // The error of a window's median is the median of the true differences
 // between the hosts' arrivals: it is at most B whenever more than half of
@@ -35,9 +35,7 @@ type estimate struct{ at, diff int64 }
 
 // alignment maps one host's monotonic clock onto the reference's.
 type alignment struct {
-	knots       []trace.ClockKnot // by AtNs
-	collectives int
-	spreadNs    int64
+	knots []trace.ClockKnot // by AtNs
 }
 
 // offset is the host's clock minus the reference's at host time t.
@@ -46,13 +44,22 @@ func (a *alignment) offset(t int64) int64 {
 	switch {
 	case len(k) == 0:
 		return 0
-	case t <= k[0].AtNs:
+	case len(k) == 1:
 		return k[0].OffsetNs
+	case t <= k[0].AtNs:
+		return line(k[0], k[1], t)
 	case t >= k[len(k)-1].AtNs:
-		return k[len(k)-1].OffsetNs
+		return line(k[len(k)-2], k[len(k)-1], t)
 	}
 	i, _ := slices.BinarySearchFunc(k, t, func(x trace.ClockKnot, t int64) int { return cmp.Compare(x.AtNs, t) })
-	lo, hi := k[i-1], k[i]
+	return line(k[i-1], k[i], t)
+}
+
+// line is the offset at t on the line through two knots.
+func line(lo, hi trace.ClockKnot, t int64) int64 {
+	if hi.AtNs == lo.AtNs {
+		return hi.OffsetNs
+	}
 	frac := float64(t-lo.AtNs) / float64(hi.AtNs-lo.AtNs)
 	return lo.OffsetNs + int64(frac*float64(hi.OffsetNs-lo.OffsetNs))
 }
@@ -63,7 +70,7 @@ func (a *alignment) toRef(t int64) int64 { return t - a.offset(t) }
 // fit estimates an alignment from a host's estimates (at least one).
 func fit(est []estimate) *alignment {
 	slices.SortFunc(est, func(x, y estimate) int { return cmp.Compare(x.at, y.at) })
-	a := &alignment{collectives: len(est)}
+	a := &alignment{}
 	for lo := 0; lo < len(est); {
 		hi := lo
 		for hi < len(est) && est[hi].at-est[lo].at < windowNs {
@@ -77,11 +84,6 @@ func fit(est []estimate) *alignment {
 	if len(a.knots) == 0 {
 		a.knots = []trace.ClockKnot{knotOf(est)}
 	}
-	res := make([]int64, len(est))
-	for i, e := range est {
-		res[i] = e.diff - a.offset(e.at)
-	}
-	a.spreadNs = (quantile(res, 0.75) - quantile(res, 0.25)) / 2
 	return a
 }
 

@@ -90,8 +90,8 @@ func (m *merger) flushLinks() error {
 	return err
 }
 
-// unknownNote says which records of a newer linkprof a host had that this
-// one could not qualify, and so left out: never silently.
+// unknownNote says which records a host had that the merge has no rule
+// for (a newer linkprof's), and so left out: never silently.
 func (m *merger) unknownNote(s *stream) {
 	if len(s.unknown) == 0 {
 		return
@@ -102,7 +102,7 @@ func (m *merger) unknownNote(s *stream) {
 	}
 	slices.Sort(parts)
 	m.w.WriteJSON(trace.RecNote, trace.Note{Level: "warn", Text: fmt.Sprintf(
-		"host %s: records this linkprof does not know were left out of the merge (%s): merge with the linkprof that recorded them",
+		"host %s: records the merge has no rule for were left out (%s): merge with the linkprof that recorded them",
 		s.h.info.Name, strings.Join(parts, ", "))})
 }
 

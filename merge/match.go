@@ -1,13 +1,19 @@
 package merge
 
-import "fmt"
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/linkprof/linkprof/trace"
+)
 
 // alignHosts places every host's clock on the first's (align.go), one host
 // at a time: next, the one that shares the most collectives with the hosts
 // already placed. A host that shares none cannot be placed: its recording
 // is of another job, or its communicators were created before its
 // recorder attached.
-func alignHosts(hosts []*host) error {
+func alignHosts(hosts []*host, clock string) error {
 	placed := map[int]bool{0: true}
 	for len(placed) < len(hosts) {
 		best, bestEst := -1, []estimate(nil)
@@ -22,14 +28,68 @@ func alignHosts(hosts []*host) error {
 		if best < 0 {
 			return unplaced(hosts, placed)
 		}
-		h := hosts[best]
-		h.align = fit(bestEst)
-		h.info.Knots, h.info.Collectives, h.info.SpreadNs = h.align.knots, h.align.collectives, h.align.spreadNs
-		h.info.OffsetNs = h.align.knots[len(h.align.knots)/2].OffsetNs
-		h.info.WallSkewNs = wallSkew(h)
+		if err := place(hosts[best], bestEst, clock); err != nil {
+			return err
+		}
 		placed[best] = true
 	}
 	return nil
+}
+
+// place aligns a host's clock by the rule asked for, and records how well
+// the collectives and the wall clocks agree with the result.
+func place(h *host, est []estimate, clock string) error {
+	h.align, h.info.Clock = fit(est), ClockCollectives
+	if clock != ClockCollectives {
+		w, err := wallAlignment(h)
+		switch {
+		case err != nil && clock == ClockWall:
+			return err
+		case err == nil && (clock == ClockWall || agree(w, h.align, est)):
+			h.align, h.info.Clock = w, ClockWall
+		}
+	}
+	h.info.Knots, h.info.Collectives = h.align.knots, len(est)
+	h.info.OffsetNs = h.align.knots[len(h.align.knots)/2].OffsetNs
+	res := make([]int64, len(est))
+	for i, e := range est {
+		res[i] = e.diff - h.align.offset(e.at)
+	}
+	h.info.CollectiveSkewNs = median(res)
+	h.info.SpreadNs = (quantile(res, 0.75) - quantile(res, 0.25)) / 2
+	h.info.WallSkewNs = wallSkew(h)
+	return nil
+}
+
+// agree reports whether the wall clocks place a host within AutoWallNs of
+// where the collectives do, at the median collective: then the wall clocks
+// are taken (--clock auto), as they do not absorb a host's lateness.
+func agree(wall, coll *alignment, est []estimate) bool {
+	at := make([]int64, len(est))
+	for i, e := range est {
+		at[i] = e.at
+	}
+	t := median(at)
+	d := wall.offset(t) - coll.offset(t)
+	return d >= -AutoWallNs && d <= AutoWallNs
+}
+
+// wallAlignment places a host's clock by the wall clocks (--clock wall):
+// each of its clock pairs says where its monotonic time falls on the
+// reference's, through the reference's pairs. Right when the hosts' wall
+// clocks agree (NTP, PTP) better than their ranks' arrivals do.
+func wallAlignment(h *host) (*alignment, error) {
+	a := &alignment{}
+	for _, c := range h.rec.pairs {
+		if ref, ok := h.ref.WallToMono(c.WallNs); ok {
+			a.knots = append(a.knots, trace.ClockKnot{AtNs: c.MonoNs, OffsetNs: c.MonoNs - ref})
+		}
+	}
+	if len(a.knots) == 0 {
+		return nil, fmt.Errorf("--clock wall: %s or the first recording has no clock pairs: use --clock collectives", h.rec.dir)
+	}
+	slices.SortFunc(a.knots, func(x, y trace.ClockKnot) int { return cmp.Compare(x.AtNs, y.AtNs) })
+	return a, nil
 }
 
 func unplaced(hosts []*host, placed map[int]bool) error {

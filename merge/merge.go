@@ -10,6 +10,7 @@
 package merge
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -20,9 +21,26 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
+// Clock rules: how a host's monotonic clock is placed on the reference's
+// (align.go).
+const (
+	// ClockAuto takes the wall clocks where they agree with the
+	// collectives within AutoWallNs, else the collectives: the default.
+	ClockAuto        = "auto"
+	ClockCollectives = "collectives" // the median difference of the collectives the hosts share
+	ClockWall        = "wall"        // the hosts' wall clocks (synchronized by NTP or PTP)
+)
+
+// AutoWallNs is how far the wall clocks may place a host from where the
+// collectives do and still be taken by ClockAuto: wall clocks further
+// apart than this are not synchronized, while a synchronous job's ranks
+// are seldom this late for most of its collectives.
+const AutoWallNs = 10_000_000
+
 // Options says what to merge.
 type Options struct {
 	Dirs  []string // the recordings; the first one's clock is the reference
+	Clock string   // ClockAuto (or empty), ClockCollectives or ClockWall
 	Out   string   // the merged recording folder
 	Force bool     // write into a folder that is not empty
 	Args  []string // the command line, for the merged Start record
@@ -42,7 +60,7 @@ func Merge(opts Options) ([]trace.Host, error) {
 		recs[i] = r
 	}
 	hosts := newHosts(recs)
-	if err := alignHosts(hosts); err != nil {
+	if err := alignHosts(hosts, cmp.Or(opts.Clock, ClockAuto)); err != nil {
 		return nil, err
 	}
 	if err := write(opts, hosts); err != nil {
@@ -57,6 +75,11 @@ func Merge(opts Options) ([]trace.Host, error) {
 
 // checkDirs refuses what cannot be merged before anything is read.
 func checkDirs(opts Options) error {
+	switch opts.Clock {
+	case "", ClockAuto, ClockCollectives, ClockWall:
+	default:
+		return fmt.Errorf("unknown clock rule %q (auto, collectives or wall)", opts.Clock)
+	}
 	if len(opts.Dirs) < 2 {
 		return errors.New("merge needs two recordings or more")
 	}

@@ -91,38 +91,42 @@ func (h *host) linkSample(s *trace.LinkSample) {
 }
 
 // meta qualifies a metadata record; keep is false for those the merged
-// trace says once for all hosts (Start, Stop, Lost: merge.go) or only from
-// the reference (Clock: the merged trace speaks its clock pairs).
-func (h *host) meta(v any) (t trace.RecordType, out any, keep bool) {
+// trace says once for all hosts (Start, Stop: emit.go; Lost: stream.go)
+// or only from the reference (Clock: the merged trace speaks its clock
+// pairs), known false for a type this function has no rule for (left out,
+// and said so: emit.go).
+func (h *host) meta(v any) (t trace.RecordType, out any, keep, known bool) {
 	switch v := v.(type) {
+	case trace.Start, trace.Stop:
+		return 0, nil, false, true
 	case trace.Process:
-		return trace.RecProcess, h.process(v), true
+		return trace.RecProcess, h.process(v), true, true
 	case trace.Library:
 		v.Pid, v.AttachedNs = h.pid(v.Pid), h.mono(v.AttachedNs)
-		return trace.RecLibrary, v, true
+		return trace.RecLibrary, v, true, true
 	case trace.Comm:
 		v.Pid, v.TsNs = h.pid(v.Pid), uint64(h.mono(int64(v.TsNs)))
-		return trace.RecComm, v, true
+		return trace.RecComm, v, true, true
 	case trace.GPU:
-		return trace.RecGPU, h.gpuRecord(v), true
+		return trace.RecGPU, h.gpuRecord(v), true, true
 	case trace.Clock:
-		return trace.RecClock, v, h.idx == 0
+		return trace.RecClock, v, h.idx == 0, true
 	case trace.Stack:
 		v.ID, v.Pid = h.stack(v.ID), h.pid(v.Pid)
-		return trace.RecStack, v, true
+		return trace.RecStack, v, true, true
 	case trace.Mappings:
 		v.Pid, v.MonoNs = h.pid(v.Pid), h.mono(v.MonoNs)
-		return trace.RecMappings, v, true
+		return trace.RecMappings, v, true, true
 	case trace.Note:
 		v.MonoNs, v.Text = h.mono(v.MonoNs), "host "+h.info.Name+": "+v.Text
-		return trace.RecNote, v, true
+		return trace.RecNote, v, true, true
 	case trace.GPMSample:
 		v.GPU, v.MonoNs = h.gpu(v.GPU), h.mono(v.MonoNs)
-		return trace.RecGPUSamples, v, true
+		return trace.RecGPUSamples, v, true, true
 	case trace.Stall:
-		return trace.RecStall, h.stall(v), true
+		return trace.RecStall, h.stall(v), true, true
 	}
-	return 0, nil, false
+	return 0, nil, false, false
 }
 
 // process qualifies a process record. Its GPU is where the host's own

@@ -41,7 +41,7 @@ type stream struct {
 	items   []item
 	next    int
 	mark    int64
-	unknown map[trace.RecordType]int // records of types this version does not know
+	unknown map[trace.RecordType]int // records of types the merge has no rule for
 }
 
 func openStream(h *host) (*stream, error) {
@@ -110,7 +110,11 @@ func (s *stream) record(rec trace.Record) error {
 		s.add(item{kind: itemLost, lost: l.Count}, h.mono(l.MonoNs))
 		return nil
 	}
-	if t, out, keep := h.meta(v); keep {
+	t, out, keep, known := h.meta(v)
+	switch {
+	case !known:
+		s.unknown[rec.Type]++
+	case keep:
 		s.add(item{kind: itemMeta, typ: t, meta: out}, math.MinInt64)
 	}
 	return nil

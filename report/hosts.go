@@ -72,8 +72,8 @@ func writeHosts(p func(string, ...any), r *Report) {
 		}
 		clock := "the reference clock"
 		if h.Index > 0 {
-			clock = fmt.Sprintf("clock %s ahead, from %d collectives (spread %s); wall clocks then %s apart",
-				dur(h.OffsetNs), h.Collectives, dur(h.SpreadNs), dur(h.WallSkewNs))
+			clock = fmt.Sprintf("clock %s ahead by the %s; %d collectives shared, arrivals then %s apart (spread %s), wall clocks %s",
+				dur(h.OffsetNs), h.Clock, h.Collectives, dur(h.CollectiveSkewNs), dur(h.SpreadNs), dur(h.WallSkewNs))
 		}
 		cut := ""
 		if h.Truncated {

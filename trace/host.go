@@ -18,20 +18,27 @@ type Host struct {
 	// GPUBase is the merged index of its GPU 0; it has GPUs of them.
 	GPUBase int `json:"gpu_base"`
 	GPUs    int `json:"gpus"`
+	// Clock is how its clock was placed on the first host's: "collectives"
+	// (the median difference of the collectives they share) or "wall"
+	// (their wall clocks); empty for the first host.
+	Clock string `json:"clock,omitempty"`
 	// OffsetNs is its monotonic clock minus the first host's at the middle
-	// of its recording (the merge may follow a drift between the clocks:
-	// Knots), estimated from the collectives matched across hosts; 0 for
+	// of its recording (Knots follow a drift between the clocks); 0 for
 	// the first host.
 	OffsetNs int64       `json:"offset_ns"`
 	Knots    []ClockKnot `json:"knots,omitempty"`
-	// Collectives is how many matched collectives the offset rests on, and
-	// SpreadNs half the interquartile range of their differences: the
-	// hosts' arrival jitter, not a bound on a host that is always late.
-	Collectives int   `json:"collectives"`
-	SpreadNs    int64 `json:"spread_ns"`
+	// Collectives is how many collectives it shares with the hosts placed
+	// before it. Once its clock is placed, their arrivals differ from
+	// those hosts' by CollectiveSkewNs at the median (0 when placed by
+	// them) and SpreadNs (half the interquartile range) around it: a host
+	// whose ranks are always late by S looks like a clock S ahead to the
+	// collectives rule.
+	Collectives      int   `json:"collectives"`
+	CollectiveSkewNs int64 `json:"collective_skew_ns"`
+	SpreadNs         int64 `json:"spread_ns"`
 	// WallSkewNs is its wall clock minus the first host's once the
-	// monotonic clocks are aligned: NTP's disagreement plus the
-	// alignment's error (0 for the first host).
+	// monotonic clocks are placed: NTP's disagreement plus the
+	// collectives rule's error (0 when placed by the wall clocks).
 	WallSkewNs int64 `json:"wall_skew_ns"`
 	// Truncated: its recorder did not finish (no Stop record).
 	Truncated bool `json:"truncated,omitempty"`
@@ -39,7 +46,7 @@ type Host struct {
 
 // ClockKnot is one point of a host's offset: at host time AtNs, its
 // monotonic clock is OffsetNs ahead of the first host's. Between knots the
-// offset is interpolated, beyond them held.
+// offset is interpolated, beyond them extrapolated from the nearest two.
 type ClockKnot struct {
 	AtNs     int64 `json:"at_ns"`
 	OffsetNs int64 `json:"offset_ns"`

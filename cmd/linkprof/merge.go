@@ -20,6 +20,9 @@ func runMerge(args []string) error {
 	fs := newFlags("merge")
 	out := fs.StringP("output", "o", "", "the merged recording folder (required)")
 	force := fs.Bool("force", false, "write into a folder that is not empty, replacing its files")
+	clock := fs.String("clock", merge.ClockAuto, "how each host's clock is placed on the first's: collectives "+
+		"(the median difference of the collectives they share), wall (their wall clocks, kept together by NTP or PTP), "+
+		"or auto (wall where it agrees with the collectives within 10 ms, else collectives)")
 	af := addAnalysisFlags(fs)
 	if err := parseFlags(fs, mergeUsage, args); err != nil {
 		return err
@@ -34,7 +37,10 @@ func runMerge(args []string) error {
 	if err != nil {
 		return err
 	}
-	hosts, err := merge.Merge(merge.Options{Dirs: fs.Args(), Out: *out, Force: *force, Args: os.Args})
+	if *clock != merge.ClockAuto && *clock != merge.ClockCollectives && *clock != merge.ClockWall {
+		return usagef("merge: --clock must be auto, collectives or wall, got %q", *clock)
+	}
+	hosts, err := merge.Merge(merge.Options{Dirs: fs.Args(), Out: *out, Force: *force, Clock: *clock, Args: os.Args})
 	if err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
@@ -57,8 +63,9 @@ func hostLine(h trace.Host, ref string) string {
 	if h.Index == 0 {
 		line += ", the reference clock"
 	} else {
-		line += fmt.Sprintf(", clock %s ahead of %s's from %d collectives (spread %s; wall clocks then %s apart)",
-			units.Duration(h.OffsetNs), ref, h.Collectives, units.Duration(h.SpreadNs), units.Duration(h.WallSkewNs))
+		line += fmt.Sprintf(", clock %s ahead of %s's by the %s; %d collectives shared, arrivals then %s apart (spread %s), wall clocks %s",
+			units.Duration(h.OffsetNs), ref, h.Clock, h.Collectives, units.Duration(h.CollectiveSkewNs),
+			units.Duration(h.SpreadNs), units.Duration(h.WallSkewNs))
 	}
 	if h.Truncated {
 		line += ", cut short (no Stop record)"
