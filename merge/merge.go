@@ -104,7 +104,7 @@ func checkDirs(opts Options) error {
 			return fmt.Errorf("the output folder %s is one of the recordings: give merge a new folder with -o", dir)
 		}
 	}
-	return nil
+	return trace.CheckDir(opts.Out, opts.Force)
 }
 
 // newHosts names the hosts (a name twice gets "#2") and numbers their
@@ -133,6 +133,7 @@ func newHosts(recs []*recording) []*host {
 // trace: one Start first, the processes nothing described, then the data,
 // then one Stop when every host stopped cleanly.
 func write(opts Options, hosts []*host) (err error) {
+	_, statErr := os.Lstat(opts.Out)
 	w, err := trace.Create(opts.Out, opts.Force)
 	if err != nil {
 		return err
@@ -143,6 +144,9 @@ func write(opts Options, hosts []*host) (err error) {
 		}
 		if err != nil {
 			os.Remove(filepath.Join(opts.Out, trace.FileName))
+			if os.IsNotExist(statErr) {
+				os.Remove(opts.Out) // made here, and empty again
+			}
 		}
 	}()
 	if err := w.WriteJSON(trace.RecStart, mergedStart(hosts, opts.Args)); err != nil {

@@ -19,7 +19,8 @@
  *   JOB_LOCAL_RANKS  how many ranks this host runs (default N)
  *   JOB_CONFIG=1     create communicators with ncclCommInitRankConfig
  *   DRIVER_TRUTH     "rank R PID" per rank, "call R I MONO_NS" before each
- *                    world all-reduce
+ *                    world all-reduce, "gcall R I MONO_NS" before each group
+ *                    all-gather
  *
  * The launcher forks and re-executes itself once per local rank with RANK,
  * LOCAL_RANK and WORLD_SIZE set, as torchrun starts its workers. Each worker
@@ -154,6 +155,8 @@ static int worker(int n, long iters, int rank)
 		api.AllReduce((void *)0x10001000, (void *)0x10002000, 1 << 20, ncclFloat32, ncclSum, world, (void *)0x7001);
 		barrier_wait(bar, (uint32_t)n);
 		if (group) {
+			if (truth)
+				fprintf(truth, "gcall %d %ld %lu\n", rank, i, (unsigned long)now_ns());
 			api.AllGather((void *)0x10003000, (void *)0x10004000, 1 << 16, ncclBfloat16, group, (void *)0x7001);
 			barrier_wait(bar, (uint32_t)n);
 		}
