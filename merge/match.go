@@ -25,6 +25,9 @@ func alignHosts(hosts []*host, clock string) error {
 				best, bestEst = h.idx, est
 			}
 		}
+		if best < 0 && clock == ClockWall {
+			best = firstUnplaced(hosts, placed) // one job by the user's word: its wall clock places it
+		}
 		if best < 0 {
 			return unplaced(hosts, placed)
 		}
@@ -39,7 +42,9 @@ func alignHosts(hosts []*host, clock string) error {
 // place aligns a host's clock by the rule asked for, and records how well
 // the collectives and the wall clocks agree with the result.
 func place(h *host, est []estimate, clock string) error {
-	h.align, h.info.Clock = fit(est), ClockCollectives
+	if len(est) > 0 {
+		h.align, h.info.Clock = fit(est), ClockCollectives
+	}
 	if clock != ClockCollectives {
 		w, err := wallAlignment(h)
 		switch {
@@ -55,7 +60,9 @@ func place(h *host, est []estimate, clock string) error {
 	for i, e := range est {
 		res[i] = e.diff - h.align.offset(e.at)
 	}
-	h.info.CollectiveSkewNs = median(res)
+	if len(res) > 0 {
+		h.info.CollectiveSkewNs = median(res)
+	}
 	h.info.SpreadNs = (quantile(res, 0.75) - quantile(res, 0.25)) / 2
 	h.info.WallSkewNs = wallSkew(h)
 	return nil
@@ -92,15 +99,21 @@ func wallAlignment(h *host) (*alignment, error) {
 	return a, nil
 }
 
-func unplaced(hosts []*host, placed map[int]bool) error {
+func firstUnplaced(hosts []*host, placed map[int]bool) int {
 	for _, h := range hosts {
 		if !placed[h.idx] {
-			return fmt.Errorf("%s (host %s) shares no collective with %s: are they recordings of one job? "+
-				"(communicators match by NCCL unique id, or by size and creation order; record every host from before "+
-				"its communicators are created)", h.rec.dir, h.info.Name, hosts[0].rec.dir)
+			return h.idx
 		}
 	}
-	return nil
+	return -1
+}
+
+func unplaced(hosts []*host, placed map[int]bool) error {
+	h := hosts[firstUnplaced(hosts, placed)]
+	return fmt.Errorf("%s (host %s) shares no collective with %s: are they recordings of one job? "+
+		"(communicators match by NCCL unique id, or by size and creation order, when their creation was recorded; "+
+		"recordings of one job made after its communicators were created can be placed by their wall clocks: --clock wall)",
+		h.rec.dir, h.info.Name, hosts[0].rec.dir)
 }
 
 // estimates lists, for each collective host b shares with the placed

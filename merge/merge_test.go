@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate"
@@ -166,4 +167,56 @@ func arrivalBound(t *testing.T, dir string, a, b uint32) int64 {
 	}
 	slices.Sort(diffs)
 	return diffs[len(diffs)/2]
+}
+
+// The phase mix recorded by attaching to its running ranks (no
+// communicator's creation seen), split into two hosts as above: nothing
+// ties the hosts' collectives together, so auto and the collectives rule
+// refuse it, naming --clock wall; with --clock wall the hosts are placed by
+// their wall clocks and the merged analysis counts every op's calls and
+// payload as the recording's own, its link bytes within 0.5% of the
+// phases' counters.
+func TestMergeAttachedRecordingsByWallClock(t *testing.T) {
+	src := filepath.Join("..", "pipeline", "testdata", "h200-phasemix-attach")
+	orig := reportschema.Run(t, src, correlate.Options{}).Report
+	tr, err := trace.Load(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second uint32 // the rank on GPU 1
+	for _, p := range tr.Processes {
+		if p.GPU == 1 {
+			second = p.Pid
+		}
+	}
+	const d = 3_700_000_123
+	dirs := split(t, src, func(pid uint32) int { return map[bool]int{true: 1}[pid == second] }, []int64{0, d}, nil)
+	for _, clock := range []string{ClockAuto, ClockCollectives} {
+		_, err := Merge(Options{Dirs: dirs, Out: filepath.Join(t.TempDir(), "m"), Clock: clock})
+		if err == nil || !strings.Contains(err.Error(), "shares no collective") || !strings.Contains(err.Error(), "--clock wall") {
+			t.Errorf("--clock %s: %v, want a refusal naming --clock wall", clock, err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "merged")
+	hosts, err := Merge(Options{Dirs: dirs, Out: out, Clock: ClockWall})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := hosts[1]; h.Clock != ClockWall || h.Collectives != 0 || h.OffsetNs < d-10_000 || h.OffsetNs > d+10_000 {
+		t.Errorf("host b %+v: want placed %d ns ahead by the wall clocks, no collective shared", h, int64(d))
+	}
+	merged := reportschema.Run(t, out, correlate.Options{}).Report
+	ph, err := phasetruth.Load(filepath.Join(src, "phases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := ph.Measure(tr.Samples)
+	for i, o := range merged.Ops {
+		if w := orig.Ops[i]; o.Calls != w.Calls || o.PayloadBytes != w.PayloadBytes {
+			t.Errorf("%s: %d calls, %d bytes; the recording's own %d, %d", o.Op, o.Calls, o.PayloadBytes, w.Calls, w.PayloadBytes)
+		}
+		if w := truth[o.Op]; w > 0 && math.Abs(float64(o.TxBytes)/w-1) > 0.005 {
+			t.Errorf("%s: attributed %d bytes, the phases moved %.0f", o.Op, o.TxBytes, w)
+		}
+	}
 }
