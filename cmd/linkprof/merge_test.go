@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +56,7 @@ func TestMergeTwoRecordersOfOneJob(t *testing.T) {
 			t.Fatalf("recording: %v", err)
 		}
 	}
+	checkDumpedIDs(t, recs)
 	pids, bound := jobTruth(t, truth)
 	t.Logf("error bound: more than half the collectives had the hosts arrive within %d ns", bound)
 	host, _ := os.Hostname()
@@ -100,6 +103,26 @@ func checkMergeRefuses(t *testing.T, dir, rec, barrier string) {
 		other+" (host "+host+"#2) shares no collective with "+rec+": are they recordings of one job?")
 	linkprof(t, nil, "merge", "-o", filepath.Join(dir, "y"), rec, dir).wantError(t, exitFailure, "is it a linkprof recording?")
 	linkprof(t, nil, "merge", "-o", dir, rec, other).wantError(t, exitFailure, "use --force")
+}
+
+// checkDumpedIDs: dump shows each communicator creation's unique id, the
+// FNV-1a hash of the id bytes the job handed its ranks: the world's on
+// both of each host's ranks, each group's on one.
+func checkDumpedIDs(t *testing.T, recs []string) {
+	t.Helper()
+	ids := strings.Split(jobIDs, ",")
+	for _, rec := range recs {
+		r := linkprof(t, nil, "dump", rec)
+		for i, id := range ids {
+			b, _ := hex.DecodeString(id)
+			h := fnv.New64a()
+			h.Write(append(b, make([]byte, 128-len(b))...))
+			want := map[bool]int{true: 2, false: 1}[i == 0]
+			if n := strings.Count(r.stdout, fmt.Sprintf(`"unique_id":"%#x"`, h.Sum64())); n != want {
+				t.Errorf("%s: id %d's hash %#x on %d creations, want %d", rec, i, h.Sum64(), n, want)
+			}
+		}
+	}
 }
 
 // checkJobReport asserts the merged report's exact totals.
