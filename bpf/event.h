@@ -127,7 +127,7 @@ struct lp_event {
 	__u64 count;       /* element count as passed (per rank / per peer) */
 	__u64 comm;        /* ncclComm_t handle (for init: the new handle) */
 	__u64 stream;      /* cudaStream_t */
-	__u64 sendbuff;
+	__u64 sendbuff;    /* comm init (return): FNV-1a 64 of the ncclUniqueId, 0 none */
 	__u64 recvbuff;
 	__u64 aux;         /* comm init: address of the ncclComm_t* slot;
 	                      split: parent comm */

@@ -61,6 +61,7 @@ struct {
 
 struct pending_init {
 	__u64 slot;    /* user address of the ncclComm_t* argument */
+	__u64 uid;     /* InitRank, InitRankConfig: unique_id_hash of the id, 0 none */
 	__u64 parent;  /* split: parent comm */
 	__u64 devlist; /* InitAll: user address of its device list, 0 none */
 	__s32 rank;    /* split: key */
@@ -466,10 +467,33 @@ static __always_inline void remember_init(struct pending_init *p)
 	bpf_map_update_elem(&pending, &id, p, BPF_ANY);
 }
 
+/* FNV-1a (64-bit) over the 128 bytes of an ncclUniqueId. Every rank of a
+ * communicator gets the same bytes from its job's bootstrap (rank 0 calls
+ * ncclGetUniqueId and broadcasts them), so the hash names the communicator
+ * across processes and hosts (linkprof merge); 0 when the id could not be
+ * read. Go's hash/fnv New64a gives the same value. */
+#define LP_UNIQUE_ID_BYTES 128
+static __always_inline __u64 unique_id_hash(const void *id)
+{
+	__u8 b[LP_UNIQUE_ID_BYTES];
+	if (bpf_probe_read_user(b, sizeof(b), id))
+		return 0;
+	__u64 h = 0xcbf29ce484222325ULL;
+#pragma unroll
+	for (int i = 0; i < LP_UNIQUE_ID_BYTES; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
 /* ncclCommInitRank(comm*, nranks, ncclUniqueId id, rank) and
  * ncclCommInitRankConfig(comm*, nranks, id, rank, config*). On x86-64 the
- * 128-byte id travels on the stack and takes no register, so rank is in the
- * third register; on arm64 the id is passed by reference and rank is x3. */
+ * 128-byte id travels by value on the caller's stack (at sp+8 at entry)
+ * and takes no register, so rank is in the third register; on arm64 a
+ * composite over 16 bytes is passed as a pointer to a copy: the id's
+ * address is x2 and rank is x3. The id is hashed at entry: the caller's
+ * copy may be gone by the return. */
 static __always_inline int comm_init_rank(struct pt_regs *ctx, __u16 kind)
 {
 	if (!is_target())
@@ -480,8 +504,10 @@ static __always_inline int comm_init_rank(struct pt_regs *ctx, __u16 kind)
 	p.nranks = (__s32)arg(ctx, 2);
 #if defined(__TARGET_ARCH_x86)
 	p.rank = (__s32)arg(ctx, 3);
+	p.uid = unique_id_hash((void *)(ctx->sp + 8));
 #else
 	p.rank = (__s32)arg(ctx, 4);
+	p.uid = unique_id_hash((void *)arg(ctx, 3));
 #endif
 	remember_init(&p);
 	return 0;
@@ -547,6 +573,7 @@ static __always_inline int comm_init_return(struct pt_regs *ctx)
 		e->nranks = init.nranks;
 		e->rank = init.kind == LP_COMM_INIT_ALL ? i : init.rank;
 		e->peer = init.kind == LP_COMM_SPLIT ? init.color : -1;
+		e->sendbuff = init.uid; /* the unique id's hash (docs/trace-format.md) */
 		/* count: the CUDA device plus one, 0 unknown (docs/trace-format.md). */
 		__s32 dev = thread_dev;
 		if (init.kind == LP_COMM_INIT_ALL) {

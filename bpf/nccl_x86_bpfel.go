@@ -99,6 +99,7 @@ type NcclPendingGraph struct {
 type NcclPendingInit struct {
 	_       structs.HostLayout
 	Slot    uint64
+	Uid     uint64
 	Parent  uint64
 	Devlist uint64
 	Rank    int32

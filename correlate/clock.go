@@ -58,6 +58,30 @@ func (a *Aligner) WallToMono(wallNs int64) (int64, bool) {
 	return wallNs - int64(o), true
 }
 
+// MonoToWall is WallToMono's inverse: between two pairs both clocks move
+// on one line, so interpolating by monotonic time gives the same line.
+func (a *Aligner) MonoToWall(monoNs int64) (int64, bool) {
+	n := len(a.pairs)
+	if n == 0 {
+		return 0, false
+	}
+	off := func(c trace.Clock) int64 { return c.WallNs - c.MonoNs }
+	i := sort.Search(n, func(i int) bool { return a.pairs[i].MonoNs > monoNs })
+	switch {
+	case i == 0:
+		return monoNs + off(a.pairs[0]), true
+	case i == n:
+		return monoNs + off(a.pairs[n-1]), true
+	}
+	lo, hi := a.pairs[i-1], a.pairs[i]
+	span := hi.MonoNs - lo.MonoNs
+	if span <= 0 {
+		return monoNs + off(hi), true
+	}
+	frac := float64(monoNs-lo.MonoNs) / float64(span)
+	return monoNs + int64(float64(off(lo))+frac*float64(off(hi)-off(lo))), true
+}
+
 // SampleTime is the monotonic time a sample's counters were read: NVML's
 // own timestamp when the clock pairs place it within the host's
 // before/after readings, else the middle of those readings.

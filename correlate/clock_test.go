@@ -46,3 +46,21 @@ func TestSampleTime(t *testing.T) {
 		t.Errorf("no NVML time: %d, %v", got, nvml)
 	}
 }
+
+// MonoToWall undoes WallToMono, between pairs (the wall clock slewed) and
+// beyond them.
+func TestMonoToWallInvertsWallToMono(t *testing.T) {
+	var a Aligner
+	a.Add(trace.Clock{MonoNs: 1_000_000_000, WallNs: 5_000_000_000})
+	a.Add(trace.Clock{MonoNs: 11_000_000_000, WallNs: 15_000_400_000}) // wall 40 ppm fast
+	for _, mono := range []int64{0, 1_000_000_000, 6_000_000_123, 11_000_000_000, 20_000_000_000} {
+		wall, ok := a.MonoToWall(mono)
+		back, ok2 := a.WallToMono(wall)
+		if !ok || !ok2 || back < mono-1 || back > mono+1 {
+			t.Errorf("mono %d -> wall %d -> mono %d", mono, wall, back)
+		}
+	}
+	if w, _ := a.MonoToWall(6_000_000_000); w != 10_000_200_000 {
+		t.Errorf("midway: wall %d, want 10000200000", w)
+	}
+}

@@ -45,16 +45,23 @@ func (b *Builder) Profile(res *correlate.Result, sym *Symbolizer) (*profile.Prof
 	for _, k := range b.order {
 		s := &profile.Sample{Location: t.stack(k), Value: ints(b.samples[k])}
 		s.Label, s.NumLabel, s.NumUnit = labels(k, comms.name(k))
+		if h := res.Meta.Start.HostOf(k.pid); h != nil {
+			s.Label["host"] = []string{h.Name}
+		}
 		p.Sample = append(p.Sample, s)
 	}
 	for _, g := range b.gpus {
-		p.Sample = append(p.Sample, &profile.Sample{
+		s := &profile.Sample{
 			Location: []*profile.Location{t.synthetic("unattributed"), t.synthetic(fmt.Sprintf("GPU %d", g))},
 			Value:    ints(b.unattr[g]),
 			Label:    map[string][]string{"op": {"unattributed"}},
 			NumLabel: map[string][]int64{"gpu": {int64(g)}},
 			NumUnit:  map[string][]string{"gpu": {"gpu"}},
-		})
+		}
+		if h := res.Meta.Start.HostOfGPU(g); h != nil {
+			s.Label["host"] = []string{h.Name}
+		}
+		p.Sample = append(p.Sample, s)
 	}
 	if err := p.CheckValid(); err != nil {
 		return nil, fmt.Errorf("building profile: %w", err)

@@ -313,7 +313,7 @@ func (r *recorder) writeComm(e trace.Event) {
 	default: // the periodic retry will find it
 	}
 	c := trace.Comm{Pid: e.Pid, Handle: e.Comm, Rank: e.Rank, NRanks: e.NRanks, Kind: e.Kind.String(), TsNs: e.TsNs,
-		CUDADevice: e.CommDevice()}
+		CUDADevice: e.CommDevice(), UniqueID: e.CommUniqueID()}
 	if e.Kind == trace.CommSplit {
 		c.Parent, c.Rank, c.NRanks = e.Aux, -1, -1
 	}

@@ -80,6 +80,8 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 	r.Unattributed.Hints = hints(r)
 	r.Arrivals = a.arrivals.section(res.Arrivals)
 	r.Stalls = stalls(res)
+	r.Hosts = hostsOf(res)
+	nameHosts(r, &res.Meta.Start)
 	return r
 }
 
@@ -96,9 +98,14 @@ type folded struct {
 func (a *Aggregator) fold() *folded {
 	f := &folded{procs: map[uint32]*tally{}, procRank: map[uint32]int{}, comms: map[commKey]*tally{},
 		commRank: map[commKey][3]int{}, sizes: map[int]*tally{}, top: map[topKey]*tally{}}
+	size := map[uint32]int{}
 	for k, t := range a.sigs {
 		get(f.procs, k.pid).merge(t)
-		f.procRank[k.pid] = k.rank
+		// A process's rank is its rank in its largest communicator: the
+		// world's, the job's global rank (a group's rank says less).
+		if n, ok := size[k.pid]; !ok || k.nranks > n || k.nranks == n && k.rank < f.procRank[k.pid] {
+			f.procRank[k.pid], size[k.pid] = k.rank, k.nranks
+		}
 		ck := commKey{k.pid, k.comm}
 		get(f.comms, ck).merge(t)
 		f.commRank[ck] = [3]int{k.rank, k.nranks, k.gpu}

@@ -23,12 +23,13 @@ func WriteText(w io.Writer, r *Report) error {
 		p(" (trace cut short: the recorder did not finish)")
 	}
 	p("\n\n")
+	writeHosts(p, r)
 	linkTx, attrTx := r.Unattributed.TxBytes, uint64(0)
 	for _, o := range r.Ops {
 		linkTx += o.TxBytes
 		attrTx += o.TxBytes
 	}
-	writeStalls(p, r.Stalls)
+	writeStalls(p, r)
 	p("NVLink TX %s, attributed %s (%s), unattributed %s\n\n", bytesStr(linkTx), bytesStr(attrTx), pct(attrTx, linkTx), bytesStr(r.Unattributed.TxBytes))
 	writeOps(p, r, linkTx)
 	writeNotes(tw, r)
@@ -36,11 +37,11 @@ func WriteText(w io.Writer, r *Report) error {
 	writePaths(p, r)
 	writeGraphs(w, tw, r)
 	writeBursts(p, r.Bursts)
-	writeGPUs(p, r.GPUs)
+	writeGPUs(p, r)
 	writeRanks(p, r)
 	writeTop(p, r.TopCollectives)
 	writeSizes(p, r.MessageSizes)
-	writeArrivals(p, r.Arrivals)
+	writeArrivals(p, r)
 	writeFit(p, r.Calibration)
 	return tw.Flush()
 }

@@ -6,7 +6,8 @@ import (
 )
 
 // writeStalls comes first in report.txt: a stuck collective is the news.
-func writeStalls(p func(string, ...any), ss []Stall) {
+func writeStalls(p func(string, ...any), rep *Report) {
+	ss := rep.Stalls
 	if len(ss) == 0 {
 		return
 	}
@@ -15,10 +16,10 @@ func writeStalls(p func(string, ...any), ss []Stall) {
 		p("  #%d %s at +%s, lasted %s (%s): comm %s seq %d %s %s x%d (%s)\n", s.ID, s.Kind, dur(s.DetectedNs), dur(s.DurationNs),
 			s.End, s.Comm, s.Seq, s.Op, s.DataType, s.Count, bytesStr(s.PayloadBytes))
 		for _, r := range s.Arrived {
-			p("    arrived: %s at +%s\n", stallRankStr(r), dur(r.ArrivedNs))
+			p("    arrived: %s at +%s\n", stallRankStr(r, rep), dur(r.ArrivedNs))
 		}
 		for _, r := range s.Missing {
-			p("    MISSING: %s\n", stallRankStr(r))
+			p("    MISSING: %s\n", stallRankStr(r, rep))
 		}
 		if s.LinksFlatNs >= 0 {
 			p("    links flat for %s when detected\n", dur(s.LinksFlatNs))
@@ -29,8 +30,8 @@ func writeStalls(p func(string, ...any), ss []Stall) {
 	p("\n")
 }
 
-func stallRankStr(r StallRank) string {
-	s := fmt.Sprintf("rank %d (pid %d, gpu %s)", r.Rank, r.Pid, gpuStr(r.GPU))
+func stallRankStr(r StallRank, rep *Report) string {
+	s := fmt.Sprintf("rank %d (pid %s, gpu %s)", r.Rank, rep.PidName(r.Pid), gpuStr(r.GPU))
 	if r.LastSeq < 0 {
 		return s + ", no collective on this communicator yet"
 	}
@@ -45,7 +46,8 @@ func gpuStr(g int) string {
 }
 
 // writeArrivals is the who-waits-for-whom table.
-func writeArrivals(p func(string, ...any), a Arrivals) {
+func writeArrivals(p func(string, ...any), rep *Report) {
+	a := rep.Arrivals
 	if len(a.Comms) == 0 && len(a.Notes) == 0 {
 		return
 	}
@@ -61,7 +63,7 @@ func writeArrivals(p func(string, ...any), a Arrivals) {
 		}
 		p("  rank\tpid\tgpu\tlast\tlast share\twait p50\twait p99\twait max\twait total\t\n")
 		for _, r := range c.Ranks {
-			p("  %d\t%d\t%s\t%d\t%.1f%%\t%s\t%s\t%s\t%s\t\n", r.Rank, r.Pid, gpuStr(r.GPU), r.Last, 100*r.LastFraction,
+			p("  %d\t%s\t%s\t%d\t%.1f%%\t%s\t%s\t%s\t%s\t\n", r.Rank, rep.PidName(r.Pid), rep.GPUName(r.GPU), r.Last, 100*r.LastFraction,
 				dur(r.WaitP50Ns), dur(r.WaitP99Ns), dur(r.WaitMaxNs), dur(r.WaitTotalNs))
 		}
 		if l := lastMost(c); l != "" {

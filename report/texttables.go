@@ -8,10 +8,11 @@ import (
 	"github.com/linkprof/linkprof/correlate"
 )
 
-func writeGPUs(p func(string, ...any), gs []GPU) {
+func writeGPUs(p func(string, ...any), r *Report) {
+	gs := r.GPUs
 	p("\ngpu\tsamples\tHz\tnvlink tx\tnvlink rx\tmean tx\tpeak (tx or rx)\tbusy\tunattributed tx\tbursts\tduty\t\n")
 	for _, g := range gs {
-		p("%d\t%d\t%.0f\t%s\t%s\t%s/s\t%s/s\t%.1f%%\t%s\t%d\t%.1f%%\t\n", g.Index, g.Samples, g.SampleHz, bytesStr(g.TxBytes), bytesStr(g.RxBytes),
+		p("%s\t%d\t%.0f\t%s\t%s\t%s/s\t%s/s\t%.1f%%\t%s\t%d\t%.1f%%\t\n", r.GPUName(g.Index), g.Samples, g.SampleHz, bytesStr(g.TxBytes), bytesStr(g.RxBytes),
 			bytesStr(uint64(g.MeanTxBytesPerS)), bytesStr(uint64(g.PeakBytesPerS)), 100*g.BusyFraction, bytesStr(g.Unattributed.TxBytes), g.Bursts, 100*g.DutyCycle)
 	}
 }
@@ -25,7 +26,7 @@ func writeRanks(p func(string, ...any), r *Report) {
 	unknown := false
 	for _, pr := range procs {
 		unknown = unknown || pr.Rank < 0 || pr.GPU < 0
-		p("%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", orDash(pr.Rank), pr.Pid, pr.Comm, orDash(pr.GPU), pr.Calls, bytesStr(pr.PayloadBytes),
+		p("%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", orDash(pr.Rank), r.PidName(pr.Pid), pr.Comm, r.GPUName(pr.GPU), pr.Calls, bytesStr(pr.PayloadBytes),
 			bytesStr(pr.TxBytes), bytesStr(pr.RxBytes), dur(pr.GPUTimeNs), pct(uint64(max(pr.GPUTimeNs, 0)), uint64(max(r.DurationNs, 0))))
 	}
 	p("gpu time: modelled, as in the op table\n")

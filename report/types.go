@@ -6,6 +6,7 @@ package report
 import (
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/graphs"
+	"github.com/linkprof/linkprof/trace"
 )
 
 // Version of report.json. 2: bursts from the recording's own activity,
@@ -39,6 +40,10 @@ type Report struct {
 	// (docs/stragglers.md).
 	Arrivals Arrivals `json:"arrivals"`
 	Stalls   []Stall  `json:"stalls"`
+	// Hosts are the recordings a merged recording was made of (linkprof
+	// merge, hosts.go), with how each host's clock was placed; absent for
+	// one host.
+	Hosts []trace.Host `json:"hosts,omitempty"`
 	// Notes are what the recorder wrote down: warnings (a GPU that
 	// disappeared, a GPU without NVLink) and facts.
 	Notes []Note `json:"notes"`
@@ -106,15 +111,23 @@ type Process struct {
 	Comm string `json:"comm"`
 	Rank int    `json:"rank"` // -1 unknown (a process without NCCL calls)
 	GPU  int    `json:"gpu"`  // where the analysis placed it; -1 none
+	// Host and HostPid are its host and its pid there, in a merged
+	// recording (pid is the merged one).
+	Host    string `json:"host,omitempty"`
+	HostPid uint32 `json:"host_pid,omitempty"`
 	Traffic
 }
 
 // GPU is one sampled GPU (counted here, from the streaming analysis).
 type GPU struct {
-	Index         int     `json:"index"`
-	UUID          string  `json:"uuid"`
-	Name          string  `json:"name,omitempty"`
-	Simulated     bool    `json:"simulated,omitempty"`
+	Index     int    `json:"index"`
+	UUID      string `json:"uuid"`
+	Name      string `json:"name,omitempty"`
+	Simulated bool   `json:"simulated,omitempty"`
+	// Host and HostIndex are its host and its index there (NVML's), in a
+	// merged recording.
+	Host          string  `json:"host,omitempty"`
+	HostIndex     *int    `json:"host_index,omitempty"`
 	Samples       uint64  `json:"samples"` // successful reads
 	FailedSamples uint64  `json:"failed_samples"`
 	SampleHz      float64 `json:"sample_hz"`

@@ -39,8 +39,9 @@ const (
 // them (more overlapping at once) is dropped and counted.
 const maxLanes = 64
 
-// gpuPidBase keeps GPU tracks apart from process ids.
-const gpuPidBase = 1 << 30
+// gpuPidBase keeps GPU tracks apart from process ids (a merged trace's
+// pids use all 32 bits: trace/host.go).
+const gpuPidBase = 1 << 32
 
 // Event is one Chrome trace event.
 type Event struct {
@@ -66,6 +67,7 @@ type File struct {
 type Writer struct {
 	w        *bufio.Writer
 	originNs int64
+	start    trace.Start // a merged trace's hosts name the tracks
 	max      int
 	n        int // events written
 	data     int // of them, not metadata
@@ -93,7 +95,7 @@ func NewWriter(w io.Writer, maxEvents int) *Writer {
 func (w *Writer) us(ns int64) float64 { return float64(ns-w.originNs) / 1e3 }
 
 // Start implements correlate.StartSink: the time origin.
-func (w *Writer) Start(s trace.Start) { w.originNs = s.Clock.MonoNs }
+func (w *Writer) Start(s trace.Start) { w.originNs, w.start = s.Clock.MonoNs, s }
 
 func (w *Writer) put(e *Event) {
 	if w.err != nil {
@@ -169,7 +171,7 @@ func laneName(i int) string {
 // category graph-capture and never runs.
 func (w *Writer) Call(c *correlate.Call) {
 	pid := uint64(c.Pid)
-	proc := procName(c.Rank, c.Pid)
+	proc := w.procName(c.Rank, c.Pid)
 	name := c.Kind.Op()
 	if c.Phase != graphs.Replay {
 		w.name(pid, tidHost, proc, hostTrack, c.Rank)
@@ -206,7 +208,7 @@ func (w *Writer) Call(c *correlate.Call) {
 // on the GPU lanes.
 func (w *Writer) GraphLaunch(l *correlate.GraphLaunch) {
 	pid := uint64(l.Pid)
-	w.name(pid, tidHost, procName(l.Rank, l.Pid), hostTrack, l.Rank)
+	w.name(pid, tidHost, w.procName(l.Rank, l.Pid), hostTrack, l.Rank)
 	w.put(&Event{Name: "graph " + strconv.Itoa(l.Graph) + " launch", Cat: "graph-launch", Ph: "i", S: "t", Ts: w.us(l.TsNs),
 		Pid: pid, Tid: tidHost, Args: map[string]any{"graph": l.Graph, "launch": l.Launch, "collectives": l.Collectives,
 			"exec": fmt.Sprintf("%#x", l.Exec), "stream": fmt.Sprintf("%#x", l.Stream)}})
@@ -219,7 +221,7 @@ func (w *Writer) GraphLaunch(l *correlate.GraphLaunch) {
 func (w *Writer) Arrival(a *correlate.Arrival) {
 	r := &a.Ranks[a.Last]
 	pid := uint64(r.Pid)
-	w.name(pid, tidHost, procName(r.Rank, r.Pid), hostTrack, r.Rank)
+	w.name(pid, tidHost, w.procName(r.Rank, r.Pid), hostTrack, r.Rank)
 	waited := make([]int, 0, len(a.Ranks)-1)
 	for i := range a.Ranks {
 		if i != a.Last {
@@ -233,15 +235,30 @@ func (w *Writer) Arrival(a *correlate.Arrival) {
 // hostTrack names a rank's host thread.
 const hostTrack = "host: NCCL calls, graph launches"
 
-func procName(rank int, pid uint32) string {
+// procName names a rank's track; in a merged trace by its host and its
+// pid there.
+func (w *Writer) procName(rank int, pid uint32) string {
+	if h := w.start.HostOf(pid); h != nil {
+		_, local := trace.SplitPid(pid)
+		return fmt.Sprintf("rank %s (%s pid %d)", rankStr(rank), h.Name, local)
+	}
 	return fmt.Sprintf("rank %s (pid %d)", rankStr(rank), pid)
+}
+
+// gpuName names a GPU's track; in a merged trace with its host and its
+// index there.
+func (w *Writer) gpuName(gpu int) string {
+	if h := w.start.HostOfGPU(gpu); h != nil {
+		return fmt.Sprintf("GPU %d (%s GPU %d) NVLink", gpu, h.Name, gpu-h.GPUBase)
+	}
+	return "GPU " + strconv.Itoa(gpu) + " NVLink"
 }
 
 // Interval implements correlate.Sink: link rates as counters, a point
 // whenever a rate moved by counterStepGBps since the last one.
 func (w *Writer) Interval(iv *correlate.Interval) {
 	pid := uint64(gpuPidBase + iv.GPU)
-	w.name(pid, 0, "GPU "+strconv.Itoa(iv.GPU)+" NVLink", "bursts", 1000+iv.GPU)
+	w.name(pid, 0, w.gpuName(iv.GPU), "bursts", 1000+iv.GPU)
 	dt := float64(iv.EndNs-iv.StartNs) / 1e9
 	now := [4]float64{iv.TxBytes / dt / 1e9, iv.RxBytes / dt / 1e9, iv.UnTx / dt / 1e9, iv.UnRx / dt / 1e9}
 	last := w.rates[iv.GPU]

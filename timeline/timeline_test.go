@@ -77,7 +77,7 @@ func TestTimelineParsesBack(t *testing.T) {
 	if count["busy counter"] < 21 || count["counter"] < 2*21 || count["counter"] > 200 {
 		t.Errorf("%d counter points, %d busy: want points where the rate moves, not every interval", count["counter"], count["busy counter"])
 	}
-	if names[4000] != "rank 0 (pid 4000)" || names[4001] != "rank 1 (pid 4001)" || !strings.HasPrefix(names[1<<30], "GPU 0") {
+	if names[4000] != "rank 0 (pid 4000)" || names[4001] != "rank 1 (pid 4001)" || !strings.HasPrefix(names[1<<32], "GPU 0") {
 		t.Errorf("track names %v", names)
 	}
 	if f.Metadata["dropped_events"].(float64) != 0 {

@@ -78,3 +78,15 @@ func (e *Event) CommDevice() *int {
 	d := int(e.Count) - 1
 	return &d
 }
+
+// CommUniqueID is the FNV-1a 64 hash of the ncclUniqueId a
+// communicator-creation return event's communicator was created with
+// (ncclCommInitRank, ncclCommInitRankConfig; trace format 1.2), the same
+// in every rank of the communicator on every host; 0 when unknown
+// (InitAll, Split, a recorder before 1.2).
+func (e *Event) CommUniqueID() uint64 {
+	if e.Kind != CommInitRank && e.Kind != CommInitRankConfig || e.Flags&FlagReturn == 0 {
+		return 0
+	}
+	return e.SendBuff
+}

@@ -24,13 +24,32 @@ func PrepareDir(dir string, force bool) error {
 }
 
 func prepareDir(dir string, force bool) error {
+	if err := checkDir(dir, force); !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating output folder: %w", err)
+	}
+	return nil
+}
+
+// CheckDir says whether PrepareDir would take dir, creating nothing: for a
+// command that works a while before it writes (merge).
+func CheckDir(dir string, force bool) error {
+	err := asCreator(func() error { return checkDir(dir, force) })
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// checkDir refuses what PrepareDir refuses; os.ErrNotExist when dir is
+// not there yet.
+func checkDir(dir string, force bool) error {
 	fi, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("creating output folder: %w", err)
-		}
-		return nil
+		return err
 	case err != nil:
 		return fmt.Errorf("checking output folder: %w", err)
 	case fi.Mode()&os.ModeSymlink != 0:

@@ -11,7 +11,7 @@ const FileName = "trace.lpt"
 // adds record types, which older readers skip.
 const (
 	VersionMajor = 1
-	VersionMinor = 2 // 1.1: Stall records; 1.2: path kinds 30-43 (non-NCCL collectives)
+	VersionMinor = 2 // 1.1: Stall records; 1.2: path kinds 30-43 (non-NCCL collectives), communicator unique ids, merged traces (hosts)
 )
 
 var magic = [8]byte{'L', 'P', 'T', 'R', 'A', 'C', 'E', 0}

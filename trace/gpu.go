@@ -19,6 +19,8 @@ type GPU struct {
 	Simulated     bool     `json:"simulated,omitempty"`
 	SampleFields  []string `json:"sample_fields"` // counters in Sample, in order
 	CounterUnitKB bool     `json:"counter_unit_kib"`
+	// Host is the host it is in, in a merged trace (format 1.2).
+	Host string `json:"host,omitempty"`
 }
 
 // Link is one NVLink of a GPU.

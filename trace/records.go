@@ -19,6 +19,9 @@ type Start struct {
 	Clock     Clock    `json:"clock"`
 	Simulated bool     `json:"simulated,omitempty"` // the link is the demo's simulation
 	Workload  string   `json:"workload,omitempty"`
+	// Hosts are the recordings a merged trace was made from (format 1.2,
+	// host.go); empty for a recording of one host.
+	Hosts []Host `json:"hosts,omitempty"`
 }
 
 // Stop closes a trace that finished cleanly.
@@ -51,6 +54,8 @@ type Process struct {
 	NCCLPath    string `json:"nccl_path,omitempty"`
 	NCCLBuildID string `json:"nccl_build_id,omitempty"`
 	NCCLVersion string `json:"nccl_version,omitempty"`
+	// Host is the host it ran on, in a merged trace (format 1.2).
+	Host string `json:"host,omitempty"`
 }
 
 // Library is a library a process maps whose symbols were probed.
@@ -81,6 +86,10 @@ type Comm struct {
 	// on (the thread's current device; ncclCommInitAll's device list), in
 	// the process's numbering; nil when the recorder did not see it.
 	CUDADevice *int `json:"cuda_device,omitempty"`
+	// UniqueID is the FNV-1a 64 hash of the ncclUniqueId the communicator
+	// was created with (Event.CommUniqueID; format 1.2): the same in all
+	// its ranks on every host. 0 unknown.
+	UniqueID uint64 `json:"unique_id,omitempty"`
 }
 
 // Lost is the cumulative count of events the ring buffer dropped.

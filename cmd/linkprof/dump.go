@@ -34,6 +34,9 @@ type dumpedEvent struct {
 	Rank       int32  `json:"rank"`
 	NRanks     int32  `json:"nranks"`
 	Return     bool   `json:"return,omitempty"`
+	// UniqueID is a communicator creation's ncclUniqueId hash (format
+	// 1.2), hex; absent when unknown.
+	UniqueID string `json:"unique_id,omitempty"`
 }
 
 // dumpedSample is one NVLink counter read as scripts see it: a failed read
@@ -101,6 +104,9 @@ func dumped(e trace.Event) dumpedEvent {
 		Return: e.Flags&trace.FlagReturn != 0}
 	if e.Kind.IsCollective() {
 		d.Op = e.Kind.Op()
+	}
+	if id := e.CommUniqueID(); id != 0 {
+		d.UniqueID = fmt.Sprintf("%#x", id)
 	}
 	return d
 }

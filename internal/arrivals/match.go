@@ -3,9 +3,12 @@
 // skew) and the recorder (live stall detection) share.
 //
 // Calls match across processes by communicator and per-communicator
-// sequence number. Communicators are matched by their creation: the k-th
-// communicator of n ranks a process created is the k-th of every other
-// process. Only communicators whose creation was seen take part (their
+// sequence number. Communicators are matched by their creation: by the
+// hash of the ncclUniqueId their ranks were created with where the trace
+// has it (format 1.2: processes, and hosts, that share an id share the
+// communicator), else the k-th communicator of n ranks a process created
+// is the k-th of every other process (which takes two disjoint groups of n
+// ranks for one communicator). Only communicators whose creation was seen take part (their
 // sequence numbers start together); point-to-point calls do not (ranks
 // make different numbers of them), nor do calls captured into CUDA graphs.
 package arrivals
@@ -27,7 +30,8 @@ const OpenSeqs = 1 << 12
 type Matcher struct {
 	comms   map[commID]*Comm
 	list    []*Comm
-	created map[ordKey]int
+	created map[ordKey]int // communicators without an id, per process and size
+	sizes   map[int32]int  // communicators of each size, for their names
 	members map[memberKey]*Member
 	// Keep makes collectives keep every rank's call (Collective.Calls),
 	// for skew and stalls; without it they only count.
@@ -37,7 +41,10 @@ type Matcher struct {
 	Closed func(*Collective)
 }
 
+// commID names a communicator across processes: its unique id's hash,
+// else (uid 0) its size and place in each process's creation order.
 type commID struct {
+	uid     uint64
 	nranks  int32
 	ordinal int
 }
@@ -57,7 +64,10 @@ type Comm struct {
 	Index   int   // in order of first creation, from 0
 	NRanks  int32 // its size
 	Ordinal int   // the k-th communicator of NRanks ranks, from 0
-	Members []*Member
+	// UniqueID is the hash of the ncclUniqueId it was matched by, 0 when
+	// matched by creation order.
+	UniqueID uint64
+	Members  []*Member
 	// Forgotten counts collectives dropped OpenSeqs behind the newest
 	// before every rank arrived.
 	Forgotten uint64
@@ -115,7 +125,8 @@ type Collective struct {
 
 // NewMatcher starts with no communicators.
 func NewMatcher() *Matcher {
-	return &Matcher{comms: map[commID]*Comm{}, created: map[ordKey]int{}, members: map[memberKey]*Member{}}
+	return &Matcher{comms: map[commID]*Comm{}, created: map[ordKey]int{}, sizes: map[int32]int{},
+		members: map[memberKey]*Member{}}
 }
 
 // Comms lists the communicators in order of first creation.
@@ -145,12 +156,17 @@ func (m *Matcher) created1(ev *trace.Event) {
 	if ev.Kind == trace.CommSplit || ev.NRanks < 2 || ev.Ret != 0 {
 		return
 	}
-	k := ordKey{ev.Pid, ev.NRanks}
-	id := commID{ev.NRanks, m.created[k]}
-	m.created[k]++
+	id := commID{uid: ev.CommUniqueID(), nranks: ev.NRanks}
+	if id.uid == 0 {
+		k := ordKey{ev.Pid, ev.NRanks}
+		id.ordinal = m.created[k]
+		m.created[k]++
+	}
 	c := m.comms[id]
 	if c == nil {
-		c = &Comm{Index: len(m.list), NRanks: ev.NRanks, Ordinal: id.ordinal, open: map[uint64]*Collective{}}
+		c = &Comm{Index: len(m.list), NRanks: ev.NRanks, Ordinal: m.sizes[ev.NRanks], UniqueID: id.uid,
+			open: map[uint64]*Collective{}}
+		m.sizes[ev.NRanks]++
 		m.comms[id] = c
 		m.list = append(m.list, c)
 	}

@@ -1,6 +1,8 @@
 package arrivals
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/linkprof/linkprof/trace"
@@ -69,5 +71,35 @@ func TestOpenBounded(t *testing.T) {
 	c.Open(func(*Collective) { n++ })
 	if n != OpenSeqs || c.Forgotten != 10 || c.Recorded() != 1 {
 		t.Errorf("open %d, forgotten %d, recorded %d", n, c.Forgotten, c.Recorded())
+	}
+}
+
+// Communicators created with a unique id (format 1.2) match by it: two
+// pairs of processes creating a 2-rank communicator each, with their own
+// ids, are two communicators, named in order of first creation; by
+// creation order alone (no ids) the four processes' first 2-rank
+// communicators are one.
+func TestMatchByUniqueID(t *testing.T) {
+	for _, ids := range []bool{true, false} {
+		m := NewMatcher()
+		for pid := uint32(1); pid <= 4; pid++ {
+			ev := trace.Event{Kind: trace.CommInitRankConfig, Flags: trace.FlagReturn, Pid: pid, Comm: 0xa,
+				Rank: int32(pid-1) / 2, NRanks: 2}
+			if ids {
+				ev.SendBuff = 0x1000 + uint64(pid%2)
+			}
+			m.Observe(&ev, 0)
+		}
+		var got []string
+		for _, c := range m.Comms() {
+			got = append(got, fmt.Sprintf("%s %x %d", c.Name(), c.UniqueID, c.Recorded()))
+		}
+		want := "2-rank #1 1001 2,2-rank #2 1000 2"
+		if !ids {
+			want = "2-rank #1 0 4"
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("ids %v: communicators %q, want %q", ids, got, want)
+		}
 	}
 }

@@ -24,6 +24,7 @@ type Programs struct {
 	DriverStatic string // driver linked against libfaketorch.so
 	Demo         string // the demo workload, which dlopens libnccl.so.2
 	Ranks        string // N ranks of one communicator, one of them late or stopped
+	Job          string // one host's ranks of a job several hosts (recorders) share
 }
 
 // Build compiles everything into dir.
@@ -41,6 +42,7 @@ func Build(dir string) (*Programs, error) {
 		DriverStatic: filepath.Join(dir, "driver-static"),
 		Demo:         filepath.Join(dir, "demo"),
 		Ranks:        filepath.Join(dir, "ranks"),
+		Job:          filepath.Join(dir, "job"),
 	}
 	lib := filepath.Join(src, "fakenccl.c")
 	steps := [][]string{
@@ -53,6 +55,8 @@ func Build(dir string) (*Programs, error) {
 			"-L", dir, "-l:libfaketorch.so", "-Wl,-rpath," + dir},
 		{"-O2", "-g", "-I", src, "-o", p.Demo, filepath.Join(src, "demo.c"), "-ldl", "-lm"},
 		{"-O2", "-g", "-DLINKED", "-pthread", "-I", src, "-o", p.Ranks, filepath.Join(src, "ranks.c"),
+			"-L", dir, "-l:libnccl.so.2", "-Wl,-rpath," + dir},
+		{"-O2", "-g", "-DLINKED", "-I", src, "-o", p.Job, filepath.Join(src, "job.c"),
 			"-L", dir, "-l:libnccl.so.2", "-Wl,-rpath," + dir},
 	}
 	for _, args := range steps {
