@@ -55,6 +55,14 @@ type Config struct {
 	OnStall string
 	// NoTargetsOK lets a recording run with no target processes (--nvml-only).
 	NoTargetsOK bool
+	// Rotate, when positive, is continuous mode: Dir is a parent folder
+	// and the recording moves to a new timestamped folder under it
+	// (trace.RotatedDir) every Rotate, each one complete and analysable
+	// on its own (docs/fleet.md).
+	Rotate time.Duration
+	// OnRotate, when set, receives each folder closed by a rotation, on
+	// the recorder's housekeeping goroutine: it must return quickly.
+	OnRotate func(closed string)
 }
 
 // Credential is a user and group to run a launched command as.
@@ -70,7 +78,7 @@ type LinkSampler interface {
 
 // Summary is what a finished recording reports.
 type Summary struct {
-	Dir        string
+	Dir        string // the folder written last (with Rotate, the last of several)
 	Reason     string
 	Duration   time.Duration
 	Events     uint64

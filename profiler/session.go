@@ -36,6 +36,8 @@ type recorder struct {
 	pump   *pump
 	status *statusLine
 	stalls *stallWatch // nil: stall detection off
+	replay *replay     // nil: one folder (no Config.Rotate)
+	dir    string      // the folder being written
 
 	ranOnStall bool
 
@@ -51,6 +53,7 @@ type recorder struct {
 	stacks   map[int32]bool  // stack ids already written
 	started  int64           // monotonic ns
 	lastLost uint64          // last lost count written
+	lostBase uint64          // lost count when the current folder began
 }
 
 // Record attaches to the configured targets and records until ctx is done,
@@ -60,17 +63,19 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := preflight(cfg); err != nil {
 		return nil, err
 	}
-	w, err := trace.Create(cfg.Dir, cfg.Force)
+	dir := firstDir(cfg, time.Now())
+	w, err := trace.Create(dir, cfg.Force)
 	if err != nil {
 		return nil, err
 	}
-	r := &recorder{cfg: cfg, w: w, rescan: make(chan uint32, 1024), findGPU: make(chan uint32, 256), allFiles: ncclFiles{},
+	r := &recorder{cfg: cfg, w: w, dir: dir, rescan: make(chan uint32, 1024), findGPU: make(chan uint32, 256), allFiles: ncclFiles{},
 		targets: map[uint32]bool{}, stacks: map[int32]bool{}}
 	if err := r.writeStart(); err != nil {
 		w.Close()
 		return nil, err
 	}
 	r.startStallWatch()
+	r.startRotation()
 	r.probes, err = LoadProbes(cfg.Probe)
 	if err != nil {
 		r.abort(err)
@@ -85,9 +90,7 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 }
 
 func (r *recorder) writeStart() error {
-	host, _ := os.Hostname()
-	start := trace.Start{Tool: "linkprof", Host: host, Kernel: kernelRelease(), Args: r.cfg.Args,
-		Clock: clock.Read("start"), Simulated: r.cfg.Simulated, Workload: r.cfg.Workload}
+	start := r.startRecord()
 	r.started = start.Clock.MonoNs
 	if err := r.w.WriteJSON(trace.RecStart, start); err != nil {
 		return err
@@ -116,8 +119,11 @@ func (r *recorder) abort(cause error) {
 	}
 	slog.Debug("recording aborted", "err", cause)
 	r.w.Close()
-	os.Remove(filepath.Join(r.cfg.Dir, trace.FileName))
-	os.Remove(r.cfg.Dir) // only if empty
+	os.Remove(filepath.Join(r.dir, trace.FileName))
+	os.Remove(r.dir) // only if empty
+	if r.dir != r.cfg.Dir {
+		os.Remove(r.cfg.Dir) // a continuous recording's parent, only if empty
+	}
 }
 
 func (r *recorder) run(ctx context.Context) (*Summary, error) {

@@ -58,15 +58,15 @@ type Rotation struct {
 // folder) that begins with r.Head's. Every event and sample written before
 // the switch is in the old trace, every one after it in the new: none is
 // lost or written twice. When dir cannot be made, the writer goes on in
-// the current trace. An error closing the old trace is returned after the
-// switch, which still happened.
-func (w *Writer) Rotate(dir string, r Rotation) error {
+// the current trace and switched is false. An error closing the old trace
+// comes with switched true: the new trace is in use all the same.
+func (w *Writer) Rotate(dir string, r Rotation) (switched bool, err error) {
 	if err := PrepareDir(dir, false); err != nil {
-		return err
+		return false, err
 	}
 	f, err := CreateFile(dir, FileName, false)
 	if err != nil {
-		return err
+		return false, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -85,9 +85,9 @@ func (w *Writer) Rotate(dir string, r Rotation) error {
 	}
 	w.flushBatches()
 	if closeErr != nil {
-		return fmt.Errorf("closing the rotated trace: %w", closeErr)
+		return true, fmt.Errorf("closing the rotated trace: %w", closeErr)
 	}
-	return w.err
+	return true, w.err
 }
 
 // closeFile flushes and closes the current file; the caller holds the lock.

@@ -37,7 +37,7 @@ func TestRotateLosesNothing(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		time.Sleep(time.Millisecond)
 		dir := filepath.Join(parent, string(rune('0'+i)))
-		err := w.Rotate(dir, Rotation{
+		switched, err := w.Rotate(dir, Rotation{
 			Tail: func(events uint64) []Frame {
 				stops = append(stops, events)
 				f, _ := JSONFrame(RecStop, Stop{Reason: "rotate", Events: events})
@@ -48,8 +48,8 @@ func TestRotateLosesNothing(t *testing.T) {
 				return []Frame{f}, []Sample{{GPU: 3, Flags: SampleOK, DataTxKiB: 7}}
 			},
 		})
-		if err != nil {
-			t.Fatalf("rotation %d: %v", i, err)
+		if err != nil || !switched {
+			t.Fatalf("rotation %d: switched %v, %v", i, switched, err)
 		}
 		dirs = append(dirs, dir)
 	}
@@ -103,8 +103,8 @@ func TestRotateIntoUsedFolderKeepsWriting(t *testing.T) {
 	}
 	w.WriteJSON(RecStart, Start{Tool: "test"})
 	never := func(uint64) []Frame { t.Error("tail asked for a rotation that cannot happen"); return nil }
-	if err := w.Rotate(used, Rotation{Tail: never}); !errors.Is(err, ErrFolderUsed) {
-		t.Errorf("rotating into a used folder: %v, want ErrFolderUsed", err)
+	if switched, err := w.Rotate(used, Rotation{Tail: never}); switched || !errors.Is(err, ErrFolderUsed) {
+		t.Errorf("rotating into a used folder: switched %v, %v, want ErrFolderUsed", switched, err)
 	}
 	w.WriteEvents(AppendEvent(nil, Event{Kind: AllReduce}))
 	w.WriteJSON(RecStop, Stop{Reason: "signal"})
