@@ -55,6 +55,11 @@ type Config struct {
 	OnStall string
 	// NoTargetsOK lets a recording run with no target processes (--nvml-only).
 	NoTargetsOK bool
+	// Watch keeps recording when every target exited, and records the
+	// processes that start matching PidOf while it runs (a recorder left
+	// running on a node, whose servers come and go): none need match at
+	// the start.
+	Watch bool
 	// Rotate, when positive, is continuous mode: Dir is a parent folder
 	// and the recording moves to a new timestamped folder under it
 	// (trace.RotatedDir) every Rotate, each one complete and analysable

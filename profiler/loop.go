@@ -82,6 +82,7 @@ func (r *recorder) periodic(now time.Time, s *schedule) {
 				r.addTarget(pid)
 			}
 		}
+		r.watchNew()
 	}
 	if due(&s.clock, now, clockEvery) {
 		_ = r.w.WriteJSON(trace.RecClock, clock.Read("periodic"))
@@ -122,7 +123,7 @@ func (r *recorder) reapExited() bool {
 			r.probes.RemoveTarget(pid)
 		}
 	}
-	return r.launched == nil && !r.cfg.All && !r.cfg.NoTargetsOK && r.seen > 0 && len(r.targets) == 0
+	return r.launched == nil && !r.cfg.All && !r.cfg.NoTargetsOK && !r.cfg.Watch && r.seen > 0 && len(r.targets) == 0
 }
 
 func (r *recorder) writeLost() {

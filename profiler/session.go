@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"time"
 
@@ -35,9 +36,10 @@ type recorder struct {
 	disc   *discoverer
 	pump   *pump
 	status *statusLine
-	stalls *stallWatch // nil: stall detection off
-	replay *replay     // nil: one folder (no Config.Rotate)
-	dir    string      // the folder being written
+	stalls *stallWatch    // nil: stall detection off
+	replay *replay        // nil: one folder (no Config.Rotate)
+	dir    string         // the folder being written
+	pidOf  *regexp.Regexp // --pid-of, compiled once when watching
 
 	ranOnStall bool
 
@@ -103,10 +105,13 @@ func preflight(cfg Config) error {
 	if err := checkPids(cfg.Pids); err != nil {
 		return err
 	}
-	if cfg.PidOf != "" {
-		if _, err := PidsMatching(cfg.PidOf); err != nil {
-			return err
-		}
+	switch {
+	case cfg.PidOf != "" && cfg.Watch:
+		_, err := CompilePidOf(cfg.PidOf) // none need match yet
+		return err
+	case cfg.PidOf != "":
+		_, err := PidsMatching(cfg.PidOf)
+		return err
 	}
 	return nil
 }
@@ -210,7 +215,7 @@ func (r *recorder) initialPids() ([]uint32, error) {
 	}
 	pids = append(pids, r.cfg.Pids...)
 	if r.cfg.PidOf != "" {
-		more, err := PidsMatching(r.cfg.PidOf)
+		more, err := r.matching()
 		if err != nil {
 			return nil, err
 		}
@@ -219,7 +224,7 @@ func (r *recorder) initialPids() ([]uint32, error) {
 	if r.cfg.All {
 		pids = append(pids, r.allFiles.PidsMappingNCCL()...)
 	}
-	if len(pids) == 0 && !r.cfg.All && !r.cfg.NoTargetsOK {
+	if len(pids) == 0 && !r.cfg.All && !r.cfg.NoTargetsOK && !r.cfg.Watch {
 		return nil, fmt.Errorf("%w: give -p PID, --pid-of NAME, --all or -- COMMAND", ErrNoTargets)
 	}
 	return pids, nil

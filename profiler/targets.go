@@ -24,14 +24,52 @@ func checkPids(pids []uint32) error {
 	return nil
 }
 
-// PidsMatching returns the processes whose name or command line matches
-// the pattern, leaving out linkprof and its parents (the shell or sudo that
-// started linkprof holds the pattern in its command line).
-func PidsMatching(pattern string) ([]uint32, error) {
+// Engines are the names --pid-of takes for serving engines, each standing
+// for a pattern on the command lines of the engine's server and its
+// worker processes (named by their process titles), so that
+// `--pid-of vllm` finds vLLM's processes and not a shell tailing vllm.log.
+var Engines = map[string]string{
+	// `vllm serve`, `python -m vllm.entrypoints...`; V1 titles its
+	// processes VLLM::EngineCore and VLLM::Worker_TP<n>.
+	"vllm": `(^|[ /])vllm serve( |$)|(^|[ /])vllm\.entrypoints\.|^VLLM::`,
+	// `python -m sglang.launch_server`, `sglang serve`; its processes
+	// are titled sglang::scheduler_TP<n>, sglang::detokenizer.
+	"sglang": `(^|[ /])sglang\.launch_server|(^|[ /])sglang serve( |$)|^sglang::`,
+}
+
+// CompilePidOf compiles --pid-of's pattern: an engine's name (Engines) or
+// a regular expression.
+func CompilePidOf(pattern string) (*regexp.Regexp, error) {
+	if p, ok := Engines[pattern]; ok {
+		pattern = p
+	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("--pid-of %q: %w", pattern, err)
 	}
+	return re, nil
+}
+
+// PidsMatching returns the processes whose name or command line matches
+// the pattern (CompilePidOf), leaving out linkprof and its parents (the
+// shell or sudo that started linkprof holds the pattern in its command
+// line).
+func PidsMatching(pattern string) ([]uint32, error) {
+	re, err := CompilePidOf(pattern)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pidsMatching(re)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no process matches --pid-of %q (linkprof and its parent processes are left out)", pattern)
+	}
+	return out, nil
+}
+
+func pidsMatching(re *regexp.Regexp) ([]uint32, error) {
 	all, err := ListPids()
 	if err != nil {
 		return nil, err
@@ -49,9 +87,6 @@ func PidsMatching(pattern string) ([]uint32, error) {
 		if re.MatchString(info.Comm) || re.MatchString(strings.Join(info.Cmdline, " ")) {
 			out = append(out, pid)
 		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no process matches --pid-of %q (linkprof and its parent processes are left out)", pattern)
 	}
 	return out, nil
 }
