@@ -65,9 +65,16 @@ type Config struct {
 	// (trace.RotatedDir) every Rotate, each one complete and analysable
 	// on its own (docs/fleet.md).
 	Rotate time.Duration
+	// Keep, with Rotate, bounds the folders under Dir: before each new
+	// folder is made (the first included) the oldest are removed so that
+	// at most Keep remain, the new one counted. 0: no bound.
+	Keep int
 	// OnRotate, when set, receives each folder closed by a rotation, on
 	// the recorder's housekeeping goroutine: it must return quickly.
 	OnRotate func(closed string)
+	// Observer, when set, sees events, samples and records as they are
+	// written (live metrics).
+	Observer Observer
 }
 
 // Credential is a user and group to run a launched command as.

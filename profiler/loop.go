@@ -51,11 +51,11 @@ func (r *recorder) loop(ctx context.Context) string {
 }
 
 // schedule tracks when each periodic task is next due.
-type schedule struct{ flush, rescan, status, clock, stalls, rotate time.Time }
+type schedule struct{ flush, rescan, status, clock, stalls, rotate, observe time.Time }
 
 func newSchedule(now time.Time, rotateEvery time.Duration) *schedule {
 	return &schedule{flush: now.Add(flushEvery), rescan: now.Add(rescanEvery), status: now, clock: now.Add(clockEvery),
-		stalls: now.Add(stallCheckEvery), rotate: now.Add(rotateEvery)}
+		stalls: now.Add(stallCheckEvery), rotate: now.Add(rotateEvery), observe: now}
 }
 
 func due(at *time.Time, now time.Time, every time.Duration) bool {
@@ -92,6 +92,9 @@ func (r *recorder) periodic(now time.Time, s *schedule) {
 	}
 	if r.status != nil && due(&s.status, now, r.status.every()) {
 		r.status.print(r.snapshot())
+	}
+	if due(&s.observe, now, observeEvery) {
+		r.observe()
 	}
 	if r.replay != nil && due(&s.rotate, now, r.cfg.Rotate) {
 		r.rotate(now)
@@ -156,6 +159,7 @@ func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan 
 	}
 	r.endStalls()
 	lost, _ := r.probes.Lost()
+	r.observe()
 	r.probes.Close() // no new events after this
 	slog.Debug("probes detached")
 	close(stopPump)

@@ -21,6 +21,22 @@ func firstDir(cfg Config, now time.Time) string {
 	return cfg.Dir
 }
 
+// pruneFor makes room for one more folder under a continuous recording's
+// parent (Config.Keep): a disk bound that holds even when a folder's
+// analysis lags behind (it is then removed unanalysed).
+func pruneFor(cfg Config) {
+	if cfg.Rotate <= 0 || cfg.Keep <= 0 {
+		return
+	}
+	removed, err := trace.PruneRotated(cfg.Dir, cfg.Keep-1)
+	if err != nil {
+		slog.Warn("continuous mode: removing old folders", "err", err)
+	}
+	for _, dir := range removed {
+		slog.Debug("removed an old folder", "dir", dir)
+	}
+}
+
 // startRotation keeps what each new folder must begin with (Config.Rotate
 // > 0), before events and samples flow.
 func (r *recorder) startRotation() {
@@ -39,6 +55,7 @@ func (r *recorder) startRotation() {
 // recording goes on in the current folder and the next period tries again.
 func (r *recorder) rotate(now time.Time) {
 	next := trace.RotatedDir(r.cfg.Dir, now)
+	pruneFor(r.cfg)
 	r.replay.forget(Alive)
 	lost, _ := r.probes.Lost()
 	lostHere := lost - r.lostBase

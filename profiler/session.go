@@ -66,6 +66,9 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	dir := firstDir(cfg, time.Now())
+	if _, err := os.Stat(cfg.Dir); err == nil {
+		pruneFor(cfg) // folders left by an earlier run count
+	}
 	w, err := trace.Create(dir, cfg.Force)
 	if err != nil {
 		return nil, err
@@ -78,6 +81,7 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	r.startStallWatch()
 	r.startRotation()
+	r.startObserver()
 	r.probes, err = LoadProbes(cfg.Probe)
 	if err != nil {
 		r.abort(err)
@@ -145,6 +149,9 @@ func (r *recorder) run(ctx context.Context) (*Summary, error) {
 	hooks := eventHooks{libraryLoad: r.requestScan, commCreated: r.writeComm, stack: r.writeStack}
 	if r.stalls != nil {
 		hooks.collective = r.stalls.event
+	}
+	if r.cfg.Observer != nil {
+		hooks.observe = r.cfg.Observer.Event
 	}
 	pm, err := newPump(r.probes, r.w, hooks)
 	if err != nil {

@@ -3,8 +3,10 @@ package trace
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"time"
 )
 
@@ -102,4 +104,30 @@ func (w *Writer) closeFile() error {
 		err = fmt.Errorf("closing trace: %w", cerr)
 	}
 	return err
+}
+
+// PruneRotated removes the oldest folders under parent that RotatedDir
+// named, leaving the newest keep. Nothing else under parent is touched,
+// and a symbolic link is never followed (os.RemoveAll removes the link).
+func PruneRotated(parent string, keep int) (removed []string, err error) {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", parent, err)
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() && e.Type()&os.ModeSymlink == 0 && IsRotatedName(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names) // oldest first
+	for len(names) > max(keep, 0) {
+		dir := filepath.Join(parent, names[0])
+		names = names[1:]
+		if err := os.RemoveAll(dir); err != nil {
+			return removed, fmt.Errorf("removing %s: %w", dir, err)
+		}
+		removed = append(removed, dir)
+	}
+	return removed, nil
 }

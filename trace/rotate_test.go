@@ -148,3 +148,31 @@ func readAll(t *testing.T, dir string) []Record {
 		out = append(out, rec)
 	}
 }
+
+// Pruning keeps the newest rotated folders and touches nothing else.
+func TestPruneRotated(t *testing.T) {
+	parent, outside := t.TempDir(), t.TempDir()
+	var made []string
+	for i := range 5 {
+		dir := RotatedDir(parent, time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC))
+		os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+		made = append(made, dir)
+	}
+	os.WriteFile(filepath.Join(parent, "notes.txt"), nil, 0o644)
+	os.Mkdir(filepath.Join(parent, "linkprof-20260101-000000"), 0o755)
+	os.WriteFile(filepath.Join(outside, "keep-me"), nil, 0o644)
+	os.Symlink(outside, filepath.Join(parent, "19990101-000000.000"))
+	removed, err := PruneRotated(parent, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 3 || removed[0] != made[0] || removed[2] != made[2] {
+		t.Errorf("removed %v, want the 3 oldest of %v", removed, made)
+	}
+	for _, p := range []string{made[3], made[4], filepath.Join(parent, "notes.txt"), filepath.Join(parent, "linkprof-20260101-000000"),
+		filepath.Join(outside, "keep-me"), filepath.Join(parent, "19990101-000000.000")} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s: %v (must stay)", p, err)
+		}
+	}
+}
