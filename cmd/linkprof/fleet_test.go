@@ -1,0 +1,360 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/linkprof/linkprof/report"
+	"github.com/linkprof/linkprof/trace"
+)
+
+// Continuous mode bounds the folders: never more than --keep under -o at
+// any moment, the oldest removed, and every closed folder analysed.
+func TestRotateKeepsAnalysedFolders(t *testing.T) {
+	requirePrivileges(t)
+	dir := filepath.Join(t.TempDir(), "fleet")
+	lp := startLinkprof(t, "record", "--rotate", "1s", "--keep", "3", "-o", dir, "--", fake.Driver, "rate", "1000", "5")
+	seen, most := map[string]bool{}, 0
+	for lp.running() {
+		names := rotatedFolders(t, dir)
+		most = max(most, len(names))
+		for _, n := range names {
+			seen[n] = true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := lp.wait(t); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	names := rotatedFolders(t, dir)
+	if most > 3 || len(names) != 3 {
+		t.Errorf("up to %d folders while recording, %d at the end: want at most 3, and 3", most, len(names))
+	}
+	if len(seen) < 5 {
+		t.Errorf("%d folders made in 5 s rotated every second, want at least 5", len(seen))
+	}
+	for i, n := range names {
+		rep, err := report.Load(filepath.Join(dir, n, "report.json"))
+		if err != nil {
+			t.Errorf("folder %s (%d of %d) has no report: %v", n, i+1, len(names), err)
+			continue
+		}
+		if calls := opCalls(rep)["AllReduce"]; calls == 0 {
+			t.Errorf("folder %s: no AllReduce in its report", n)
+		}
+	}
+}
+
+// A recorder with --metrics watching two fake NCCL processes across folder
+// rotations (and past their exit, --watch): /metrics counts every call by
+// op exactly as the processes made them (live, before any analysis), the
+// reports of all folders sum to the same calls (none lost across a
+// boundary), and the figures the analysis adds to /metrics are the sums of
+// the reports analysed so far.
+func TestMetricsCountCallsAcrossRotations(t *testing.T) {
+	requirePrivileges(t)
+	marker := "metrics-marker-" + t.Name()
+	tmp := t.TempDir()
+	all := newGatedDriver(t, tmp, "all", marker)
+	rate := newGatedDriver(t, tmp, "rate", "2000", "3", marker)
+	dir, ready, addr := filepath.Join(tmp, "rec"), filepath.Join(tmp, "ready"), freeAddr(t)
+	lp := startLinkprof(t, "record", "--pid-of", marker, "--watch", "--rotate", "1s", "--keep", "100", "--metrics", addr,
+		"--ready-file", ready, "-o", dir)
+	waitFile(t, ready, lp)
+	all.start(t)
+	rate.start(t)
+	all.wait(t)
+	want := truthOps(t, all.truth)
+	var n uint64
+	if _, err := fmt.Sscanf(rate.wait(t), "calls %d", &n); err != nil {
+		t.Fatalf("reading the rate driver's count: %v", err)
+	}
+	want["AllReduce"] += n
+
+	url := "http://" + addr + "/metrics"
+	fams := scrapeUntil(t, url, func(f map[string]*dto.MetricFamily) bool {
+		return sumSeries(f, "linkprof_collective_calls_total", "") >= sumOps(want) &&
+			sumSeries(f, "linkprof_analyzed_folders_total", "") >= 2
+	})
+	for op, calls := range want {
+		if got := sumSeries(fams, "linkprof_collective_calls_total", "op="+op); got != float64(calls) {
+			t.Errorf("linkprof_collective_calls_total{op=%q} = %v, the processes made %d", op, got, calls)
+		}
+	}
+	if got := sumSeries(fams, "linkprof_lost_events_total", ""); got != 0 {
+		t.Errorf("linkprof_lost_events_total = %v", got)
+	}
+	checkAttributedMatchReports(t, fams, dir)
+
+	lp.cmd.Process.Signal(os.Interrupt)
+	if r := lp.wait(t); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	got := map[string]uint64{}
+	names := rotatedFolders(t, dir)
+	for _, name := range names {
+		rep, err := report.Load(filepath.Join(dir, name, "report.json"))
+		if err != nil {
+			t.Fatalf("folder %s: %v", name, err)
+		}
+		for op, c := range opCalls(rep) {
+			got[op] += c
+		}
+	}
+	for op, calls := range want {
+		if got[op] != calls {
+			t.Errorf("%s: %d calls over the reports of %d folders, the processes made %d", op, got[op], len(names), calls)
+		}
+	}
+}
+
+// checkAttributedMatchReports: the attributed and executed figures served
+// are the sums of the reports of the folders analysed so far, which are
+// the oldest (one analysis at a time, in order).
+func checkAttributedMatchReports(t *testing.T, fams map[string]*dto.MetricFamily, dir string) {
+	t.Helper()
+	analysed := int(sumSeries(fams, "linkprof_analyzed_folders_total", ""))
+	names := rotatedFolders(t, dir)
+	if analysed < 1 || analysed > len(names) {
+		t.Fatalf("%d folders analysed of %d", analysed, len(names))
+	}
+	calls := map[string]uint64{}
+	for _, name := range names[:analysed] {
+		rep, err := report.Load(filepath.Join(dir, name, "report.json"))
+		if err != nil {
+			t.Fatalf("analysed folder %s: %v", name, err)
+		}
+		for op, c := range opCalls(rep) {
+			calls[op] += c
+		}
+	}
+	for op, c := range calls {
+		if got := sumSeries(fams, "linkprof_executed_collectives_total", "op="+op); got != float64(c) {
+			t.Errorf("linkprof_executed_collectives_total{op=%q} = %v, the %d reports say %d", op, got, analysed, c)
+		}
+	}
+}
+
+// linkprofRun is a linkprof started in the background.
+type linkprofRun struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	done           chan struct{}
+}
+
+func startLinkprof(t *testing.T, args ...string) *linkprofRun {
+	t.Helper()
+	lp := &linkprofRun{cmd: exec.Command(linkprofBin, args...), done: make(chan struct{})}
+	lp.cmd.Stdout, lp.cmd.Stderr = &lp.stdout, &lp.stderr
+	lp.cmd.Env = withoutSudo(os.Environ())
+	if err := lp.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { lp.cmd.Wait(); close(lp.done) }()
+	t.Cleanup(func() {
+		if lp.running() {
+			lp.cmd.Process.Kill()
+			<-lp.done
+		}
+	})
+	return lp
+}
+
+func (lp *linkprofRun) running() bool {
+	select {
+	case <-lp.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (lp *linkprofRun) wait(t *testing.T) result {
+	t.Helper()
+	select {
+	case <-lp.done:
+	case <-time.After(time.Minute):
+		t.Fatalf("linkprof still running after a minute: %s", lp.stderr.String())
+	}
+	return result{lp.cmd.ProcessState.ExitCode(), lp.stdout.String(), lp.stderr.String()}
+}
+
+// gatedDriver is a fake NCCL driver that waits for a gate before its
+// calls.
+type gatedDriver struct {
+	cmd         *exec.Cmd
+	gate, truth string
+	stdout      bytes.Buffer
+}
+
+func newGatedDriver(t *testing.T, tmp string, args ...string) *gatedDriver {
+	t.Helper()
+	base := filepath.Join(tmp, args[0])
+	d := &gatedDriver{gate: base + ".gate", truth: base + ".truth"}
+	d.cmd = exec.Command(fake.Driver, args...)
+	d.cmd.Env = append(os.Environ(), "DRIVER_TRUTH="+d.truth, "DRIVER_WAIT="+d.gate)
+	d.cmd.Stdout = &d.stdout
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			d.cmd.Process.Kill()
+			d.cmd.Wait()
+		}
+	})
+	return d
+}
+
+func (d *gatedDriver) start(t *testing.T) { os.WriteFile(d.gate, nil, 0o644) }
+
+// wait waits for the driver to exit and returns what it printed.
+func (d *gatedDriver) wait(t *testing.T) string {
+	t.Helper()
+	if err := d.cmd.Wait(); err != nil {
+		t.Fatalf("driver: %v", err)
+	}
+	return strings.TrimSpace(d.stdout.String())
+}
+
+// truthOps counts a driver's collective calls by op from its truth file.
+func truthOps(t *testing.T, path string) map[string]uint64 {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]uint64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		for _, k := range trace.Kinds() {
+			if k.IsCollective() && k.String() == f[1] {
+				ops[k.Op()]++
+			}
+		}
+	}
+	return ops
+}
+
+func sumOps(ops map[string]uint64) float64 {
+	var n uint64
+	for _, c := range ops {
+		n += c
+	}
+	return float64(n)
+}
+
+func opCalls(rep *report.Report) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, op := range rep.Ops {
+		if op.Calls > 0 {
+			out[op.Op] = op.Calls
+		}
+	}
+	return out
+}
+
+// rotatedFolders lists the timestamped folders under dir, oldest first.
+func rotatedFolders(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() && trace.IsRotatedName(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// freeAddr is a loopback address with a port nothing listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitFile(t *testing.T, path string, lp *linkprofRun) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if !lp.running() {
+			t.Fatalf("linkprof exited before it was ready: %s", lp.stderr.String())
+		}
+	}
+	t.Fatalf("%s never appeared", path)
+}
+
+// scrapeUntil scrapes until done says the figures are in (or 20 s pass),
+// parsing each exposition with Prometheus's text parser.
+func scrapeUntil(t *testing.T, url string, done func(map[string]*dto.MetricFamily) bool) map[string]*dto.MetricFamily {
+	t.Helper()
+	var fams map[string]*dto.MetricFamily
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("scraping: %v", err)
+		}
+		p := expfmt.NewTextParser(model.LegacyValidation)
+		fams, err = p.TextToMetricFamilies(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("parsing the exposition: %v", err)
+		}
+		if done(fams) {
+			return fams
+		}
+	}
+	return fams
+}
+
+// sumSeries adds a family's series that carry the label (name=value; ""
+// for all).
+func sumSeries(fams map[string]*dto.MetricFamily, name, label string) float64 {
+	var sum float64
+	for _, m := range fams[name].GetMetric() {
+		if label != "" && !hasLabel(m, label) {
+			continue
+		}
+		sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+	}
+	return sum
+}
+
+func hasLabel(m *dto.Metric, label string) bool {
+	for _, l := range m.GetLabel() {
+		if l.GetName()+"="+l.GetValue() == label {
+			return true
+		}
+	}
+	return false
+}
