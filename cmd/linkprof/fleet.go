@@ -38,19 +38,20 @@ func (f *fleetFlags) register(fs *pflag.FlagSet) {
 
 // check refuses fleet flags that are wrong or contradict the targets.
 func (f *fleetFlags) check(fs *pflag.FlagSet, pidOf string, launch bool) error {
+	cmd := fs.Name()
 	switch {
 	case f.rotate < 0:
-		return usagef("record: --rotate must be positive")
+		return usagef("%s: --rotate must be positive", cmd)
 	case f.rotate > 0 && f.rotate < minRotate:
-		return usagef("record: --rotate %s is too short: at least %s (each folder is analysed when it closes)", f.rotate, minRotate)
+		return usagef("%s: --rotate %s is too short: at least %s (each folder is analysed when it closes)", cmd, f.rotate, minRotate)
 	case fs.Changed("keep") && f.rotate == 0:
-		return usagef("record: --keep needs --rotate (one recording is one folder)")
+		return usagef("%s: --keep needs --rotate (one recording is one folder)", cmd)
 	case f.keep < 2:
-		return usagef("record: --keep must be at least 2 (the open folder and the last closed one), got %d", f.keep)
+		return usagef("%s: --keep must be at least 2 (the open folder and the last closed one), got %d", cmd, f.keep)
 	case f.watch && launch:
-		return usagef("record: --watch records processes as they start: give --pid-of, not a command to launch")
+		return usagef("%s: --watch records processes as they start: give --pid-of, not a command to launch", cmd)
 	case f.watch && pidOf == "":
-		return usagef("record: --watch needs --pid-of (what to watch for)")
+		return usagef("%s: --watch needs --pid-of (what to watch for)", cmd)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,31 +123,75 @@ func TestMetricsCountCallsAcrossRotations(t *testing.T) {
 	}
 }
 
-// checkAttributedMatchReports: the attributed and executed figures served
-// are the sums of the reports of the folders analysed so far, which are
-// the oldest (one analysis at a time, in order).
-func checkAttributedMatchReports(t *testing.T, fams map[string]*dto.MetricFamily, dir string) {
+// The demo (simulated NVLink) under --rotate and --metrics: attributed
+// bytes are on /metrics, and they, the unattributed bytes and the
+// executed calls are exactly the sums of the reports analysed so far; the
+// link bytes counted live hold at least what those reports counted.
+func TestDemoMetricsMatchReports(t *testing.T) {
+	requirePrivileges(t)
+	dir, addr := filepath.Join(t.TempDir(), "demo"), freeAddr(t)
+	lp := startLinkprof(t, "demo", "--steps", "1500", "--rotate", "1s", "--keep", "100", "--metrics", addr, "-o", dir)
+	fams := scrapeUntil(t, "http://"+addr+"/metrics", func(f map[string]*dto.MetricFamily) bool {
+		return sumSeries(f, "linkprof_analyzed_folders_total", "") >= 2
+	})
+	sums := checkAttributedMatchReports(t, fams, dir)
+	if sums.attributed["AllReduce"] == 0 {
+		t.Errorf("no attributed AllReduce bytes in the demo's reports: %+v", sums)
+	}
+	for dev, tx := range sums.gpuTx {
+		if live := sumSeries(fams, "linkprof_link_bytes_total", "device="+dev) - sumSeries(fams, "linkprof_link_bytes_total", "direction=rx,device="+dev); live < float64(tx) {
+			t.Errorf("live link bytes of %s: %v tx, less than the reports' %d", dev, live, tx)
+		}
+	}
+	if r := lp.wait(t); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// reportSums are the figures of the reports of the folders analysed.
+type reportSums struct {
+	calls, attributed map[string]uint64 // by op; attributed: tx + rx
+	unattributed      map[string]uint64 // by device: tx + rx
+	gpuTx             map[string]uint64 // by device
+}
+
+// checkAttributedMatchReports: the figures the analysis adds to /metrics
+// are the sums of the reports of the folders analysed so far, which are the
+// oldest (one analysis at a time, in order).
+func checkAttributedMatchReports(t *testing.T, fams map[string]*dto.MetricFamily, dir string) reportSums {
 	t.Helper()
 	analysed := int(sumSeries(fams, "linkprof_analyzed_folders_total", ""))
 	names := rotatedFolders(t, dir)
 	if analysed < 1 || analysed > len(names) {
 		t.Fatalf("%d folders analysed of %d", analysed, len(names))
 	}
-	calls := map[string]uint64{}
+	sums := reportSums{calls: map[string]uint64{}, attributed: map[string]uint64{}, unattributed: map[string]uint64{}, gpuTx: map[string]uint64{}}
 	for _, name := range names[:analysed] {
 		rep, err := report.Load(filepath.Join(dir, name, "report.json"))
 		if err != nil {
 			t.Fatalf("analysed folder %s: %v", name, err)
 		}
-		for op, c := range opCalls(rep) {
-			calls[op] += c
+		for _, op := range rep.Ops {
+			sums.calls[op.Op] += op.Calls
+			sums.attributed[op.Op] += op.TxBytes + op.RxBytes
+		}
+		for _, g := range rep.GPUs {
+			dev := fmt.Sprintf("gpu%d", g.Index)
+			sums.unattributed[dev] += g.Unattributed.TxBytes + g.Unattributed.RxBytes
+			sums.gpuTx[dev] += g.TxBytes
 		}
 	}
-	for op, c := range calls {
-		if got := sumSeries(fams, "linkprof_executed_collectives_total", "op="+op); got != float64(c) {
-			t.Errorf("linkprof_executed_collectives_total{op=%q} = %v, the %d reports say %d", op, got, analysed, c)
+	compare := func(metric, label string, want map[string]uint64) {
+		for key, n := range want {
+			if got := sumSeries(fams, metric, label+"="+key); got != float64(n) {
+				t.Errorf("%s{%s=%q} = %v, the %d reports say %d", metric, label, key, got, analysed, n)
+			}
 		}
 	}
+	compare("linkprof_executed_collectives_total", "op", sums.calls)
+	compare("linkprof_attributed_link_bytes_total", "op", sums.attributed)
+	compare("linkprof_unattributed_link_bytes_total", "device", sums.unattributed)
+	return sums
 }
 
 // linkprofRun is a linkprof started in the background.
@@ -314,13 +360,17 @@ func waitFile(t *testing.T, path string, lp *linkprofRun) {
 	t.Fatalf("%s never appeared", path)
 }
 
-// scrapeUntil scrapes until done says the figures are in (or 20 s pass),
-// parsing each exposition with Prometheus's text parser.
+// scrapeUntil scrapes until done says the figures are in (or 30 s pass),
+// parsing each exposition with Prometheus's text parser. A refused
+// connection is a server not up yet.
 func scrapeUntil(t *testing.T, url string, done func(map[string]*dto.MetricFamily) bool) map[string]*dto.MetricFamily {
 	t.Helper()
 	var fams map[string]*dto.MetricFamily
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		resp, err := http.Get(url)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			continue
+		}
 		if err != nil {
 			t.Fatalf("scraping: %v", err)
 		}
