@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -52,6 +55,25 @@ func (f *fleetFlags) check(fs *pflag.FlagSet, pidOf string, launch bool) error {
 		return usagef("%s: --watch records processes as they start: give --pid-of, not a command to launch", cmd)
 	case f.watch && pidOf == "":
 		return usagef("%s: --watch needs --pid-of (what to watch for)", cmd)
+	}
+	return checkListenAddr(cmd, f.metrics)
+}
+
+// checkListenAddr refuses a --metrics address that cannot be listened on
+// whatever the machine: no port, or a port out of range.
+func checkListenAddr(cmd, addr string) error {
+	if addr == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		var n uint64
+		if n, err = strconv.ParseUint(port, 10, 16); err == nil && n == 0 {
+			err = errors.New("port 0 is chosen at random: give the port Prometheus scrapes")
+		}
+	}
+	if err != nil {
+		return usagef("%s: --metrics %q: want HOST:PORT or :PORT (%v)", cmd, addr, err)
 	}
 	return nil
 }

@@ -23,6 +23,31 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
+// The fleet flags' mistakes: exit 2 and one line saying what is wrong,
+// before anything starts (no root needed).
+func TestFleetFlagErrorsExit2(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"record", "-p", "1", "--rotate", "100ms"}, "--rotate 100ms is too short: at least 1s"},
+		{[]string{"record", "-p", "1", "--rotate", "-1m"}, "--rotate must be positive"},
+		{[]string{"record", "-p", "1", "--keep", "3"}, "--keep needs --rotate"},
+		{[]string{"record", "-p", "1", "--rotate", "1m", "--keep", "1"}, "--keep must be at least 2"},
+		{[]string{"record", "-p", "1", "--watch"}, "--watch needs --pid-of"},
+		{[]string{"record", "--pid-of", "x", "--watch", "--", "true"}, "--watch records processes as they start"},
+		{[]string{"record", "-p", "1", "--metrics", "9400"}, `--metrics "9400": want HOST:PORT or :PORT`},
+		{[]string{"record", "-p", "1", "--metrics", ":99999"}, `--metrics ":99999": want HOST:PORT or :PORT`},
+		{[]string{"record", "-p", "1", "--metrics", ":0"}, "port 0 is chosen at random"},
+		{[]string{"demo", "--watch"}, "demo: --watch records processes as they start"},
+		{[]string{"demo", "--rotate", "10ms"}, "demo: --rotate 10ms is too short"},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			linkprof(t, nil, c.args...).wantError(t, exitUsage, c.want)
+		})
+	}
+}
+
 // Continuous mode bounds the folders: never more than --keep under -o at
 // any moment, the oldest removed, and every closed folder analysed.
 func TestRotateKeepsAnalysedFolders(t *testing.T) {
