@@ -37,17 +37,30 @@ var Engines = map[string]string{
 	"sglang": `(^|[ /])sglang\.launch_server|(^|[ /])sglang serve( |$)|^sglang::`,
 }
 
-// CompilePidOf compiles --pid-of's pattern: an engine's name (Engines) or
-// a regular expression.
+// CompilePidOf compiles --pid-of's pattern: an engine's name (Engines),
+// several joined by | ("vllm|sglang"), or a regular expression.
 func CompilePidOf(pattern string) (*regexp.Regexp, error) {
-	if p, ok := Engines[pattern]; ok {
-		pattern = p
-	}
+	pattern = enginesPattern(pattern)
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("--pid-of %q: %w", pattern, err)
 	}
 	return re, nil
+}
+
+// enginesPattern turns engine names into their patterns; anything else is
+// left as it is.
+func enginesPattern(pattern string) string {
+	names := strings.Split(pattern, "|")
+	pats := make([]string, len(names))
+	for i, name := range names {
+		p, ok := Engines[name]
+		if !ok {
+			return pattern
+		}
+		pats[i] = "(?:" + p + ")"
+	}
+	return strings.Join(pats, "|")
 }
 
 // PidsMatching returns the processes whose name or command line matches

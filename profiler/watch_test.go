@@ -28,6 +28,9 @@ func TestEngineNamesMatchEngineProcesses(t *testing.T) {
 		{"sglang", "/usr/local/bin/sglang serve --model-path m", true},
 		{"sglang", "vim sglang_notes.txt", false},
 		{"sglang", "VLLM::Worker_TP0", false},
+		{"vllm|sglang", "VLLM::Worker_TP0", true},
+		{"vllm|sglang", "sglang::scheduler_TP0", true},
+		{"vllm|sglang", "tail -f vllm.log sglang.log", false},
 	} {
 		re, err := CompilePidOf(c.engine)
 		if err != nil {
