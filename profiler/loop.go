@@ -51,11 +51,12 @@ func (r *recorder) loop(ctx context.Context) string {
 }
 
 // schedule tracks when each periodic task is next due.
-type schedule struct{ flush, rescan, status, clock, stalls, rotate, observe time.Time }
+type schedule struct{ flush, rescan, status, clock, stalls, rotate, observe, watch time.Time }
 
 func newSchedule(now time.Time, rotateEvery time.Duration) *schedule {
 	return &schedule{flush: now.Add(flushEvery), rescan: now.Add(rescanEvery), status: now, clock: now.Add(clockEvery),
-		stalls: now.Add(stallCheckEvery), rotate: now.Add(rotateEvery), observe: now}
+		stalls: now.Add(stallCheckEvery), rotate: now.Add(rotateEvery), observe: now,
+		watch: now.Add(watchEvery)}
 }
 
 func due(at *time.Time, now time.Time, every time.Duration) bool {
@@ -82,7 +83,6 @@ func (r *recorder) periodic(now time.Time, s *schedule) {
 				r.addTarget(pid)
 			}
 		}
-		r.watchNew()
 	}
 	if due(&s.clock, now, clockEvery) {
 		_ = r.w.WriteJSON(trace.RecClock, clock.Read("periodic"))
@@ -92,6 +92,9 @@ func (r *recorder) periodic(now time.Time, s *schedule) {
 	}
 	if r.status != nil && due(&s.status, now, r.status.every()) {
 		r.status.print(r.snapshot())
+	}
+	if r.cfg.Watch && due(&s.watch, now, watchEvery) {
+		r.watchNew()
 	}
 	if due(&s.observe, now, observeEvery) {
 		r.observe()

@@ -1,6 +1,16 @@
 package profiler
 
-import "log/slog"
+import (
+	"log/slog"
+	"time"
+)
+
+// watchEvery is how often a watching recorder looks for new processes
+// matching --pid-of: a full /proc scan, so not every tick, but well
+// within the seconds a torch program takes from its start to creating
+// its first communicator (import torch alone takes that long), so that
+// creation, which arrivals need, is recorded.
+const watchEvery = 250 * time.Millisecond
 
 // matching returns the processes --pid-of matches now: with Watch, none is
 // not an error (they may start later).
