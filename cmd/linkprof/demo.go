@@ -59,7 +59,7 @@ func runDemo(args []string) error {
 	defer keeper.close()
 	fmt.Fprintf(os.Stderr, "demo: 2-rank tensor-parallel decode loop on a fake NCCL, NVLink simulated\n")
 	var last string
-	if err := recordThen(cfg, func(dir string) error { last = dir; return keeper.finish(dir) }); err != nil {
+	if err := record(cfg, func(dir string) error { last = dir; return keeper.finish(dir) }); err != nil {
 		return err
 	}
 	return printReport(last)

@@ -100,7 +100,7 @@ func runRecord(args []string) error {
 		return err
 	}
 	defer keeper.close()
-	return recordThen(cfg, keeper.finish)
+	return record(cfg, keeper.finish)
 }
 
 // config checks the flags and builds the recorder's configuration.
@@ -225,18 +225,9 @@ func toPids(in []uint) ([]uint32, error) {
 }
 
 // record runs the recording until Ctrl-C, SIGTERM or a stop condition,
-// then writes the analysis outputs and prints the summary.
-func record(cfg profiler.Config, analyze bool) error {
-	return recordThen(cfg, func(dir string) error {
-		if analyze {
-			return analyzeRecording(dir)
-		}
-		return nil
-	})
-}
-
-// recordThen records, then hands the last folder written to after.
-func recordThen(cfg profiler.Config, after func(dir string) error) error {
+// prints the summary, then hands the last folder written to after (which
+// analyses it: folderKeeper.finish).
+func record(cfg profiler.Config, after func(dir string) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	sum, err := profiler.Record(ctx, cfg)
