@@ -3,6 +3,7 @@ package profiler
 import (
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 )
@@ -93,15 +94,31 @@ func pidsMatching(re *regexp.Regexp) ([]uint32, error) {
 		if own[pid] {
 			continue
 		}
-		info, err := ReadProcInfo(pid)
-		if err != nil || len(info.Cmdline) == 0 {
+		comm, cmdline, ok := nameAndCmdline(pid)
+		if !ok {
 			continue // gone, or a kernel thread
 		}
-		if re.MatchString(info.Comm) || re.MatchString(strings.Join(info.Cmdline, " ")) {
+		if re.MatchString(comm) || re.MatchString(cmdline) {
 			out = append(out, pid)
 		}
 	}
 	return out, nil
+}
+
+// nameAndCmdline reads only what --pid-of matches (a watching recorder
+// reads it for every process, four times a second): the name and the
+// command line, its arguments joined by spaces. A kernel thread has no
+// command line.
+func nameAndCmdline(pid uint32) (string, string, bool) {
+	raw, err := os.ReadFile(procPath(pid, "cmdline"))
+	if err != nil || len(raw) == 0 {
+		return "", "", false
+	}
+	comm, err := os.ReadFile(procPath(pid, "comm"))
+	if err != nil {
+		return "", "", false
+	}
+	return strings.TrimSuffix(string(comm), "\n"), strings.Join(splitNul(raw), " "), true
 }
 
 // ncclFiles remembers which library files are NCCL, for --all.

@@ -106,6 +106,9 @@ type Process struct {
 	Comm string `json:"comm"`
 	Rank int    `json:"rank"` // -1 unknown (a process without NCCL calls)
 	GPU  int    `json:"gpu"`  // where the analysis placed it; -1 none
+	// The Kubernetes pod it ran in, when it ran in one (docs/fleet.md).
+	Pod          string `json:"pod,omitempty"`
+	PodNamespace string `json:"pod_namespace,omitempty"`
 	Traffic
 }
 
