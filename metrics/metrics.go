@@ -128,6 +128,13 @@ func (m *Metrics) Progress(p profiler.Progress) {
 	m.lost.Store(p.Lost)
 }
 
+// AddLinkBytes counts bytes a link of another kind moved (LinkNIC: a
+// NIC's counters, device its name, e.g. mlx5_0), beside NVLink's.
+func (m *Metrics) AddLinkBytes(link, device string, tx, rx uint64) {
+	m.linkBytes.WithLabelValues(link, device, "tx").Add(float64(tx))
+	m.linkBytes.WithLabelValues(link, device, "rx").Add(float64(rx))
+}
+
 // Device names a GPU in the device label.
 func Device(gpu uint32) string { return fmt.Sprintf("gpu%d", gpu) }
 

@@ -38,6 +38,7 @@ func TestServedMetrics(t *testing.T) {
 	} {
 		m.Sample(s)
 	}
+	m.AddLinkBytes(LinkNIC, "mlx5_0", 300, 200)
 	m.Record(trace.RecStall, trace.Stall{ID: 1, Kind: "missing-ranks"})
 	m.Record(trace.RecStall, trace.Stall{ID: 2, Kind: "no-progress"})
 	m.Record(trace.RecStall, trace.Stall{ID: 1, Kind: "missing-ranks", EndNs: 5})
@@ -66,6 +67,7 @@ func TestServedMetrics(t *testing.T) {
 		{"linkprof_link_bytes_total", "device=gpu1,direction=tx,link=nvlink", 7 * 1024},
 		{"linkprof_link_bytes_total", "device=gpu1,direction=rx,link=nvlink", 5 * 1024},
 		{"linkprof_link_bytes_total", "device=gpu0,direction=tx,link=nvlink", -1},
+		{"linkprof_link_bytes_total", "device=mlx5_0,direction=rx,link=nic", 200},
 		{"linkprof_nvml_reads_total", "device=gpu1", 5},
 		{"linkprof_nvml_read_errors_total", "device=gpu1", 1},
 		{"linkprof_stalls_total", "kind=missing-ranks", 1},
