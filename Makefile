@@ -63,6 +63,7 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	@if command -v shellcheck >/dev/null; then shellcheck scripts/slurm-record.sh; else echo "shellcheck not installed (apt-get install shellcheck): scripts not checked"; fi
 
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzReader -fuzztime 60s ./trace/

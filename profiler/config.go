@@ -55,6 +55,26 @@ type Config struct {
 	OnStall string
 	// NoTargetsOK lets a recording run with no target processes (--nvml-only).
 	NoTargetsOK bool
+	// Watch keeps recording when every target exited, and records the
+	// processes that start matching PidOf while it runs (a recorder left
+	// running on a node, whose servers come and go): none need match at
+	// the start.
+	Watch bool
+	// Rotate, when positive, is continuous mode: Dir is a parent folder
+	// and the recording moves to a new timestamped folder under it
+	// (trace.RotatedDir) every Rotate, each one complete and analysable
+	// on its own (docs/fleet.md).
+	Rotate time.Duration
+	// Keep, with Rotate, bounds the folders under Dir: before each new
+	// folder is made (the first included) the oldest are removed so that
+	// at most Keep remain, the new one counted. 0: no bound.
+	Keep int
+	// OnRotate, when set, receives each folder closed by a rotation, on
+	// the recorder's housekeeping goroutine: it must return quickly.
+	OnRotate func(closed string)
+	// Observer, when set, sees events, samples and records as they are
+	// written (live metrics).
+	Observer Observer
 }
 
 // Credential is a user and group to run a launched command as.
@@ -70,7 +90,7 @@ type LinkSampler interface {
 
 // Summary is what a finished recording reports.
 type Summary struct {
-	Dir        string
+	Dir        string // the folder written last (with Rotate, the last of several)
 	Reason     string
 	Duration   time.Duration
 	Events     uint64

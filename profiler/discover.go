@@ -94,10 +94,12 @@ func (d *discoverer) process(pid uint32) *procState {
 		return ps
 	}
 	info, _ := ReadProcInfo(pid)
+	pod := PodOf(pid, info.Env)
 	ps := &procState{mappings: map[libKey]bool{}, rec: trace.Process{
 		Pid: pid, PPid: info.PPid, Comm: info.Comm, Cmdline: info.Cmdline, Exe: info.Exe,
 		SeenNs: d.clock(), Rank: info.EnvInt("RANK"), LocalRank: info.EnvInt("LOCAL_RANK"),
 		WorldSize: info.EnvInt("WORLD_SIZE"), GPU: -1, CUDAVisibleDevices: info.Env["CUDA_VISIBLE_DEVICES"],
+		PodUID: pod.UID, Pod: pod.Name, PodNamespace: pod.Namespace, ContainerID: pod.Container,
 	}}
 	d.procs[pid] = ps
 	d.writeProcess(ps)

@@ -23,9 +23,11 @@ type Check struct {
 
 // SystemChecks inspects what recording needs from the kernel and the user.
 func SystemChecks() []Check {
-	checks := []Check{privilegeCheck(), kernelCheck(), fileCheck("BTF", "/sys/kernel/btf/vmlinux",
+	checks := []Check{privilegeCheck()}
+	checks = append(checks, optionalPrivilegeChecks()...)
+	checks = append(checks, kernelCheck(), fileCheck("BTF", "/sys/kernel/btf/vmlinux",
 		"a kernel built with CONFIG_DEBUG_INFO_BTF=y (follows children with a BTF tracepoint)"),
-		fileCheck("uprobes", "/sys/bus/event_source/devices/uprobe", "a kernel built with CONFIG_UPROBES=y")}
+		fileCheck("uprobes", "/sys/bus/event_source/devices/uprobe", "a kernel built with CONFIG_UPROBES=y"))
 	checks = append(checks, featureCheck("ring buffer", features.HaveMapType(ebpf.RingBuf), "kernel 5.8 or newer"))
 	multi := featureCheck("uprobe_multi links", features.HaveBPFLinkUprobeMulti(),
 		"kernel 6.6+; without it probes attach one by one and detach slowly")
@@ -41,6 +43,16 @@ func privilegeCheck() Check {
 		c.Fix = "run as root (sudo linkprof ...)"
 	}
 	return c
+}
+
+// optionalPrivilegeChecks names each optional capability missing.
+func optionalPrivilegeChecks() []Check {
+	var out []Check
+	for name, why := range MissingOptionalCapabilities() {
+		out = append(out, Check{Name: "privileges", Optional: true, Detail: "missing " + name + ": " + why,
+			Fix: "add " + name + " (a container: docs/fleet.md)"})
+	}
+	return out
 }
 
 func kernelCheck() Check {

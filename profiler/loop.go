@@ -26,7 +26,7 @@ func (r *recorder) loop(ctx context.Context) string {
 		launchDone = r.launched.done
 	}
 	r.status = newStatusLine(r.cfg.Status, r.cfg.StatusTTY, r.cfg.StatusWidth)
-	next := newSchedule(time.Now())
+	next := newSchedule(time.Now(), r.cfg.Rotate)
 	for {
 		select {
 		case <-ctx.Done():
@@ -51,11 +51,12 @@ func (r *recorder) loop(ctx context.Context) string {
 }
 
 // schedule tracks when each periodic task is next due.
-type schedule struct{ flush, rescan, status, clock, stalls time.Time }
+type schedule struct{ flush, rescan, status, clock, stalls, rotate, observe, watch time.Time }
 
-func newSchedule(now time.Time) *schedule {
+func newSchedule(now time.Time, rotateEvery time.Duration) *schedule {
 	return &schedule{flush: now.Add(flushEvery), rescan: now.Add(rescanEvery), status: now, clock: now.Add(clockEvery),
-		stalls: now.Add(stallCheckEvery)}
+		stalls: now.Add(stallCheckEvery), rotate: now.Add(rotateEvery), observe: now,
+		watch: now.Add(watchEvery)}
 }
 
 func due(at *time.Time, now time.Time, every time.Duration) bool {
@@ -92,6 +93,15 @@ func (r *recorder) periodic(now time.Time, s *schedule) {
 	if r.status != nil && due(&s.status, now, r.status.every()) {
 		r.status.print(r.snapshot())
 	}
+	if r.cfg.Watch && due(&s.watch, now, watchEvery) {
+		r.watchNew()
+	}
+	if due(&s.observe, now, observeEvery) {
+		r.observe()
+	}
+	if r.replay != nil && due(&s.rotate, now, r.cfg.Rotate) {
+		r.rotate(now)
+	}
 }
 
 // followNewTargets picks up processes the fork tracepoint made targets.
@@ -119,7 +129,7 @@ func (r *recorder) reapExited() bool {
 			r.probes.RemoveTarget(pid)
 		}
 	}
-	return r.launched == nil && !r.cfg.All && !r.cfg.NoTargetsOK && r.seen > 0 && len(r.targets) == 0
+	return r.launched == nil && !r.cfg.All && !r.cfg.NoTargetsOK && !r.cfg.Watch && r.seen > 0 && len(r.targets) == 0
 }
 
 func (r *recorder) writeLost() {
@@ -128,7 +138,7 @@ func (r *recorder) writeLost() {
 		return
 	}
 	r.lastLost = n
-	_ = r.w.WriteJSON(trace.RecLost, trace.Lost{MonoNs: clock.Mono(), Count: n})
+	_ = r.w.WriteJSON(trace.RecLost, trace.Lost{MonoNs: clock.Mono(), Count: n - r.lostBase})
 }
 
 func (r *recorder) startSampler(ctx context.Context) <-chan error {
@@ -152,6 +162,7 @@ func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan 
 	}
 	r.endStalls()
 	lost, _ := r.probes.Lost()
+	r.observe()
 	r.probes.Close() // no new events after this
 	slog.Debug("probes detached")
 	close(stopPump)
@@ -162,11 +173,14 @@ func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan 
 		slog.Warn("NVLink sampling", "err", err)
 	}
 	sum := r.summary(reason, lost)
-	stop := trace.Stop{Clock: clock.Read("stop"), Reason: reason, Events: sum.Events, Lost: lost, ExitStatus: sum.ExitStatus}
+	stop := trace.Stop{Clock: clock.Read("stop"), Reason: reason, Events: sum.Events, Lost: lost - r.lostBase, ExitStatus: sum.ExitStatus}
+	if r.replay != nil {
+		stop.Events = r.w.Events() // this folder's
+	}
 	if perr != nil {
 		stop.Error = perr.Error()
 	}
-	_ = r.w.WriteJSON(trace.RecLost, trace.Lost{MonoNs: stop.Clock.MonoNs, Count: lost})
+	_ = r.w.WriteJSON(trace.RecLost, trace.Lost{MonoNs: stop.Clock.MonoNs, Count: stop.Lost})
 	_ = r.w.WriteJSON(trace.RecStop, stop)
 	if err := r.w.Close(); err != nil {
 		return sum, err
@@ -175,7 +189,7 @@ func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan 
 }
 
 func (r *recorder) summary(reason string, lost uint64) *Summary {
-	s := &Summary{Dir: r.cfg.Dir, Reason: reason, Lost: lost, ByKind: map[trace.Kind]uint64{},
+	s := &Summary{Dir: r.dir, Reason: reason, Lost: lost, ByKind: map[trace.Kind]uint64{},
 		Duration: time.Duration(clock.Mono() - r.started), Events: r.pump.total.Load()}
 	for _, k := range trace.Kinds() {
 		if n := r.pump.count(k); n > 0 && k != trace.LibraryLoad {
@@ -191,6 +205,11 @@ func (r *recorder) summary(reason string, lost uint64) *Summary {
 		s.ExitStatus = &code
 	}
 	return s
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }
 
 func kernelRelease() string {

@@ -106,8 +106,9 @@ type ProcInfo struct {
 	Env     map[string]string // only the variables linkprof uses
 }
 
-// envKeys are the variables that name a process's rank.
-var envKeys = []string{"RANK", "LOCAL_RANK", "WORLD_SIZE", "CUDA_VISIBLE_DEVICES"}
+// envKeys are the variables that name a process's rank, its GPUs and (in
+// a pod) the pod.
+var envKeys = []string{"RANK", "LOCAL_RANK", "WORLD_SIZE", "CUDA_VISIBLE_DEVICES", "HOSTNAME"}
 
 // ReadProcInfo reads a process's identity. Only an unreadable stat is an
 // error: the rest is best effort (kernel threads have no cmdline, a process

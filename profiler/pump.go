@@ -26,6 +26,8 @@ type eventHooks struct {
 	stack       func(pid uint32, stackID int32)
 	// collective sees every collective and communicator creation.
 	collective func(e *trace.Event)
+	// observe sees every event written (Config.Observer).
+	observe func(e *trace.Event)
 }
 
 // pump copies events from the ring buffer into the trace, batching writes,
@@ -112,6 +114,9 @@ func (pm *pump) handle(raw []byte) {
 		}
 	}
 	pm.total.Add(1)
+	if pm.hooks.observe != nil {
+		pm.hooks.observe(&e)
+	}
 	if e.StackID >= 0 && pm.hooks.stack != nil {
 		pm.hooks.stack(e.Pid, e.StackID)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"time"
 
@@ -35,7 +36,10 @@ type recorder struct {
 	disc   *discoverer
 	pump   *pump
 	status *statusLine
-	stalls *stallWatch // nil: stall detection off
+	stalls *stallWatch    // nil: stall detection off
+	replay *replay        // nil: one folder (no Config.Rotate)
+	dir    string         // the folder being written
+	pidOf  *regexp.Regexp // --pid-of, compiled once when watching
 
 	ranOnStall bool
 
@@ -51,6 +55,7 @@ type recorder struct {
 	stacks   map[int32]bool  // stack ids already written
 	started  int64           // monotonic ns
 	lastLost uint64          // last lost count written
+	lostBase uint64          // lost count when the current folder began
 }
 
 // Record attaches to the configured targets and records until ctx is done,
@@ -60,17 +65,23 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := preflight(cfg); err != nil {
 		return nil, err
 	}
-	w, err := trace.Create(cfg.Dir, cfg.Force)
+	dir := firstDir(cfg, time.Now())
+	if _, err := os.Stat(cfg.Dir); err == nil {
+		pruneFor(cfg) // folders left by an earlier run count
+	}
+	w, err := trace.Create(dir, cfg.Force)
 	if err != nil {
 		return nil, err
 	}
-	r := &recorder{cfg: cfg, w: w, rescan: make(chan uint32, 1024), findGPU: make(chan uint32, 256), allFiles: ncclFiles{},
+	r := &recorder{cfg: cfg, w: w, dir: dir, rescan: make(chan uint32, 1024), findGPU: make(chan uint32, 256), allFiles: ncclFiles{},
 		targets: map[uint32]bool{}, stacks: map[int32]bool{}}
 	if err := r.writeStart(); err != nil {
 		w.Close()
 		return nil, err
 	}
 	r.startStallWatch()
+	r.startRotation()
+	r.startObserver()
 	r.probes, err = LoadProbes(cfg.Probe)
 	if err != nil {
 		r.abort(err)
@@ -85,9 +96,7 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 }
 
 func (r *recorder) writeStart() error {
-	host, _ := os.Hostname()
-	start := trace.Start{Tool: "linkprof", Host: host, Kernel: kernelRelease(), Args: r.cfg.Args,
-		Clock: clock.Read("start"), Simulated: r.cfg.Simulated, Workload: r.cfg.Workload}
+	start := r.startRecord()
 	r.started = start.Clock.MonoNs
 	if err := r.w.WriteJSON(trace.RecStart, start); err != nil {
 		return err
@@ -100,10 +109,13 @@ func preflight(cfg Config) error {
 	if err := checkPids(cfg.Pids); err != nil {
 		return err
 	}
-	if cfg.PidOf != "" {
-		if _, err := PidsMatching(cfg.PidOf); err != nil {
-			return err
-		}
+	switch {
+	case cfg.PidOf != "" && cfg.Watch:
+		_, err := CompilePidOf(cfg.PidOf) // none need match yet
+		return err
+	case cfg.PidOf != "":
+		_, err := PidsMatching(cfg.PidOf)
+		return err
 	}
 	return nil
 }
@@ -116,8 +128,11 @@ func (r *recorder) abort(cause error) {
 	}
 	slog.Debug("recording aborted", "err", cause)
 	r.w.Close()
-	os.Remove(filepath.Join(r.cfg.Dir, trace.FileName))
-	os.Remove(r.cfg.Dir) // only if empty
+	os.Remove(filepath.Join(r.dir, trace.FileName))
+	os.Remove(r.dir) // only if empty
+	if r.dir != r.cfg.Dir {
+		os.Remove(r.cfg.Dir) // a continuous recording's parent, only if empty
+	}
 }
 
 func (r *recorder) run(ctx context.Context) (*Summary, error) {
@@ -134,6 +149,9 @@ func (r *recorder) run(ctx context.Context) (*Summary, error) {
 	hooks := eventHooks{libraryLoad: r.requestScan, commCreated: r.writeComm, stack: r.writeStack}
 	if r.stalls != nil {
 		hooks.collective = r.stalls.event
+	}
+	if r.cfg.Observer != nil {
+		hooks.observe = r.cfg.Observer.Event
 	}
 	pm, err := newPump(r.probes, r.w, hooks)
 	if err != nil {
@@ -204,7 +222,7 @@ func (r *recorder) initialPids() ([]uint32, error) {
 	}
 	pids = append(pids, r.cfg.Pids...)
 	if r.cfg.PidOf != "" {
-		more, err := PidsMatching(r.cfg.PidOf)
+		more, err := r.matching()
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +231,7 @@ func (r *recorder) initialPids() ([]uint32, error) {
 	if r.cfg.All {
 		pids = append(pids, r.allFiles.PidsMappingNCCL()...)
 	}
-	if len(pids) == 0 && !r.cfg.All && !r.cfg.NoTargetsOK {
+	if len(pids) == 0 && !r.cfg.All && !r.cfg.NoTargetsOK && !r.cfg.Watch {
 		return nil, fmt.Errorf("%w: give -p PID, --pid-of NAME, --all or -- COMMAND", ErrNoTargets)
 	}
 	return pids, nil

@@ -65,7 +65,7 @@ func (r *recorder) writeStall(s trace.Stall) {
 // the sudo caller, never through a link); the stall is described in its
 // environment (LINKPROF_STALL_*). Recording goes on.
 func (r *recorder) runOnStall(s trace.Stall) {
-	log, err := trace.CreateFile(r.cfg.Dir, OnStallLog, true)
+	log, err := trace.CreateFile(r.dir, OnStallLog, true)
 	if err != nil {
 		slog.Warn("--on-stall: opening its log", "err", err)
 		return
@@ -79,7 +79,7 @@ func (r *recorder) runOnStall(s trace.Stall) {
 		slog.Warn("--on-stall: starting", "cmd", r.cfg.OnStall, "err", err)
 		return
 	}
-	slog.Info("--on-stall started", "cmd", r.cfg.OnStall, "pid", cmd.Process.Pid, "log", filepath.Join(r.cfg.Dir, OnStallLog))
+	slog.Info("--on-stall started", "cmd", r.cfg.OnStall, "pid", cmd.Process.Pid, "log", filepath.Join(r.dir, OnStallLog))
 	go func() { _ = cmd.Wait() }()
 }
 

@@ -3,6 +3,7 @@ package profiler
 import (
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 )
@@ -24,14 +25,65 @@ func checkPids(pids []uint32) error {
 	return nil
 }
 
-// PidsMatching returns the processes whose name or command line matches
-// the pattern, leaving out linkprof and its parents (the shell or sudo that
-// started linkprof holds the pattern in its command line).
-func PidsMatching(pattern string) ([]uint32, error) {
+// Engines are the names --pid-of takes for serving engines, each standing
+// for a pattern on the command lines of the engine's server and its
+// worker processes (named by their process titles), so that
+// `--pid-of vllm` finds vLLM's processes and not a shell tailing vllm.log.
+var Engines = map[string]string{
+	// `vllm serve`, `python -m vllm.entrypoints...`; V1 titles its
+	// processes VLLM::EngineCore and VLLM::Worker_TP<n>.
+	"vllm": `(^|[ /])vllm serve( |$)|(^|[ /])vllm\.entrypoints\.|^VLLM::`,
+	// `python -m sglang.launch_server`, `sglang serve`; its processes
+	// are titled sglang::scheduler_TP<n>, sglang::detokenizer.
+	"sglang": `(^|[ /])sglang\.launch_server|(^|[ /])sglang serve( |$)|^sglang::`,
+}
+
+// CompilePidOf compiles --pid-of's pattern: an engine's name (Engines),
+// several joined by | ("vllm|sglang"), or a regular expression.
+func CompilePidOf(pattern string) (*regexp.Regexp, error) {
+	pattern = enginesPattern(pattern)
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("--pid-of %q: %w", pattern, err)
 	}
+	return re, nil
+}
+
+// enginesPattern turns engine names into their patterns; anything else is
+// left as it is.
+func enginesPattern(pattern string) string {
+	names := strings.Split(pattern, "|")
+	pats := make([]string, len(names))
+	for i, name := range names {
+		p, ok := Engines[name]
+		if !ok {
+			return pattern
+		}
+		pats[i] = "(?:" + p + ")"
+	}
+	return strings.Join(pats, "|")
+}
+
+// PidsMatching returns the processes whose name or command line matches
+// the pattern (CompilePidOf), leaving out linkprof and its parents (the
+// shell or sudo that started linkprof holds the pattern in its command
+// line).
+func PidsMatching(pattern string) ([]uint32, error) {
+	re, err := CompilePidOf(pattern)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pidsMatching(re)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no process matches --pid-of %q (linkprof and its parent processes are left out)", pattern)
+	}
+	return out, nil
+}
+
+func pidsMatching(re *regexp.Regexp) ([]uint32, error) {
 	all, err := ListPids()
 	if err != nil {
 		return nil, err
@@ -42,18 +94,31 @@ func PidsMatching(pattern string) ([]uint32, error) {
 		if own[pid] {
 			continue
 		}
-		info, err := ReadProcInfo(pid)
-		if err != nil || len(info.Cmdline) == 0 {
+		comm, cmdline, ok := nameAndCmdline(pid)
+		if !ok {
 			continue // gone, or a kernel thread
 		}
-		if re.MatchString(info.Comm) || re.MatchString(strings.Join(info.Cmdline, " ")) {
+		if re.MatchString(comm) || re.MatchString(cmdline) {
 			out = append(out, pid)
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no process matches --pid-of %q (linkprof and its parent processes are left out)", pattern)
-	}
 	return out, nil
+}
+
+// nameAndCmdline reads only what --pid-of matches (a watching recorder
+// reads it for every process, four times a second): the name and the
+// command line, its arguments joined by spaces. A kernel thread has no
+// command line.
+func nameAndCmdline(pid uint32) (string, string, bool) {
+	raw, err := os.ReadFile(procPath(pid, "cmdline"))
+	if err != nil || len(raw) == 0 {
+		return "", "", false
+	}
+	comm, err := os.ReadFile(procPath(pid, "comm"))
+	if err != nil {
+		return "", "", false
+	}
+	return strings.TrimSuffix(string(comm), "\n"), strings.Join(splitNul(raw), " "), true
 }
 
 // ncclFiles remembers which library files are NCCL, for --all.

@@ -135,7 +135,7 @@ func processes(res *correlate.Result, a *folded) []Process {
 		if r, ok := a.procRank[p.Pid]; ok && r >= 0 {
 			rank = r
 		}
-		pr := Process{Pid: p.Pid, Comm: p.Comm, Rank: rank, GPU: placedGPU(res, p.Pid)}
+		pr := Process{Pid: p.Pid, Comm: p.Comm, Rank: rank, GPU: placedGPU(res, p.Pid), Pod: p.Pod, PodNamespace: p.PodNamespace}
 		if t := a.procs[p.Pid]; t != nil {
 			pr.Traffic = t.traffic()
 		}

@@ -115,6 +115,9 @@ type Process struct {
 	// recording (pid is the merged one).
 	Host    string `json:"host,omitempty"`
 	HostPid uint32 `json:"host_pid,omitempty"`
+	// The Kubernetes pod it ran in, when it ran in one (docs/fleet.md).
+	Pod          string `json:"pod,omitempty"`
+	PodNamespace string `json:"pod_namespace,omitempty"`
 	Traffic
 }
 

@@ -50,6 +50,13 @@ type Process struct {
 	// CUDAVisibleDevices is the process's CUDA_VISIBLE_DEVICES, which maps
 	// its CUDA device ordinals onto the machine's GPUs (empty: unset).
 	CUDAVisibleDevices string `json:"cuda_visible_devices,omitempty"`
+	// The Kubernetes pod it runs in, when it runs in one (1.2): the pod's
+	// UID and the container's ID from its cgroup, the pod's name from its
+	// HOSTNAME, its namespace from the service account files in its root.
+	PodUID       string `json:"pod_uid,omitempty"`
+	Pod          string `json:"pod,omitempty"`
+	PodNamespace string `json:"pod_namespace,omitempty"`
+	ContainerID  string `json:"container_id,omitempty"`
 	// The NCCL library it maps (empty until one is found).
 	NCCLPath    string `json:"nccl_path,omitempty"`
 	NCCLBuildID string `json:"nccl_build_id,omitempty"`

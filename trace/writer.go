@@ -27,8 +27,8 @@ type Writer struct {
 	events  []byte
 	samples []byte
 	nEvents uint64
-	tap     func(Sample)
-	recTap  func(RecordType, any)
+	taps    []func(Sample)
+	recTaps []func(RecordType, any)
 	err     error // first write error; every later call returns it
 }
 
@@ -42,13 +42,19 @@ func Create(dir string, force bool) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{f: f, buf: bufio.NewWriterSize(f, 1<<20)}
+	w := &Writer{}
+	w.open(f)
+	return w, w.err
+}
+
+// open starts writing a new file: its header first.
+func (w *Writer) open(f *os.File) {
+	w.f, w.buf, w.err, w.nEvents = f, bufio.NewWriterSize(f, 1<<20), nil, 0
 	var hdr [headerSize]byte
 	copy(hdr[:], magic[:])
 	binary.LittleEndian.PutUint16(hdr[8:], VersionMajor)
 	binary.LittleEndian.PutUint16(hdr[10:], VersionMinor)
 	w.write(hdr[:])
-	return w, w.err
 }
 
 func (w *Writer) write(b []byte) {
@@ -95,8 +101,8 @@ func (w *Writer) WriteSamples(samples ...Sample) error {
 	defer w.mu.Unlock()
 	for _, s := range samples {
 		w.samples = AppendSample(w.samples, s)
-		if w.tap != nil {
-			w.tap(s)
+		for _, tap := range w.taps {
+			tap(s)
 		}
 	}
 	if len(w.samples) >= batchBytes {
@@ -106,28 +112,34 @@ func (w *Writer) WriteSamples(samples ...Sample) error {
 	return w.err
 }
 
-// TapSamples makes fn see every sample as it is written (the recorder's
-// live view of the links). fn runs under the writer's lock: it must be
-// quick and must not write. Set it before the writer is shared.
-func (w *Writer) TapSamples(fn func(Sample)) { w.tap = fn }
+// TapSamples adds fn to the functions that see every sample as it is
+// written (the recorder's live view of the links). fn runs under the
+// writer's lock: it must be quick and must not write. Add taps before the
+// writer is shared.
+func (w *Writer) TapSamples(fn func(Sample)) { w.taps = append(w.taps, fn) }
 
-// TapRecords makes fn see every metadata record written with WriteJSON
-// (the recorder's live view of processes, GPUs and communicators). fn may
-// run on any writing goroutine: it must be quick and must not write. Set
-// it before the writer is shared.
-func (w *Writer) TapRecords(fn func(RecordType, any)) { w.recTap = fn }
+// TapRecords adds fn to the functions that see every metadata record
+// written with WriteJSON (the recorder's live view of processes, GPUs and
+// communicators), in the order the records reach the file: fn runs under
+// the writer's lock, so it must be quick and must not write. Add taps
+// before the writer is shared.
+func (w *Writer) TapRecords(fn func(RecordType, any)) { w.recTaps = append(w.recTaps, fn) }
 
 // WriteJSON writes one metadata record. Queued events and samples go first,
 // so a record never appears before the data that preceded it.
 func (w *Writer) WriteJSON(t RecordType, v any) error {
-	if w.recTap != nil {
-		w.recTap(t, v)
-	}
 	payload, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encoding %T: %w", v, err)
 	}
-	return w.WriteRaw(t, payload)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, tap := range w.recTaps {
+		tap(t, v)
+	}
+	w.flushBatches()
+	w.frame(t, payload)
+	return w.err
 }
 
 // WriteRaw writes one record with a payload encoded by the caller.
@@ -179,9 +191,8 @@ func (w *Writer) Err() error {
 
 // Close flushes and closes the file.
 func (w *Writer) Close() error {
-	err := w.Flush()
-	if cerr := w.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("closing trace: %w", cerr)
-	}
-	return err
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.flushBatches()
+	return w.closeFile()
 }

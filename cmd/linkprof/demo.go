@@ -12,7 +12,7 @@ import (
 	"github.com/linkprof/linkprof/profiler/fakenccl"
 )
 
-const demoUsage = "demo [-o DIR] [--steps N]"
+const demoUsage = "demo [-o DIR] [--steps N] [--rotate PERIOD [--keep N]] [--metrics ADDR]"
 
 // demoSchedule is the simulated link's ground truth inside the folder.
 const demoSchedule = "simulated-link.txt"
@@ -26,7 +26,13 @@ func runDemo(args []string) error {
 	dir := fs.StringP("output", "o", "", "write the recording to `DIR` (default: linkprof-demo-DATE-TIME)")
 	steps := fs.Int("steps", 400, "decode steps per rank")
 	force := fs.Bool("force", false, "write into a non-empty output folder, replacing files")
+	var fleet fleetFlags // to try continuous mode and metrics without a GPU
+	fleet.register(fs)
+	fs.MarkHidden("watch") // the demo launches its workload
 	if err := parseFlags(fs, demoUsage, args); err != nil {
+		return err
+	}
+	if err := fleet.check(fs, "", true); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -46,11 +52,17 @@ func runDemo(args []string) error {
 		return err
 	}
 	defer cleanup()
-	fmt.Fprintf(os.Stderr, "demo: 2-rank tensor-parallel decode loop on a fake NCCL, NVLink simulated\n")
-	if err := record(cfg, true); err != nil {
+	keeper, err := fleet.start(&cfg, true)
+	if err != nil {
 		return err
 	}
-	return printReport(cfg.Dir)
+	defer keeper.close()
+	fmt.Fprintf(os.Stderr, "demo: 2-rank tensor-parallel decode loop on a fake NCCL, NVLink simulated\n")
+	var last string
+	if err := record(cfg, func(dir string) error { last = dir; return keeper.finish(dir) }); err != nil {
+		return err
+	}
+	return printReport(last)
 }
 
 // demoConfig builds the demo programs and a launch-mode recording of them;

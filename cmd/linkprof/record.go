@@ -45,6 +45,7 @@ type recordFlags struct {
 	stallAt   time.Duration
 	onStall   string
 	link      linkFlags
+	fleet     fleetFlags
 }
 
 // defaultStallAfter is --stall-after's default: longer than NCCL's lazy
@@ -71,6 +72,7 @@ func (f *recordFlags) register(fs *pflag.FlagSet) {
 		"report a collective stalled after `DURATION` with ranks missing or links flat (0: off)")
 	fs.StringVar(&f.onStall, "on-stall", "", "run shell `CMD` once at the first stall (LINKPROF_STALL_PIDS etc. set; output in DIR/on-stall.log)")
 	f.link.register(fs)
+	f.fleet.register(fs)
 }
 
 func runRecord(args []string) error {
@@ -93,7 +95,12 @@ func runRecord(args []string) error {
 	}
 	defer closeSampler()
 	cfg.Sampler = sampler
-	return record(cfg, !f.noAnalyze)
+	keeper, err := f.fleet.start(&cfg, !f.noAnalyze)
+	if err != nil {
+		return err
+	}
+	defer keeper.close()
+	return record(cfg, keeper.finish)
 }
 
 // config checks the flags and builds the recorder's configuration.
@@ -145,6 +152,9 @@ func (f *recordFlags) check(fs *pflag.FlagSet, command []string) error {
 		return usagef("record: --on-stall needs stall detection: drop --stall-after 0")
 	}
 	if err := f.link.check(f.noNVML); err != nil {
+		return err
+	}
+	if err := f.fleet.check(fs, f.pidOf, len(command) > 0); err != nil {
 		return err
 	}
 	return checkReadyFile(f.readyFile)
@@ -215,8 +225,9 @@ func toPids(in []uint) ([]uint32, error) {
 }
 
 // record runs the recording until Ctrl-C, SIGTERM or a stop condition,
-// then writes the analysis outputs and prints the summary.
-func record(cfg profiler.Config, analyze bool) error {
+// prints the summary, then hands the last folder written to after (which
+// analyses it: folderKeeper.finish).
+func record(cfg profiler.Config, after func(dir string) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	sum, err := profiler.Record(ctx, cfg)
@@ -227,10 +238,7 @@ func record(cfg profiler.Config, analyze bool) error {
 	if err != nil {
 		return fmt.Errorf("recording ended early: %w (the trace is readable up to that point)", err)
 	}
-	if analyze {
-		return analyzeRecording(cfg.Dir)
-	}
-	return nil
+	return after(sum.Dir)
 }
 
 func printSummary(s *profiler.Summary) {
