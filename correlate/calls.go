@@ -190,7 +190,7 @@ func (c *Call) column() column {
 	if c.Kind == trace.GraphLaunch {
 		return column{kind: c.Kind, pid: c.Pid, graph: int32(c.Graph)}
 	}
-	return column{kind: c.Kind, class: fitClass(c.Msg), nranks: int16(c.NRanks)}
+	return column{kind: c.Kind, class: fitClass(c.Msg), fine: fineClass(c.Msg), nranks: int16(c.NRanks)}
 }
 
 // base is the call's coefficient in the fit's rows.

@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"cmp"
 	"math"
 	"slices"
 
@@ -17,6 +16,7 @@ import (
 type column struct {
 	kind   trace.Kind
 	class  int16 // quarter-octave message size class (fitClass)
+	fine   int16 // 1/32-octave message size class (fineClass), inside class
 	nranks int16 // communicator size
 	pid    uint32
 	graph  int32
@@ -33,6 +33,15 @@ func fitClass(msg uint64) int16 {
 		return 0
 	}
 	return int16(math.Ceil(4 * math.Log2(float64(msg))))
+}
+
+// fineClass is a message's 1/32-octave class: a class that holds sizes on
+// both sides of a protocol switch is split into these (fitsplit.go).
+func fineClass(msg uint64) int16 {
+	if msg <= 1 {
+		return 0
+	}
+	return int16(math.Ceil(32 * math.Log2(float64(msg))))
 }
 
 // upper is the largest message of the column's class.
@@ -203,20 +212,31 @@ func (f *fitter) solve() *Fitted {
 	}
 	first := f.summedRows()
 	defer func() { f.rows = f.rows[:first] }()
+	m := f.byClass()
+	keep, x := f.fitRounds(m)
+	if split := f.splitClasses(keep, m, x); split != nil {
+		m = split
+		keep, x = f.fitRounds(m)
+	}
+	return f.report(keep, m, x)
+}
+
+// fitRounds fits the unknowns of m over all rows, drops the rows it
+// explains badly and fits again, then once more with the weights of the
+// final fit (see weight).
+func (f *fitter) fitRounds(m *unknowns) ([]bool, []float64) {
 	keep := make([]bool, len(f.rows))
 	for i := range keep {
 		keep[i] = true
 	}
 	var x []float64
 	for round := 0; ; round++ {
-		x = f.nnls(keep, x)
-		if round == trimRounds || !f.trim(keep, x) {
+		x = f.nnls(keep, m, x)
+		if round == trimRounds || !f.trim(keep, m, x) {
 			break
 		}
 	}
-	// Once more with the weights of the final fit (see weight).
-	x = f.nnls(keep, x)
-	return f.report(keep, x)
+	return keep, f.nnls(keep, m, x)
 }
 
 // weight makes a row's misfit relative to its size: the larger of its
@@ -224,15 +244,16 @@ func (f *fitter) solve() *Fitted {
 // bytes alone, a row that lost a call's bytes to the next would weigh more
 // than one that gained them, and the fit would lean low; a row of calls
 // that saw no bytes is no more certain than one that saw them.
-func (f *fitter) weight(r *row, x []float64) float64 {
+func (f *fitter) weight(r *row, m *unknowns, x []float64) float64 {
 	if r.sum != nil {
 		return r.sum.weight()
 	}
 	var exp float64
 	for _, e := range r.entries {
-		v := f.cols[e.col].prior()
+		u := m.of[e.col]
+		v := m.prior[u]
 		if x != nil {
-			v = x[e.col]
+			v = x[u]
 		}
 		exp += e.a * v
 	}
@@ -240,21 +261,21 @@ func (f *fitter) weight(r *row, x []float64) float64 {
 }
 
 // residual is a row's relative misfit under x.
-func (f *fitter) residual(r *row, x []float64) float64 {
+func (f *fitter) residual(r *row, m *unknowns, x []float64) float64 {
 	var pred float64
 	for _, e := range r.entries {
-		pred += e.a * x[e.col]
+		pred += e.a * x[m.of[e.col]]
 	}
 	return math.Abs(r.b-pred) / (max(r.b, pred) + rowNoise)
 }
 
 // trim drops rows worse than trimResidual, but never more than half of
 // those kept. It reports whether anything changed.
-func (f *fitter) trim(keep []bool, x []float64) bool {
+func (f *fitter) trim(keep []bool, m *unknowns, x []float64) bool {
 	var res []float64
 	for i := range f.rows {
 		if keep[i] {
-			res = append(res, f.residual(&f.rows[i], x))
+			res = append(res, f.residual(&f.rows[i], m, x))
 		}
 	}
 	if len(res) == 0 {
@@ -268,7 +289,7 @@ func (f *fitter) trim(keep []bool, x []float64) bool {
 	for i := range f.rows {
 		// A summed row is a mean already: trimming it would drop a graph's
 		// evidence whole.
-		if keep[i] && f.rows[i].sum == nil && f.residual(&f.rows[i], x) > limit {
+		if keep[i] && f.rows[i].sum == nil && f.residual(&f.rows[i], m, x) > limit {
 			keep[i], changed = false, true
 		}
 	}
@@ -280,9 +301,9 @@ func (f *fitter) trim(keep []bool, x []float64) bool {
 // together) the rows fix the sum, and the ridge moves each factor by a
 // share that grows with its expected bytes. Negative solutions are
 // pinned at zero and the rest solved again (active set).
-func (f *fitter) nnls(keep []bool, last []float64) []float64 {
-	n := len(f.cols)
-	g, h := f.normal(keep, last)
+func (f *fitter) nnls(keep []bool, m *unknowns, last []float64) []float64 {
+	n := len(m.cols)
+	g, h := f.normal(keep, m, last)
 	free := make([]bool, n)
 	for k := range free {
 		free[k] = true
@@ -309,32 +330,33 @@ func (f *fitter) nnls(keep []bool, last []float64) []float64 {
 // counters), a factor is its prior within priorSigma. So a column is
 // fitted from the data only as far as the rows can tell it apart from the
 // columns it runs with; a graph's bytes have no prior.
-func (f *fitter) normal(keep []bool, last []float64) (g, h []float64) {
-	n := len(f.cols)
+func (f *fitter) normal(keep []bool, m *unknowns, last []float64) (g, h []float64) {
+	n := len(m.cols)
 	g, h = make([]float64, n*n), make([]float64, n)
 	for i := range f.rows {
 		if !keep[i] {
 			continue
 		}
 		r := &f.rows[i]
-		w := f.weight(r, last)
+		w := f.weight(r, m, last)
 		for _, e := range r.entries {
-			h[e.col] += w * e.a * w * r.b
+			u := m.of[e.col]
+			h[u] += w * e.a * w * r.b
 			for _, o := range r.entries {
-				g[e.col*n+o.col] += w * e.a * w * o.a
+				g[u*n+m.of[o.col]] += w * e.a * w * o.a
 			}
 		}
 	}
-	for k, c := range f.cols {
+	for k, p := range m.prior {
 		// Without a prior only a trace of ridge, relative to the column's
 		// own scale (a graph's coefficients are launch counts), keeps the
 		// equations solvable.
 		lambda := 1e-9*g[k*n+k] + 1e-300
-		if p := c.prior(); p > 0 {
+		if p > 0 {
 			lambda = (rowSigma / priorSigma / p) * (rowSigma / priorSigma / p)
 		}
 		g[k*n+k] += lambda
-		h[k] += lambda * c.prior()
+		h[k] += lambda * p
 	}
 	return g, h
 }
@@ -405,56 +427,63 @@ type FitRow struct {
 	Graph    int     `json:"graph,omitempty"`
 }
 
-func (f *fitter) report(keep []bool, x []float64) *Fitted {
-	n := len(f.cols)
-	segs := make([]int, n)
-	sq := make([]float64, n)
+func (f *fitter) report(keep []bool, m *unknowns, x []float64) *Fitted {
+	segs, res := f.misfits(keep, m, x)
+	fd := &Fitted{values: map[column]float64{}}
+	applied := make([]bool, len(m.cols))
+	for _, u := range m.order() {
+		c := m.cols[u]
+		x[u] = clampFactor(c, x[u])
+		// A fine class of a split class without rows of its own keeps the
+		// class's fit, its prior.
+		applied[u] = segs[u] > 0 || c.fine != 0
+		fr := FitRow{Op: c.kind.Op(), Default: c.prior(), Fitted: x[u], Segments: segs[u], Residual: res[u], Applied: applied[u]}
+		if c.isGraph() {
+			fr.Op, fr.Pid, fr.Graph = graphOp, c.pid, int(c.graph)
+		} else {
+			fr.SizeBucket, fr.NRanks, fr.Protocol = FormatBytes(c.upperSize()), int(c.nranks), ProtocolOf(c.kind, c.upper()).String()
+		}
+		fd.rows = append(fd.rows, fr)
+	}
+	for k, c := range f.cols {
+		if u := m.of[k]; applied[u] {
+			fd.values[c] = x[u]
+		}
+	}
+	return fd
+}
+
+// misfits counts each unknown's kept rows (a summed row counts the
+// stretches summed) and their RMS relative misfit under x.
+func (f *fitter) misfits(keep []bool, m *unknowns, x []float64) (segs []int, res []float64) {
+	n := len(m.cols)
+	segs, res = make([]int, n), make([]float64, n)
+	seen := make([]int, n) // an unknown counts once per row
 	for i := range f.rows {
 		if !keep[i] {
 			continue
 		}
 		if s := f.rows[i].sum; s != nil {
-			col := f.rows[i].entries[0].col
-			segs[col] += s.n
-			sq[col] += s.squares(x[col])
+			u := m.of[f.rows[i].entries[0].col]
+			segs[u] += s.n
+			res[u] += s.squares(x[u])
 			continue
 		}
-		res := f.residual(&f.rows[i], x)
+		r := f.residual(&f.rows[i], m, x)
 		for _, e := range f.rows[i].entries {
-			segs[e.col]++
-			sq[e.col] += res * res
+			if u := m.of[e.col]; seen[u] != i+1 {
+				seen[u] = i + 1
+				segs[u]++
+				res[u] += r * r
+			}
 		}
 	}
-	fd := &Fitted{values: map[column]float64{}}
-	// Graphs after calls; calls by op, ranks and size (the column's class:
-	// its label is the class's upper size, not a power of two).
-	order := make([]int, len(f.cols))
-	for k := range order {
-		order[k] = k
-	}
-	slices.SortFunc(order, func(i, j int) int {
-		a, b := f.cols[i], f.cols[j]
-		return cmp.Or(cmp.Compare(a.graph, b.graph), cmp.Compare(a.kind.Op(), b.kind.Op()),
-			cmp.Compare(a.nranks, b.nranks), cmp.Compare(a.class, b.class), cmp.Compare(a.pid, b.pid))
-	})
-	for _, k := range order {
-		c := f.cols[k]
-		x[k] = clampFactor(c, x[k])
-		fr := FitRow{Op: c.kind.Op(), Default: c.prior(), Fitted: x[k], Segments: segs[k]}
-		if c.isGraph() {
-			fr.Op, fr.Pid, fr.Graph = graphOp, c.pid, int(c.graph)
-		} else {
-			msg := c.upper()
-			fr.SizeBucket, fr.NRanks, fr.Protocol = FormatBytes(msg), int(c.nranks), ProtocolOf(c.kind, msg).String()
+	for u := range res {
+		if segs[u] > 0 {
+			res[u] = math.Sqrt(res[u] / float64(segs[u]))
 		}
-		if segs[k] > 0 {
-			fr.Residual = math.Sqrt(sq[k] / float64(segs[k]))
-			fr.Applied = true
-			fd.values[c] = x[k]
-		}
-		fd.rows = append(fd.rows, fr)
 	}
-	return fd
+	return segs, res
 }
 
 // graphOp names the launches of CUDA graphs captured before the recording.

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -13,12 +14,25 @@ import (
 // must still cut decode apart from the waves, or the decode column and the
 // waves' columns share every row and the fit trades their factors (physim
 // served, seed 8, 4 ranks: decode fitted 5.0 for the simulator's 2.04,
-// prefill 0.4 for 1.07, and 15% of the bytes left unattributed). Every
-// class of all-reduces whose sizes all fall on one side of the
-// simulator's protocol switches fits that protocol's factor within 2%.
+// prefill 0.4 for 1.07, and 15% of the bytes left unattributed). And a
+// quarter-octave class of prefill all-reduces with sizes on both sides of
+// the simulator's protocol switch must be split (seed 6, 8 ranks: one
+// factor for both sides, AllReduce -5.4%). Every fine class of calls whose
+// sizes all fall on one side of a switch fits that protocol's factor
+// within 2%; on seed 6 those of the classes across a switch (its decode
+// factor is 7% high, which moves 0.1% of the bytes).
 func TestLearnServedDecodeApartFromWaves(t *testing.T) {
+	for _, s := range []physim.Scenario{
+		{Name: "served", Seed: 8, Ranks: 4, Scale: 0.5},
+		{Name: "served", Seed: 6, Ranks: 8},
+	} {
+		t.Run(fmt.Sprintf("seed%d/ranks%d", s.Seed, s.Ranks), func(t *testing.T) { learnServed(t, s, s.Seed == 6) })
+	}
+}
+
+func learnServed(t *testing.T, s physim.Scenario, acrossOnly bool) {
 	dir := filepath.Join(t.TempDir(), "rec")
-	truth, err := physim.Write(dir, physim.Scenario{Name: "served", Seed: 8, Ranks: 4, Scale: 0.5})
+	truth, err := physim.Write(dir, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,27 +41,36 @@ func TestLearnServedDecodeApartFromWaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := truth.Protocols
-	checked := 0
-	for c := range known.fit.values {
-		lo, hi := math.Exp2(float64(c.class-1)/4), float64(c.upper())
-		want := 0.0
+	checked, split := 0, 0
+	for c, got := range known.fit.values {
+		lo, hi := math.Exp2(float64(c.fine-1)/32), math.Exp2(float64(c.fine)/32)
+		if lo <= float64(p.LLMaxBytes) && hi > float64(p.LLMaxBytes) ||
+			lo <= float64(p.LL128MaxBytes) && hi > float64(p.LL128MaxBytes) {
+			continue // sizes on both sides of a switch: no one factor
+		}
+		want := p.Factor[2]
 		switch {
 		case hi <= float64(p.LLMaxBytes):
 			want = p.Factor[0]
-		case lo > float64(p.LLMaxBytes) && hi <= float64(p.LL128MaxBytes):
+		case hi <= float64(p.LL128MaxBytes):
 			want = p.Factor[1]
-		case lo > float64(p.LL128MaxBytes):
-			want = p.Factor[2]
-		default:
-			continue // sizes on both sides of a switch: no one factor
 		}
-		got := known.fit.values[c]
+		classLo, classHi := math.Exp2(float64(c.class-1)/4), float64(c.upper())
+		across := classLo <= float64(p.LLMaxBytes) && classHi > float64(p.LLMaxBytes) ||
+			classLo <= float64(p.LL128MaxBytes) && classHi > float64(p.LL128MaxBytes)
+		if acrossOnly && !across {
+			continue
+		}
 		if math.Abs(got/want-1) > 0.02 {
-			t.Errorf("%s %s x%d: fitted %.3f, the simulator's factor %.3f", c.kind.Op(), FormatBytes(c.upper()), c.nranks, got, want)
+			t.Errorf("%s %s x%d: fitted %.3f, the simulator's factor %.3f", c.kind.Op(), FormatBytes(c.upperSize()), c.nranks, got, want)
 		}
 		checked++
+		if across {
+			split++
+		}
 	}
-	if checked < 2 {
-		t.Errorf("%d classes checked: want decode and at least one prefill class", checked)
+	if checked < 2 || acrossOnly && split < 2 {
+		t.Errorf("%d fine classes checked, %d in a class across a switch: want decode and at least one prefill class, or both sides of a switch", checked, split)
 	}
+	t.Logf("%d fine classes checked, %d of them in a class across a switch", checked, split)
 }
