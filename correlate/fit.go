@@ -17,6 +17,7 @@ type column struct {
 	kind   trace.Kind
 	class  int16 // quarter-octave message size class (fitClass)
 	fine   int16 // 1/32-octave message size class (fineClass), inside class
+	group  int16 // a group of point-to-point calls (fitgroup.go): how many; class and fine 0
 	nranks int16 // communicator size
 	pid    uint32
 	graph  int32
@@ -84,13 +85,14 @@ type fitter struct {
 	cols  []column
 	index map[column]int
 	rows  []row
-	sums  map[int]*launchSum // by graph column
+	sums  map[int]*launchSum  // by graph column
+	table map[column]tableSum // by point-to-point group column (fitgroup.go)
 	seen  uint64
 	rng   uint64
 }
 
 func newFitter() *fitter {
-	return &fitter{index: map[column]int{}, sums: map[int]*launchSum{}, rng: 0x9e3779b97f4a7c15}
+	return &fitter{index: map[column]int{}, sums: map[int]*launchSum{}, table: map[column]tableSum{}, rng: 0x9e3779b97f4a7c15}
 }
 
 func (f *fitter) col(c column) int {
@@ -144,6 +146,10 @@ func (f *fitter) merge(o *fitter) {
 		f.add(r.b, r.entries)
 	}
 	f.seen += o.seen - uint64(len(o.rows))
+	for c, s := range o.table {
+		t := f.table[c]
+		f.table[c] = tableSum{t.ring + s.ring, t.wire + s.wire}
+	}
 	for col, s := range o.sums {
 		c := remap[col]
 		if f.sums[c] == nil {
@@ -176,8 +182,7 @@ func (fd *Fitted) factor(c column, def float64) float64 {
 // from starving the calls of bytes.
 const maxFactorRatio = 2.5
 
-func clampFactor(c column, v float64) float64 {
-	p := c.prior()
+func clampFactor(p, v float64) float64 {
 	if p <= 0 {
 		return v
 	}
@@ -433,14 +438,18 @@ func (f *fitter) report(keep []bool, m *unknowns, x []float64) *Fitted {
 	applied := make([]bool, len(m.cols))
 	for _, u := range m.order() {
 		c := m.cols[u]
-		x[u] = clampFactor(c, x[u])
+		def := f.tablePrior(c)
+		x[u] = clampFactor(def, x[u])
 		// A fine class of a split class without rows of its own keeps the
 		// class's fit, its prior.
 		applied[u] = segs[u] > 0 || c.fine != 0
-		fr := FitRow{Op: c.kind.Op(), Default: c.prior(), Fitted: x[u], Segments: segs[u], Residual: res[u], Applied: applied[u]}
-		if c.isGraph() {
+		fr := FitRow{Op: c.op(), Default: def, Fitted: x[u], Segments: segs[u], Residual: res[u], Applied: applied[u]}
+		switch {
+		case c.isGraph():
 			fr.Op, fr.Pid, fr.Graph = graphOp, c.pid, int(c.graph)
-		} else {
+		case c.group > 0:
+			fr.NRanks = int(c.nranks)
+		default:
 			fr.SizeBucket, fr.NRanks, fr.Protocol = FormatBytes(c.upperSize()), int(c.nranks), ProtocolOf(c.kind, c.upper()).String()
 		}
 		fd.rows = append(fd.rows, fr)

@@ -51,7 +51,7 @@ func classOf(c column) column {
 func (f *fitter) byClass() *unknowns {
 	m := &unknowns{of: make([]int, len(f.cols)), index: map[column]int{}}
 	for k, c := range f.cols {
-		m.of[k] = m.add(classOf(c), c.prior())
+		m.of[k] = m.add(classOf(c), f.tablePrior(c))
 	}
 	return m
 }
@@ -65,7 +65,9 @@ func (f *fitter) splitClasses(keep []bool, m *unknowns, x []float64) *unknowns {
 	for k := range f.cols {
 		fines[m.of[k]]++
 	}
-	split := func(u int) bool { return !m.cols[u].isGraph() && fines[u] > 1 && res[u] > splitResidual }
+	split := func(u int) bool {
+		return !m.cols[u].isGraph() && m.cols[u].group == 0 && fines[u] > 1 && res[u] > splitResidual
+	}
 	if !slices.ContainsFunc(m.of, split) {
 		return nil
 	}
@@ -73,7 +75,7 @@ func (f *fitter) splitClasses(keep []bool, m *unknowns, x []float64) *unknowns {
 	for k, c := range f.cols {
 		u := m.of[k]
 		if split(u) {
-			out.of[k] = out.add(c, clampFactor(c, x[u]))
+			out.of[k] = out.add(c, clampFactor(f.tablePrior(c), x[u]))
 		} else {
 			out.of[k] = out.add(m.cols[u], m.prior[u])
 		}

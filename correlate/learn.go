@@ -236,7 +236,9 @@ func (ln *learner) launchedUnknown(g *gpuState, l *launch, s *stream) {
 func (ln *learner) count(g *gpuState, lg *learnGPU, l *launch, s *stream) {
 	byLaunch := l.exp[tx]+l.exp[rx] == 0
 	for _, c := range l.calls {
-		e := entry{col: ln.fit.col(c.column()), a: c.base()}
+		col := c.column()
+		e := entry{col: ln.fit.col(col), a: c.base()}
+		ln.fit.expect(col, e.a, c.Protocol.Factor())
 		var w *launchWindow
 		if byLaunch && s != nil && ln.fit.cols[e.col].isGraph() {
 			w = lg.window(s, e.col, e.a, l.hostNs)
