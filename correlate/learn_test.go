@@ -74,3 +74,39 @@ func learnServed(t *testing.T, s physim.Scenario, acrossOnly bool) {
 	}
 	t.Logf("%d fine classes checked, %d of them in a class across a switch", checked, split)
 }
+
+// A floor is background only under bursts that stand out from it: decode
+// traffic (about 128 MB/s, some intervals up to 4 times that) under waves
+// 50 times faster has one; a rate wandering evenly over three octaves
+// (an uneven all-to-all) has none, nor a lone interval above the rest.
+func TestFloorStandsOut(t *testing.T) {
+	const ms = 1e6
+	var served, wander, lone rateHist
+	for i := range 900 {
+		served.add(128e6*(1+float64(i%10)/10), ms)
+	}
+	for range 40 {
+		served.add(450e6, ms)
+	}
+	for range 100 {
+		served.add(6.4e9, ms)
+	}
+	for i := range 40 {
+		wander.add(6e9*math.Exp2(3*float64(i)/40), ms)
+	}
+	for range 40 {
+		lone.add(10e9, ms)
+	}
+	lone.add(80e9, ms)
+	for _, c := range []struct {
+		name string
+		h    *rateHist
+		n    int
+		want bool
+	}{{"served", &served, 1040, true}, {"wander", &wander, 40, false}, {"lone", &lone, 41, false}} {
+		floor := c.h.quantile(floorQuantile)
+		if got := c.h.standsOut(floor, c.h.total/float64(c.n)); got != c.want {
+			t.Errorf("%s: floor %.3g stands out %v, want %v", c.name, floor, got, c.want)
+		}
+	}
+}
