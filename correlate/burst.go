@@ -222,7 +222,11 @@ func OpName(k trace.Kind) string {
 // burstThreshold is the rate an interval of a segment starting at t needs
 // to be part of a burst: Options.BurstThreshold of the peak when set,
 // hotRatio times the segment's floor when the first pass found one, else
-// none (the whole segment is a burst).
+// hotRatio times the floor of the GPU's nearest segment with one, else
+// none (the whole segment is a burst). A segment too short to have a floor
+// of its own (a served model's decode steps before a pause, 25 ms) is
+// background where the GPU has background: it stands out only where it
+// is faster.
 func (e *Engine) burstThreshold(g *gpuState, t int64) float64 {
 	if e.opts.BurstThreshold > 0 {
 		return e.opts.BurstThreshold * g.peakBps
@@ -232,10 +236,14 @@ func (e *Engine) burstThreshold(g *gpuState, t int64) float64 {
 	}
 	floors := e.known.floors[g.index]
 	i, _ := slices.BinarySearchFunc(floors, t, func(f segFloor, t int64) int { return cmp.Compare(f.endNs, t) })
-	if i < len(floors) && floors[i].startNs <= t {
-		return hotRatio * floors[i].floorBps
+	switch {
+	case i < len(floors) && floors[i].startNs <= t:
+	case i > 0 && (i == len(floors) || t-floors[i-1].endNs < floors[i].startNs-t):
+		i-- // the nearest ended before t
+	case i == len(floors):
+		return 0
 	}
-	return 0
+	return hotRatio * floors[i].floorBps
 }
 
 // closeBurst ends a burst: the sink gets it, and the calls held for its

@@ -190,7 +190,10 @@ func (c *Call) column() column {
 	if c.Kind == trace.GraphLaunch {
 		return column{kind: c.Kind, pid: c.Pid, graph: int32(c.Graph)}
 	}
-	return column{kind: c.Kind, class: fitClass(c.Msg), nranks: int16(c.NRanks)}
+	if c.groupCalls > 0 {
+		return groupColumn(c.groupCalls, c.NRanks)
+	}
+	return column{kind: c.Kind, class: fitClass(c.Msg), fine: fineClass(c.Msg), nranks: int16(c.NRanks)}
 }
 
 // base is the call's coefficient in the fit's rows.
@@ -213,6 +216,7 @@ func (e *Engine) launch(calls []*Call, at int64) {
 				rest = append(rest, c)
 			}
 		}
+		e.groupPointToPoint(l.calls)
 		e.queue(l, at)
 		calls = rest
 	}

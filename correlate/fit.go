@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"cmp"
 	"math"
 	"slices"
 
@@ -17,6 +16,8 @@ import (
 type column struct {
 	kind   trace.Kind
 	class  int16 // quarter-octave message size class (fitClass)
+	fine   int16 // 1/32-octave message size class (fineClass), inside class
+	group  int16 // a group of point-to-point calls (fitgroup.go): how many; class and fine 0
 	nranks int16 // communicator size
 	pid    uint32
 	graph  int32
@@ -33,6 +34,15 @@ func fitClass(msg uint64) int16 {
 		return 0
 	}
 	return int16(math.Ceil(4 * math.Log2(float64(msg))))
+}
+
+// fineClass is a message's 1/32-octave class: a class that holds sizes on
+// both sides of a protocol switch is split into these (fitsplit.go).
+func fineClass(msg uint64) int16 {
+	if msg <= 1 {
+		return 0
+	}
+	return int16(math.Ceil(32 * math.Log2(float64(msg))))
 }
 
 // upper is the largest message of the column's class.
@@ -75,13 +85,14 @@ type fitter struct {
 	cols  []column
 	index map[column]int
 	rows  []row
-	sums  map[int]*launchSum // by graph column
+	sums  map[int]*launchSum  // by graph column
+	table map[column]tableSum // by point-to-point group column (fitgroup.go)
 	seen  uint64
 	rng   uint64
 }
 
 func newFitter() *fitter {
-	return &fitter{index: map[column]int{}, sums: map[int]*launchSum{}, rng: 0x9e3779b97f4a7c15}
+	return &fitter{index: map[column]int{}, sums: map[int]*launchSum{}, table: map[column]tableSum{}, rng: 0x9e3779b97f4a7c15}
 }
 
 func (f *fitter) col(c column) int {
@@ -135,6 +146,10 @@ func (f *fitter) merge(o *fitter) {
 		f.add(r.b, r.entries)
 	}
 	f.seen += o.seen - uint64(len(o.rows))
+	for c, s := range o.table {
+		t := f.table[c]
+		f.table[c] = tableSum{t.ring + s.ring, t.wire + s.wire}
+	}
 	for col, s := range o.sums {
 		c := remap[col]
 		if f.sums[c] == nil {
@@ -167,8 +182,7 @@ func (fd *Fitted) factor(c column, def float64) float64 {
 // from starving the calls of bytes.
 const maxFactorRatio = 2.5
 
-func clampFactor(c column, v float64) float64 {
-	p := c.prior()
+func clampFactor(p, v float64) float64 {
 	if p <= 0 {
 		return v
 	}
@@ -203,20 +217,31 @@ func (f *fitter) solve() *Fitted {
 	}
 	first := f.summedRows()
 	defer func() { f.rows = f.rows[:first] }()
+	m := f.byClass()
+	keep, x := f.fitRounds(m)
+	if split := f.splitClasses(keep, m, x); split != nil {
+		m = split
+		keep, x = f.fitRounds(m)
+	}
+	return f.report(keep, m, x)
+}
+
+// fitRounds fits the unknowns of m over all rows, drops the rows it
+// explains badly and fits again, then once more with the weights of the
+// final fit (see weight).
+func (f *fitter) fitRounds(m *unknowns) ([]bool, []float64) {
 	keep := make([]bool, len(f.rows))
 	for i := range keep {
 		keep[i] = true
 	}
 	var x []float64
 	for round := 0; ; round++ {
-		x = f.nnls(keep, x)
-		if round == trimRounds || !f.trim(keep, x) {
+		x = f.nnls(keep, m, x)
+		if round == trimRounds || !f.trim(keep, m, x) {
 			break
 		}
 	}
-	// Once more with the weights of the final fit (see weight).
-	x = f.nnls(keep, x)
-	return f.report(keep, x)
+	return keep, f.nnls(keep, m, x)
 }
 
 // weight makes a row's misfit relative to its size: the larger of its
@@ -224,15 +249,16 @@ func (f *fitter) solve() *Fitted {
 // bytes alone, a row that lost a call's bytes to the next would weigh more
 // than one that gained them, and the fit would lean low; a row of calls
 // that saw no bytes is no more certain than one that saw them.
-func (f *fitter) weight(r *row, x []float64) float64 {
+func (f *fitter) weight(r *row, m *unknowns, x []float64) float64 {
 	if r.sum != nil {
 		return r.sum.weight()
 	}
 	var exp float64
 	for _, e := range r.entries {
-		v := f.cols[e.col].prior()
+		u := m.of[e.col]
+		v := m.prior[u]
 		if x != nil {
-			v = x[e.col]
+			v = x[u]
 		}
 		exp += e.a * v
 	}
@@ -240,21 +266,21 @@ func (f *fitter) weight(r *row, x []float64) float64 {
 }
 
 // residual is a row's relative misfit under x.
-func (f *fitter) residual(r *row, x []float64) float64 {
+func (f *fitter) residual(r *row, m *unknowns, x []float64) float64 {
 	var pred float64
 	for _, e := range r.entries {
-		pred += e.a * x[e.col]
+		pred += e.a * x[m.of[e.col]]
 	}
 	return math.Abs(r.b-pred) / (max(r.b, pred) + rowNoise)
 }
 
 // trim drops rows worse than trimResidual, but never more than half of
 // those kept. It reports whether anything changed.
-func (f *fitter) trim(keep []bool, x []float64) bool {
+func (f *fitter) trim(keep []bool, m *unknowns, x []float64) bool {
 	var res []float64
 	for i := range f.rows {
 		if keep[i] {
-			res = append(res, f.residual(&f.rows[i], x))
+			res = append(res, f.residual(&f.rows[i], m, x))
 		}
 	}
 	if len(res) == 0 {
@@ -268,7 +294,7 @@ func (f *fitter) trim(keep []bool, x []float64) bool {
 	for i := range f.rows {
 		// A summed row is a mean already: trimming it would drop a graph's
 		// evidence whole.
-		if keep[i] && f.rows[i].sum == nil && f.residual(&f.rows[i], x) > limit {
+		if keep[i] && f.rows[i].sum == nil && f.residual(&f.rows[i], m, x) > limit {
 			keep[i], changed = false, true
 		}
 	}
@@ -280,9 +306,9 @@ func (f *fitter) trim(keep []bool, x []float64) bool {
 // together) the rows fix the sum, and the ridge moves each factor by a
 // share that grows with its expected bytes. Negative solutions are
 // pinned at zero and the rest solved again (active set).
-func (f *fitter) nnls(keep []bool, last []float64) []float64 {
-	n := len(f.cols)
-	g, h := f.normal(keep, last)
+func (f *fitter) nnls(keep []bool, m *unknowns, last []float64) []float64 {
+	n := len(m.cols)
+	g, h := f.normal(keep, m, last)
 	free := make([]bool, n)
 	for k := range free {
 		free[k] = true
@@ -309,32 +335,33 @@ func (f *fitter) nnls(keep []bool, last []float64) []float64 {
 // counters), a factor is its prior within priorSigma. So a column is
 // fitted from the data only as far as the rows can tell it apart from the
 // columns it runs with; a graph's bytes have no prior.
-func (f *fitter) normal(keep []bool, last []float64) (g, h []float64) {
-	n := len(f.cols)
+func (f *fitter) normal(keep []bool, m *unknowns, last []float64) (g, h []float64) {
+	n := len(m.cols)
 	g, h = make([]float64, n*n), make([]float64, n)
 	for i := range f.rows {
 		if !keep[i] {
 			continue
 		}
 		r := &f.rows[i]
-		w := f.weight(r, last)
+		w := f.weight(r, m, last)
 		for _, e := range r.entries {
-			h[e.col] += w * e.a * w * r.b
+			u := m.of[e.col]
+			h[u] += w * e.a * w * r.b
 			for _, o := range r.entries {
-				g[e.col*n+o.col] += w * e.a * w * o.a
+				g[u*n+m.of[o.col]] += w * e.a * w * o.a
 			}
 		}
 	}
-	for k, c := range f.cols {
+	for k, p := range m.prior {
 		// Without a prior only a trace of ridge, relative to the column's
 		// own scale (a graph's coefficients are launch counts), keeps the
 		// equations solvable.
 		lambda := 1e-9*g[k*n+k] + 1e-300
-		if p := c.prior(); p > 0 {
+		if p > 0 {
 			lambda = (rowSigma / priorSigma / p) * (rowSigma / priorSigma / p)
 		}
 		g[k*n+k] += lambda
-		h[k] += lambda * c.prior()
+		h[k] += lambda * p
 	}
 	return g, h
 }
@@ -387,75 +414,3 @@ func solveFree(g, h []float64, free []bool, x []float64) {
 		}
 	}
 }
-
-// FitRow reports the fit of one column.
-type FitRow struct {
-	Op         string  `json:"op"` // "CUDAGraph" for a graph captured before the recording
-	SizeBucket string  `json:"size_bucket,omitempty"`
-	NRanks     int     `json:"nranks,omitempty"`
-	Protocol   string  `json:"protocol,omitempty"` // the protocol table's guess
-	Default    float64 `json:"default_factor"`
-	Fitted     float64 `json:"fitted_factor"` // graphs: bytes per launch
-	// Segments is how many stretches of activity the column appeared in
-	// (the rows kept for the fit); Residual is their RMS relative misfit.
-	Segments int     `json:"segments"`
-	Residual float64 `json:"residual"`
-	Applied  bool    `json:"applied"`
-	Pid      uint32  `json:"pid,omitempty"`
-	Graph    int     `json:"graph,omitempty"`
-}
-
-func (f *fitter) report(keep []bool, x []float64) *Fitted {
-	n := len(f.cols)
-	segs := make([]int, n)
-	sq := make([]float64, n)
-	for i := range f.rows {
-		if !keep[i] {
-			continue
-		}
-		if s := f.rows[i].sum; s != nil {
-			col := f.rows[i].entries[0].col
-			segs[col] += s.n
-			sq[col] += s.squares(x[col])
-			continue
-		}
-		res := f.residual(&f.rows[i], x)
-		for _, e := range f.rows[i].entries {
-			segs[e.col]++
-			sq[e.col] += res * res
-		}
-	}
-	fd := &Fitted{values: map[column]float64{}}
-	// Graphs after calls; calls by op, ranks and size (the column's class:
-	// its label is the class's upper size, not a power of two).
-	order := make([]int, len(f.cols))
-	for k := range order {
-		order[k] = k
-	}
-	slices.SortFunc(order, func(i, j int) int {
-		a, b := f.cols[i], f.cols[j]
-		return cmp.Or(cmp.Compare(a.graph, b.graph), cmp.Compare(a.kind.Op(), b.kind.Op()),
-			cmp.Compare(a.nranks, b.nranks), cmp.Compare(a.class, b.class), cmp.Compare(a.pid, b.pid))
-	})
-	for _, k := range order {
-		c := f.cols[k]
-		x[k] = clampFactor(c, x[k])
-		fr := FitRow{Op: c.kind.Op(), Default: c.prior(), Fitted: x[k], Segments: segs[k]}
-		if c.isGraph() {
-			fr.Op, fr.Pid, fr.Graph = graphOp, c.pid, int(c.graph)
-		} else {
-			msg := c.upper()
-			fr.SizeBucket, fr.NRanks, fr.Protocol = FormatBytes(msg), int(c.nranks), ProtocolOf(c.kind, msg).String()
-		}
-		if segs[k] > 0 {
-			fr.Residual = math.Sqrt(sq[k] / float64(segs[k]))
-			fr.Applied = true
-			fd.values[c] = x[k]
-		}
-		fd.rows = append(fd.rows, fr)
-	}
-	return fd
-}
-
-// graphOp names the launches of CUDA graphs captured before the recording.
-const graphOp = "CUDAGraph"

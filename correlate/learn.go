@@ -236,7 +236,9 @@ func (ln *learner) launchedUnknown(g *gpuState, l *launch, s *stream) {
 func (ln *learner) count(g *gpuState, lg *learnGPU, l *launch, s *stream) {
 	byLaunch := l.exp[tx]+l.exp[rx] == 0
 	for _, c := range l.calls {
-		e := entry{col: ln.fit.col(c.column()), a: c.base()}
+		col := c.column()
+		e := entry{col: ln.fit.col(col), a: c.base()}
+		ln.fit.expect(col, e.a, c.Protocol.Factor())
 		var w *launchWindow
 		if byLaunch && s != nil && ln.fit.cols[e.col].isGraph() {
 			w = lg.window(s, e.col, e.a, l.hostNs)
@@ -299,7 +301,7 @@ func (ln *learner) catchUp(g *gpuState, lg *learnGPU, t int64) {
 }
 
 // segmentEnd closes the segment's last row and keeps its floor when it
-// is long enough to have one and has bursts above it.
+// is long enough to have one and has bursts that stand out above it.
 func (ln *learner) segmentEnd(g *gpuState) {
 	lg := ln.of(g)
 	ln.flush(lg, g.seg.lastActiveEnd)
@@ -307,7 +309,7 @@ func (ln *learner) segmentEnd(g *gpuState) {
 		return
 	}
 	floor := lg.hist.quantile(floorQuantile)
-	if floor > 0 && lg.maxBps >= hotRatio*floor {
+	if floor > 0 && lg.maxBps >= hotRatio*floor && lg.hist.standsOut(floor, lg.hist.total/float64(lg.intervals)) {
 		ln.floors[g.index] = append(ln.floors[g.index], segFloor{startNs: g.seg.startNs, endNs: g.seg.lastActiveEnd, floorBps: floor})
 	}
 }
@@ -345,6 +347,46 @@ func rateBin(bps float64) int {
 	}
 	return min(159, 1+int(4*math.Log2(bps/1e6)))
 }
+
+// Bursts over a floor stand out from it (standsOut): between twice the
+// floor and the bursts' rates lies an octave of rates (gapBins bins) the
+// link spent less than gapShare of the bursts' time in, and the bursts
+// last at least minBurstIntervals intervals together.
+const (
+	gapBins           = 4
+	gapShare          = 0.125
+	minBurstIntervals = 2
+)
+
+// standsOut reports whether the segment's fast intervals stand out from
+// its floor, as bursts over background do, rather than being the fast end
+// of one activity of varying rate. Over a served model's decode traffic
+// the link reaches its prefill waves' rate within an interval, so an
+// octave of rates between lies empty but for the waves' edges (a stand-in
+// server on 2 H200s: none of its time from 8 to 16 times its floor); an
+// uneven all-to-all's rate wanders over two octaves with no such gap, and
+// its fastest intervals are no bursts of their own. meanNs is the
+// segment's mean interval.
+func (h *rateHist) standsOut(floor, meanNs float64) bool {
+	var above [len(h.w) + 1]float64 // time in bins i and up
+	for i := len(h.w) - 1; i >= 0; i-- {
+		above[i] = above[i+1] + h.w[i]
+	}
+	for i := rateBin(warmRatio * floor); i+gapBins < len(h.w); i++ {
+		over := above[i+gapBins]
+		if over < minBurstIntervals*meanNs {
+			break
+		}
+		if above[i]-over < gapShare*over {
+			return true
+		}
+	}
+	return false
+}
+
+// warmRatio times the floor is where a gap between it and the bursts
+// may start: the floor's own intervals vary about it.
+const warmRatio = 2
 
 func (h *rateHist) add(bps, weight float64) {
 	h.w[rateBin(bps)] += weight

@@ -86,6 +86,9 @@ type Call struct {
 	// before the recording (Kind GraphLaunch) 1: its factor is its bytes.
 	baseTx, baseRx float64
 	arrive         *arrival
+	// groupCalls is how many calls the group of point-to-point calls
+	// launched with this one has (fitgroup.go), 0 outside such a group.
+	groupCalls int
 }
 
 // Executed reports whether the call ran: eager or replayed, not captured.

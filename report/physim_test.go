@@ -27,20 +27,18 @@ import (
 //     a reduce-scatter and an all-reduce) only ever run together, so no
 //     observable splits their bytes but the protocol table, which puts
 //     LL128's extra bytes on the bigger one;
-//   - served, served-graphs-seen, served-graphs-before (AllReduce): a size
-//     class of prefill all-reduces may hold sizes on both sides of NCCL's
-//     protocol switch, and gets one factor;
-//   - phasemix, twocomms (Send, Recv): the classes of an uneven
-//     all_to_all's grouped sends and receives always run together in the
-//     same proportions, so the protocol table splits their bytes.
+//   - phasemix Send: the grouped sends and receives of an uneven
+//     all_to_all share one factor per group shape, which the rows of its
+//     phase fit up to 2.4% off.
 //
 // opBoundOf overrides a scenario's bound for one op.
 var (
 	opBound = map[string]float64{
-		"phasemix": 0.05, "twocomms": 0.08, "served": 0.07, "served-graphs-seen": 0.04,
-		"served-graphs-before": 0.04, "straggler": 0.01,
+		"phasemix": 0.02, "twocomms": 0.08, "served": 0.02, "served-graphs-seen": 0.02,
+		"served-graphs-before": 0.02, "straggler": 0.01,
 	}
 	opBoundOf = map[[2]string]float64{
+		{"phasemix", "Send"}:                  0.035,
 		{"served-graphs-before", "CUDAGraph"}: 0.01,
 	}
 )
@@ -104,7 +102,7 @@ func worstLines(worst map[[2]string]physimWorst) string {
 	var lines []string
 	for _, k := range keys {
 		w := worst[k]
-		lines = append(lines, fmt.Sprintf("%-20s %-14s %+6.2f%% (seed %d, %d ranks), bound %.0f%%",
+		lines = append(lines, fmt.Sprintf("%-20s %-14s %+6.2f%% (seed %d, %d ranks), bound %.3g%%",
 			k[0], k[1], 100*w.err, w.s.Seed, w.s.Ranks, 100*bound(k[0], k[1])))
 	}
 	return strings.Join(lines, "\n")
@@ -152,7 +150,7 @@ func runPhysim(t *testing.T, s physim.Scenario) (string, []physim.OpScore) {
 	ops := physim.ScoreOps(truth, got, r.Unattributed.TxBytes)
 	for _, o := range ops.Ops {
 		if b := bound(s.Name, o.Op); math.Abs(o.ErrTx) > b {
-			t.Errorf("%s: attributed TX %.0f, truth %.0f: error %+.2f%% beyond %.0f%%", o.Op, o.GotTx, o.TruthTx, 100*o.ErrTx, 100*b)
+			t.Errorf("%s: attributed TX %.0f, truth %.0f: error %+.2f%% beyond %.3g%%", o.Op, o.GotTx, o.TruthTx, 100*o.ErrTx, 100*b)
 		}
 	}
 	if extra := ops.UnattributedShare - ops.TruthUnexplainedShare; extra > 0.05 {
