@@ -60,6 +60,7 @@ func Merge(opts Options) ([]trace.Host, error) {
 		recs[i] = r
 	}
 	hosts := newHosts(recs)
+	matchAttached(hosts)
 	if err := alignHosts(hosts, cmp.Or(opts.Clock, ClockAuto)); err != nil {
 		return nil, err
 	}
@@ -151,6 +152,14 @@ func write(opts Options, hosts []*host) (err error) {
 	}()
 	if err := w.WriteJSON(trace.RecStart, mergedStart(hosts, opts.Args)); err != nil {
 		return err
+	}
+	for _, h := range hosts {
+		for _, n := range h.notes {
+			n.MonoNs = h.mono(h.rec.start.Clock.MonoNs)
+			if err := w.WriteJSON(trace.RecNote, n); err != nil {
+				return err
+			}
+		}
 	}
 	for _, h := range hosts {
 		for _, pid := range slices.Sorted(maps.Keys(h.rec.placed)) {
