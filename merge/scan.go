@@ -64,7 +64,7 @@ type recording struct {
 	// (sequence.go); creates, every handle a creation was seen for.
 	attached map[handleKey]*attachedComm
 	creates  map[handleKey]bool
-	lost    uint64
+	lost     uint64
 }
 
 // scan reads a recording once.
