@@ -32,6 +32,9 @@ const (
 	// only when the runner-up offset's calls are this many times further
 	// apart in wall time than the best's.
 	wallRatio = 3
+	// wallCandidates is how many tied offsets nearest the wall clocks'
+	// guess have their wall gaps measured.
+	wallCandidates = 6
 )
 
 // sig is what a collective call is matched by across recordings.
@@ -55,8 +58,10 @@ func (r *recording) attachedCall(k handleKey, ev *trace.Event) {
 		a = &attachedComm{}
 		r.attached[k] = a
 	}
-	if len(a.sigs) < maxTimes {
+	if len(a.sigs) < maxShift+maxCompare { // all any offset compares
 		a.sigs = append(a.sigs, sig{ev.Kind, ev.DataType, ev.Peer, ev.Count})
+	}
+	if len(a.times) < maxTimes {
 		a.times = append(a.times, int64(ev.TsNs))
 	}
 }
@@ -180,13 +185,7 @@ func matchOffset(a, x *seqHandle) (offsetMatch, error) {
 		if n < minOverlap {
 			continue
 		}
-		same := 0
-		for i := lo; i < lo+n; i++ {
-			if xs[i] == as[i+d] {
-				same++
-			}
-		}
-		s := float64(same) / float64(n)
+		s := agreement(as, xs, d, lo, n)
 		scores = append(scores, offsetMatch{offset: d, agree: s})
 		best = max(best, s)
 	}
@@ -206,6 +205,21 @@ func matchOffset(a, x *seqHandle) (offsetMatch, error) {
 		return m, nil
 	}
 	return byWallClock(a, x, tied)
+}
+
+// agreement is the fraction of x's n calls from lo whose signatures are
+// a's at offset d; 0 once too few can agree for a match or a tie.
+func agreement(as, xs []sig, d, lo, n int) float64 {
+	allowed := int((1 - minAgree + tieMargin) * float64(n))
+	differ := 0
+	for i := lo; i < lo+n; i++ {
+		if xs[i] != as[i+d] {
+			if differ++; differ > allowed {
+				return 0
+			}
+		}
+	}
+	return float64(n-differ) / float64(n)
 }
 
 // overlap is the first of x's calls that a also has at offset d, and how
@@ -236,24 +250,31 @@ func byWallClock(a, x *seqHandle, tied []offsetMatch) (offsetMatch, error) {
 		return offsetMatch{}, fmt.Errorf("%s agrees with %s at %d call offsets (%s) and a recording has no wall clock to choose",
 			x, a, len(tied), offsets())
 	}
-	gaps := make([]int64, len(tied))
-	for i, m := range tied {
+	// The calls are in time order, so the wall gap grows with an offset's
+	// distance from where the wall clocks put x's first call: only the
+	// nearest few tied offsets can be the best or the runner-up.
+	guess := wallOffset(aw, xw)
+	near := slices.Clone(tied)
+	slices.SortStableFunc(near, func(p, q offsetMatch) int { return cmp.Compare(abs(p.offset-guess), abs(q.offset-guess)) })
+	tied, near = near, near[:min(len(near), wallCandidates)]
+	gaps := make([]int64, len(near))
+	for i, m := range near {
 		gaps[i] = wallGap(aw, xw, m.offset)
 	}
-	order := make([]int, len(tied))
+	order := make([]int, len(near))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(gaps[i], gaps[j]) })
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(gaps[i], gaps[j]) })
 	best, next := order[0], order[1]
 	if gaps[next] < wallRatio*max(gaps[best], 1) {
 		return offsetMatch{}, fmt.Errorf("%s agrees with %s at %d call offsets (%s) and the wall clocks do not tell them apart "+
 			"(their calls %s apart at %+d, %s at %+d)", x, a, len(tied), offsets(),
-			units.Duration(gaps[best]), tied[best].offset, units.Duration(gaps[next]), tied[next].offset)
+			units.Duration(gaps[best]), near[best].offset, units.Duration(gaps[next]), near[next].offset)
 	}
-	m := tied[best]
+	m := near[best]
 	m.how = fmt.Sprintf("by the wall clocks among %d offsets where its calls agree: its calls %s from the other's, %s at the next best (%+d)",
-		len(tied), units.Duration(gaps[best]), units.Duration(gaps[next]), tied[next].offset)
+		len(tied), units.Duration(gaps[best]), units.Duration(gaps[next]), near[next].offset)
 	return m, nil
 }
 
@@ -270,6 +291,19 @@ func wallTimes(x *seqHandle) ([]int64, bool) {
 	}
 	return w, true
 }
+
+// wallOffset is the offset the wall clocks alone give: the number of
+// a's calls before x's first, or minus x's before a's first.
+func wallOffset(aw, xw []int64) int {
+	if xw[0] >= aw[0] {
+		i, _ := slices.BinarySearch(aw, xw[0])
+		return i
+	}
+	i, _ := slices.BinarySearch(xw, aw[0])
+	return -i
+}
+
+func abs(v int) int { return max(v, -v) }
 
 // wallGap is the median wall-time distance between the calls matched at
 // offset d.

@@ -66,7 +66,7 @@ func TestMergeAttachedByCallSequence(t *testing.T) {
 		{"identical calls, wall clocks agree", same, false, 40_000, false,
 			"at call offset +37 (by the wall clocks among 532 offsets where its calls agree: its calls 39.9 µs from the other's, 960 µs at the next best (+38))"},
 		{"identical calls, wall clocks half a call apart", same, false, 500_000, false,
-			"agrees with host a's pid 7 (communicator 0xc7, first call AllReduce) at 532 call offsets (-247 -246 -245 -244 ...) " +
+			"agrees with host a's pid 7 (communicator 0xc7, first call AllReduce) at 532 call offsets (+38 +37 +39 +36 ...) " +
 				"and the wall clocks do not tell them apart (their calls 500 µs apart at +37, 500 µs at +38)"},
 		{"identical calls, no wall clocks", same, false, 0, true, "at 532 call offsets (-247 -246 -245 -244 ...) and a recording has no wall clock to choose"},
 		{"another job", hashed, true, 0, false, "shares no collective with"},
@@ -111,5 +111,36 @@ func checkAttachedMatch(t *testing.T, hosts []trace.Host, err error, out, note s
 		"matched host a's pid 7 (communicator 0xc7, first call AllReduce) " + note
 	if len(tr.Notes) != 1 || tr.Notes[0].Text != want {
 		t.Errorf("notes %+v\nwant %q", tr.Notes, want)
+	}
+}
+
+// BenchmarkMatchAttached: 8 hosts of 8 ranks, each rank with two attached
+// communicators of 100,000 calls (one varied, one a loop of identical
+// calls the wall clocks must settle), each host attached 50 calls after
+// the one before.
+func BenchmarkMatchAttached(b *testing.B) {
+	const hostsN, ranks, calls = 8, 8, 100_000
+	var recs []*recording
+	for h := range hostsN {
+		r := &recording{dir: string(rune('a' + h)), members: map[handleKey]*member{}, attached: map[handleKey]*attachedComm{}}
+		r.clocks.Add(trace.Clock{MonoNs: 1, WallNs: 1e18})
+		r.clocks.Add(trace.Clock{MonoNs: 1e12, WallNs: 1e18 + 1e12})
+		for p := range ranks {
+			for c, count := range []func(int) uint64{hashed, same} {
+				for i := 50 * h; i < calls; i++ {
+					ev := trace.Event{Kind: trace.AllReduce, DataType: 7, Peer: -1, Count: count(i), TsNs: uint64(1e9 + 2*i*1e6 + c*1e6)}
+					r.attachedCall(handleKey{uint32(p + 1), uint64(c)}, &ev)
+				}
+			}
+		}
+		recs = append(recs, r)
+	}
+	b.ResetTimer()
+	for range b.N {
+		hosts := newHosts(recs)
+		matchAttached(hosts)
+		if n := len(hosts[hostsN-1].notes); n != 2*ranks {
+			b.Fatalf("last host: %d notes, want %d matches: %v", n, 2*ranks, hosts[hostsN-1].notes)
+		}
 	}
 }
