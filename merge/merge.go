@@ -2,12 +2,12 @@
 // hosts (linkprof merge): one recorder per host, or per process group,
 // each with its own monotonic clock, pids and GPU numbers. Communicators
 // are matched across recordings by their NCCL unique id (else by size and
-// creation order, and those created before the recorders attached by
-// their sequence of calls: sequence.go), each host's clock is placed on the first one's from the
-// collectives they share (align.go), and every pid, GPU and time is
-// qualified by its host (trace/host.go) into one merged trace, which the
-// one analysis (pipeline) then reads like any recording: one report,
-// profile and timeline, with collectives matched across hosts.
+// creation order; those created before the recorders attached by their
+// sequence of calls, sequence.go), each host's clock is placed on the
+// first one's from the collectives they share (align.go), and every pid,
+// GPU and time is qualified by its host (trace/host.go) into one merged
+// trace, which the one analysis (pipeline) then reads like any recording:
+// one report, profile and timeline, with collectives matched across hosts.
 package merge
 
 import (
