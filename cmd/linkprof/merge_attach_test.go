@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -254,5 +255,97 @@ func checkAttachedTotals(t *testing.T, rep *report.Report, j jobCalls, first map
 		if !slices.Equal(got[j.pids[r]], want) {
 			t.Errorf("rank %d's communicators %q, want %q", r, got[j.pids[r]], want)
 		}
+	}
+}
+
+// The same job making one identical all-reduce per iteration (no groups,
+// no varied counts), the recorders attached a few hundred iterations
+// apart: the calls agree at every offset, the hosts' wall clocks (one
+// machine's) choose the offset the job's record gives. With host b's
+// wall clock moved half an iteration they cannot choose, and merge
+// refuses, exit 1, one line naming --clock wall: never a guessed offset.
+func TestMergeAttachedLoopNeedsTheWallClocks(t *testing.T) {
+	requirePrivileges(t)
+	job := recordAttachedJob(t, strings.Repeat("100b", 64), false)
+	j := readJobCalls(t, job.truth)
+	anchor := map[bool]int{true: 0, false: 1}[j.pids[0] < j.pids[1]]
+	first := map[int]int{}
+	var want []string
+	for r := range 4 {
+		first[r] = j.firstSeen(t, job.recs[r/2], r, trace.AllReduce)
+	}
+	for r := range 4 {
+		if r != anchor {
+			want = append(want, fmt.Sprintf("%d AllReduce -> %d %+d by the wall clocks", r, anchor, first[r]-first[anchor]))
+		}
+	}
+	slices.Sort(want)
+	out := filepath.Join(t.TempDir(), "merged")
+	r := linkprof(t, nil, "merge", "-o", out, "--clock", "collectives", job.recs[0], job.recs[1])
+	if r.code != 0 {
+		t.Fatalf("merge: exit %d: %s", r.code, r.stderr)
+	}
+	rep, err := report.Load(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := matches(rep, j); !slices.Equal(got, want) {
+		t.Errorf("communicators matched %q\nwant %q", got, want)
+	}
+	var periods []int64
+	for i, at := range j.at["call"][0][1:] {
+		periods = append(periods, at-j.at["call"][0][i])
+	}
+	half := mid(periods) / 2
+	moved := filepath.Join(t.TempDir(), "b")
+	shiftWallClock(t, job.recs[1], moved, half)
+	linkprof(t, nil, "merge", "-o", filepath.Join(t.TempDir(), "refused"), job.recs[0], moved).wantError(t, exitFailure,
+		"and the wall clocks do not tell them apart")
+	t.Logf("host b's wall clock moved %d ns, half an iteration", half)
+}
+
+// shiftWallClock copies a recording with its wall clock moved by ns.
+func shiftWallClock(t *testing.T, src, dst string, ns int64) {
+	t.Helper()
+	f, err := trace.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := trace.Create(dst, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		rec, err := f.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := rec.Meta()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch c := v.(type) {
+		case trace.Start:
+			c.Clock.WallNs += ns
+			err = w.WriteJSON(rec.Type, c)
+		case trace.Stop:
+			c.Clock.WallNs += ns
+			err = w.WriteJSON(rec.Type, c)
+		case trace.Clock:
+			c.WallNs += ns
+			err = w.WriteJSON(rec.Type, c)
+		default:
+			err = w.WriteRaw(rec.Type, rec.Payload)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
