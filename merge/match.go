@@ -110,9 +110,14 @@ func firstUnplaced(hosts []*host, placed map[int]bool) int {
 
 func unplaced(hosts []*host, placed map[int]bool) error {
 	h := hosts[firstUnplaced(hosts, placed)]
+	if h.refused != "" {
+		return fmt.Errorf("%s (host %s) shares no collective with %s: %s; "+
+			"if they are recordings of one job, place it by its wall clock alone: --clock wall", h.rec.dir, h.info.Name, hosts[0].rec.dir, h.refused)
+	}
 	return fmt.Errorf("%s (host %s) shares no collective with %s: are they recordings of one job? "+
-		"(communicators match by NCCL unique id, or by size and creation order, when their creation was recorded; "+
-		"recordings of one job made after its communicators were created can be placed by their wall clocks: --clock wall)",
+		"(communicators match by NCCL unique id, or by size and creation order, when their creation was recorded, "+
+		"else by their sequence of calls; recordings of one job whose calls do not tell the communicators apart "+
+		"can be placed by their wall clocks: --clock wall)",
 		h.rec.dir, h.info.Name, hosts[0].rec.dir)
 }
 
@@ -121,12 +126,12 @@ func unplaced(hosts []*host, placed map[int]bool) error {
 // and its difference from the placed hosts' arrival (their ranks'
 // median, on the reference's clock).
 func estimates(hosts []*host, b int, placed map[int]bool) []estimate {
-	mine, theirs := map[commKey][]*member{}, map[commKey][]timedMember{}
+	mine, theirs := map[commKey][]timedMember{}, map[commKey][]timedMember{}
 	for _, h := range hosts {
 		for _, m := range h.rec.members {
 			switch {
 			case h.idx == b:
-				mine[m.comm] = append(mine[m.comm], m)
+				mine[m.comm] = append(mine[m.comm], timedMember{m, nil})
 			case placed[h.idx]:
 				theirs[m.comm] = append(theirs[m.comm], timedMember{m, h.align})
 			}
@@ -138,11 +143,11 @@ func estimates(hosts []*host, b int, placed map[int]bool) []estimate {
 		if len(ts) == 0 {
 			continue
 		}
-		n := min(longest(len(ms), func(i int) []int64 { return ms[i].times }),
-			longest(len(ts), func(i int) []int64 { return ts[i].m.times }))
-		for seq := range n {
-			at, ok1 := arrival(len(ms), seq, func(i int) []int64 { return ms[i].times }, nil)
-			ref, ok2 := arrival(len(ts), seq, func(i int) []int64 { return ts[i].m.times }, func(i int) *alignment { return ts[i].a })
+		lo1, hi1 := span(ms)
+		lo2, hi2 := span(ts)
+		for seq := max(lo1, lo2); seq < min(hi1, hi2); seq++ {
+			at, ok1 := arrival(ms, seq)
+			ref, ok2 := arrival(ts, seq)
 			if ok1 && ok2 {
 				out = append(out, estimate{at: at, diff: at - ref})
 			}
@@ -151,23 +156,25 @@ func estimates(hosts []*host, b int, placed map[int]bool) []estimate {
 	return out
 }
 
+// timedMember is a member and its host's alignment (nil: its own clock).
 type timedMember struct {
 	m *member
 	a *alignment
 }
 
-// arrival is the median time of the n members' seq-th calls (mapped onto
-// the reference's clock when align is given); false when none made it.
-func arrival(n, seq int, times func(int) []int64, align func(int) *alignment) (int64, bool) {
+// arrival is the median time of the members' seq-th calls (on the
+// reference's clock where they have an alignment); false when none made
+// it.
+func arrival(ms []timedMember, seq int) (int64, bool) {
 	var v []int64
-	for i := range n {
-		ts := times(i)
-		if seq >= len(ts) {
+	for _, tm := range ms {
+		i := seq - tm.m.first
+		if i < 0 || i >= len(tm.m.times) {
 			continue
 		}
-		t := ts[seq]
-		if align != nil {
-			t = align(i).toRef(t)
+		t := tm.m.times[i]
+		if tm.a != nil {
+			t = tm.a.toRef(t)
 		}
 		v = append(v, t)
 	}
@@ -177,13 +184,13 @@ func arrival(n, seq int, times func(int) []int64, align func(int) *alignment) (i
 	return median(v), true
 }
 
-// longest is the most calls any of n members made.
-func longest(n int, times func(int) []int64) int {
-	l := 0
-	for i := range n {
-		l = max(l, len(times(i)))
+// span is the sequence numbers some member has a call for: [lo, hi).
+func span(ms []timedMember) (lo, hi int) {
+	lo = ms[0].m.first
+	for _, tm := range ms {
+		lo, hi = min(lo, tm.m.first), max(hi, tm.m.first+len(tm.m.times))
 	}
-	return l
+	return lo, hi
 }
 
 // wallSkew is how far a host's wall clock is from the reference's once its

@@ -2,11 +2,12 @@
 // hosts (linkprof merge): one recorder per host, or per process group,
 // each with its own monotonic clock, pids and GPU numbers. Communicators
 // are matched across recordings by their NCCL unique id (else by size and
-// creation order), each host's clock is placed on the first one's from the
-// collectives they share (align.go), and every pid, GPU and time is
-// qualified by its host (trace/host.go) into one merged trace, which the
-// one analysis (pipeline) then reads like any recording: one report,
-// profile and timeline, with collectives matched across hosts.
+// creation order; those created before the recorders attached by their
+// sequence of calls, sequence.go), each host's clock is placed on the
+// first one's from the collectives they share (align.go), and every pid,
+// GPU and time is qualified by its host (trace/host.go) into one merged
+// trace, which the one analysis (pipeline) then reads like any recording:
+// one report, profile and timeline, with collectives matched across hosts.
 package merge
 
 import (
@@ -60,6 +61,7 @@ func Merge(opts Options) ([]trace.Host, error) {
 		recs[i] = r
 	}
 	hosts := newHosts(recs)
+	matchAttached(hosts)
 	if err := alignHosts(hosts, cmp.Or(opts.Clock, ClockAuto)); err != nil {
 		return nil, err
 	}
@@ -151,6 +153,14 @@ func write(opts Options, hosts []*host) (err error) {
 	}()
 	if err := w.WriteJSON(trace.RecStart, mergedStart(hosts, opts.Args)); err != nil {
 		return err
+	}
+	for _, h := range hosts {
+		for _, n := range h.notes {
+			n.MonoNs = h.mono(h.rec.start.Clock.MonoNs)
+			if err := w.WriteJSON(trace.RecNote, n); err != nil {
+				return err
+			}
+		}
 	}
 	for _, h := range hosts {
 		for _, pid := range slices.Sorted(maps.Keys(h.rec.placed)) {

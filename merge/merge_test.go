@@ -170,13 +170,16 @@ func arrivalBound(t *testing.T, dir string, a, b uint32) int64 {
 }
 
 // The phase mix recorded by attaching to its running ranks (no
-// communicator's creation seen), split into two hosts as above: nothing
-// ties the hosts' collectives together, so auto and the collectives rule
-// refuse it, naming --clock wall; with --clock wall the hosts are placed by
-// their wall clocks and the merged analysis counts every op's calls and
+// communicator's creation seen), split into two hosts as above: the
+// ranks' calls on their main communicator agree call for call at offset
+// +0 (one recorder attached to both), so it is matched by its calls
+// (noted), and the collectives rule places host b within the bound
+// measured on the recording (the median of how far apart the ranks began
+// the matched calls); auto takes the wall clocks, which agree, and so
+// does --clock wall. The merged analysis counts every op's calls and
 // payload as the recording's own, its link bytes within 0.5% of the
 // phases' counters.
-func TestMergeAttachedRecordingsByWallClock(t *testing.T) {
+func TestMergeAttachedRecordings(t *testing.T) {
 	src := filepath.Join("..", "pipeline", "testdata", "h200-phasemix-attach")
 	orig := reportschema.Run(t, src, correlate.Options{}).Report
 	tr, err := trace.Load(src)
@@ -191,19 +194,29 @@ func TestMergeAttachedRecordingsByWallClock(t *testing.T) {
 	}
 	const d = 3_700_000_123
 	dirs := split(t, src, func(pid uint32) int { return map[bool]int{true: 1}[pid == second] }, []int64{0, d}, nil)
-	for _, clock := range []string{ClockAuto, ClockCollectives} {
-		_, err := Merge(Options{Dirs: dirs, Out: filepath.Join(t.TempDir(), "m"), Clock: clock})
-		if err == nil || !strings.Contains(err.Error(), "shares no collective") || !strings.Contains(err.Error(), "--clock wall") {
-			t.Errorf("--clock %s: %v, want a refusal naming --clock wall", clock, err)
+	bound, n := attachedBound(tr)
+	for _, c := range []struct{ clock, want string }{{ClockCollectives, ClockCollectives}, {ClockAuto, ClockWall}, {ClockWall, ClockWall}} {
+		out := filepath.Join(t.TempDir(), "m")
+		hosts, err := Merge(Options{Dirs: dirs, Out: out, Clock: c.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tol := map[string]int64{ClockCollectives: bound, ClockWall: 10_000}[c.want]
+		if h := hosts[1]; h.Clock != c.want || h.Collectives != n || h.OffsetNs < d-tol || h.OffsetNs > d+tol {
+			t.Errorf("--clock %s: host b %+v: want placed %d ns ahead (within %d) by the %s, %d collectives shared", c.clock, h, int64(d), tol, c.want, n)
+		}
+		m, err := trace.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Notes) < 1 || !strings.Contains(m.Notes[len(m.Notes)-1].Text, "at call offset +0 (by its calls: 100% of 512 agree, no other offset does)") {
+			t.Errorf("--clock %s: notes %+v, want the match by its calls", c.clock, m.Notes)
 		}
 	}
+	t.Logf("collectives rule bound: %d ns from %d collectives", bound, n)
 	out := filepath.Join(t.TempDir(), "merged")
-	hosts, err := Merge(Options{Dirs: dirs, Out: out, Clock: ClockWall})
-	if err != nil {
+	if _, err := Merge(Options{Dirs: dirs, Out: out, Clock: ClockWall}); err != nil {
 		t.Fatal(err)
-	}
-	if h := hosts[1]; h.Clock != ClockWall || h.Collectives != 0 || h.OffsetNs < d-10_000 || h.OffsetNs > d+10_000 {
-		t.Errorf("host b %+v: want placed %d ns ahead by the wall clocks, no collective shared", h, int64(d))
 	}
 	merged := reportschema.Run(t, out, correlate.Options{}).Report
 	ph, err := phasetruth.Load(filepath.Join(src, "phases.json"))
@@ -219,4 +232,32 @@ func TestMergeAttachedRecordingsByWallClock(t *testing.T) {
 			t.Errorf("%s: attributed %d bytes, the phases moved %.0f", o.Op, o.TxBytes, w)
 		}
 	}
+}
+
+// attachedBound is the collectives rule's bound for the attached phase
+// mix: the median of how far apart its two ranks began each collective
+// of their busiest communicator (both recorded from one attach, so call i
+// is call i on both), and how many collectives that is.
+func attachedBound(tr *trace.Trace) (int64, int) {
+	calls := map[[2]uint64][]int64{}
+	for _, e := range tr.Events {
+		if arrivals.Matchable(e.Kind) {
+			k := [2]uint64{uint64(e.Pid), e.Comm}
+			calls[k] = append(calls[k], int64(e.TsNs))
+		}
+	}
+	var busiest [][]int64
+	for _, v := range calls {
+		if len(v) >= minOverlap {
+			busiest = append(busiest, v)
+		}
+	}
+	if len(busiest) != 2 || len(busiest[0]) != len(busiest[1]) {
+		return 0, 0
+	}
+	diffs := make([]int64, len(busiest[0]))
+	for i := range diffs {
+		diffs[i] = max(busiest[0][i]-busiest[1][i], busiest[1][i]-busiest[0][i])
+	}
+	return median(diffs), len(diffs)
 }

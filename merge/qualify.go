@@ -18,6 +18,10 @@ type host struct {
 	info  *trace.Host
 	align *alignment
 	ref   *correlate.Aligner // the reference's clock pairs
+	// notes say how its attached communicators were matched (sequence.go);
+	// refused is the first reason one was not.
+	notes   []trace.Note
+	refused string
 }
 
 // stackShift puts a host's index above its stack ids (the BPF stack map

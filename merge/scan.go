@@ -21,6 +21,9 @@ type commKey struct {
 	uid     uint64
 	nranks  int32
 	ordinal int
+	// attached numbers (from 1) a communicator created before the
+	// recorders attached, matched by its calls (sequence.go).
+	attached int
 }
 
 // member is one process's handle of a communicator whose creation was
@@ -29,6 +32,9 @@ type commKey struct {
 type member struct {
 	comm  commKey
 	times []int64
+	// first is the communicator's sequence number of times[0]: 0 for a
+	// creation seen, the offset found by sequence.go for an attached one.
+	first int
 }
 
 type handleKey struct {
@@ -54,7 +60,11 @@ type recording struct {
 	pairs   []trace.Clock // the same clock pairs, in file order
 	members map[handleKey]*member
 	created map[[2]int64]int // creations without an id, per (pid, nranks)
-	lost    uint64
+	// attached holds the calls on handles whose creation was not seen
+	// (sequence.go); creates, every handle a creation was seen for.
+	attached map[handleKey]*attachedComm
+	creates  map[handleKey]bool
+	lost     uint64
 }
 
 // scan reads a recording once.
@@ -65,7 +75,8 @@ func scan(dir string) (*recording, error) {
 	}
 	defer f.Close()
 	r := &recording{dir: dir, place: placement.New(), hasProc: map[uint32]bool{},
-		members: map[handleKey]*member{}, created: map[[2]int64]int{}}
+		members: map[handleKey]*member{}, created: map[[2]int64]int{},
+		attached: map[handleKey]*attachedComm{}, creates: map[handleKey]bool{}}
 	for {
 		rec, err := f.Next()
 		if err == io.EOF {
@@ -138,10 +149,14 @@ func (r *recording) event(ev trace.Event) {
 	switch {
 	case ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0:
 		r.created1(ev.Pid, ev.Comm, ev.Rank, ev.NRanks, ev.CommDevice())
+		r.creates[handleKey{ev.Pid, ev.Comm}] = true
 		r.member(&ev)
 	case arrivals.Matchable(ev.Kind):
-		if m := r.members[handleKey{ev.Pid, ev.Comm}]; m != nil && len(m.times) < maxTimes {
+		k := handleKey{ev.Pid, ev.Comm}
+		if m := r.members[k]; m != nil && len(m.times) < maxTimes {
 			m.times = append(m.times, int64(ev.TsNs))
+		} else if !r.creates[k] {
+			r.attachedCall(k, &ev)
 		}
 	}
 }

@@ -18,6 +18,12 @@
  *   JOB_FIRST_RANK   the first global rank on this host (default 0)
  *   JOB_LOCAL_RANKS  how many ranks this host runs (default N)
  *   JOB_CONFIG=1     create communicators with ncclCommInitRankConfig
+ *   JOB_VARY=1       vary the world all-reduce's count with the iteration,
+ *                    1 Mi + 256 x ((i x 2654435761 mod 2^32) >> 24 mod 61)
+ *                    floats (a hash of i: no period), and set the groups
+ *                    apart: group g all-gathers 64 Ki + 1 Ki x g bfloat16
+ *   JOB_PAUSE_US     sleep this long before each iteration (a slow job, for
+ *                    recorders to attach to while it runs)
  *   DRIVER_TRUTH     "rank R PID" per rank, "call R I MONO_NS" before each
  *                    world all-reduce, "gcall R I MONO_NS" before each group
  *                    all-gather
@@ -132,6 +138,24 @@ static ncclComm_t create(int nranks, ncclUniqueId id, int rank)
 	return comm;
 }
 
+/* world_count is the world all-reduce's count at iteration i. */
+static size_t world_count(long i)
+{
+	const char *v = getenv("JOB_VARY");
+	if (v && strcmp(v, "1") == 0)
+		return (1u << 20) + 256u * (size_t)((((uint32_t)i * 2654435761u) >> 24) % 61);
+	return 1u << 20;
+}
+
+/* group_count is group g's all-gather count. */
+static size_t group_count(int g)
+{
+	const char *v = getenv("JOB_VARY");
+	if (v && strcmp(v, "1") == 0)
+		return (1u << 16) + 1024u * (size_t)g;
+	return 1u << 16;
+}
+
 static int worker(int n, long iters, int rank)
 {
 	ncclUniqueId ids[MAX_IDS];
@@ -149,15 +173,19 @@ static int worker(int n, long iters, int rank)
 	if (truth)
 		fprintf(truth, "rank %d %d\n", rank, getpid());
 	barrier_wait(bar, (uint32_t)n);
+	const char *p = getenv("JOB_PAUSE_US");
+	useconds_t pause = p ? (useconds_t)atoi(p) : 0;
 	for (long i = 0; i < iters; i++) {
+		if (pause)
+			usleep(pause);
 		if (truth)
 			fprintf(truth, "call %d %ld %lu\n", rank, i, (unsigned long)now_ns());
-		api.AllReduce((void *)0x10001000, (void *)0x10002000, 1 << 20, ncclFloat32, ncclSum, world, (void *)0x7001);
+		api.AllReduce((void *)0x10001000, (void *)0x10002000, world_count(i), ncclFloat32, ncclSum, world, (void *)0x7001);
 		barrier_wait(bar, (uint32_t)n);
 		if (group) {
 			if (truth)
 				fprintf(truth, "gcall %d %ld %lu\n", rank, i, (unsigned long)now_ns());
-			api.AllGather((void *)0x10003000, (void *)0x10004000, 1 << 16, ncclBfloat16, group, (void *)0x7001);
+			api.AllGather((void *)0x10003000, (void *)0x10004000, group_count(rank % groups), ncclBfloat16, group, (void *)0x7001);
 			barrier_wait(bar, (uint32_t)n);
 		}
 	}
