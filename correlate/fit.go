@@ -162,7 +162,24 @@ func (f *fitter) merge(o *fitter) {
 // Fitted is the outcome of the fit: a value per column.
 type Fitted struct {
 	values map[column]float64
+	priors map[column]float64 // the protocol table's, of the columns in values
 	rows   []FitRow
+}
+
+// change is the largest relative change of a class of calls' factor from
+// model's (nil: the protocol table's) to the fit's; graphs' bytes per
+// launch are not modelled in a learning pass (learn).
+func (fd *Fitted) change(model *Fitted) float64 {
+	worst := 0.0
+	for c, v := range fd.values {
+		if c.isGraph() {
+			continue
+		}
+		if was := model.factor(c, fd.priors[c]); was > 0 {
+			worst = max(worst, math.Abs(v/was-1))
+		}
+	}
+	return worst
 }
 
 // factor is the fitted wire factor of a class, or def without one.
@@ -213,7 +230,7 @@ const (
 // trimResidual are dropped and the fit redone.
 func (f *fitter) solve() *Fitted {
 	if len(f.cols) == 0 {
-		return &Fitted{values: map[column]float64{}}
+		return &Fitted{values: map[column]float64{}, priors: map[column]float64{}}
 	}
 	first := f.summedRows()
 	defer func() { f.rows = f.rows[:first] }()
