@@ -89,9 +89,10 @@ func AnalyzeArrivals(dir string, opts Options, sinks []Sink, arr ArrivalSink) (*
 }
 
 // Learning passes: the first models the GPUs with the protocol table's
-// factors; where the factors it fits moved more than learnTolerance from
-// those it modelled with, another pass models with the fitted ones, at
-// most maxLearnPasses in all. A factor 18% high makes a call run long in
+// factors; where the factors to model with that its fit gives (those
+// below the table's, Fitted.modelled) moved more than learnTolerance from
+// those it modelled with, another pass models with them, at most
+// maxLearnPasses in all. A factor 18% high makes a call run long in
 // the model, so part of it is counted in the row of the calls after it,
 // and their fit takes its bytes (physim twocomms seed 8 on 2 ranks: an
 // all-to-all modelled at 1.18 for the simulator's 1.0 gave the 16 KiB
@@ -111,10 +112,11 @@ func learn(dir string, opts Options, n int) (*learned, error) {
 		if known, err = learnPass(dir, opts, n, model); err != nil {
 			return nil, err
 		}
-		if known.fit.change(model) < learnTolerance {
+		next := known.fit.modelled()
+		if next.change(model) < learnTolerance {
 			break
 		}
-		model = known.fit
+		model = next
 	}
 	return known, nil
 }
