@@ -92,14 +92,16 @@ func AnalyzeArrivals(dir string, opts Options, sinks []Sink, arr ArrivalSink) (*
 // factors; where the factors to model with that its fit gives (those
 // below the table's, Fitted.modelled) moved more than learnTolerance from
 // those it modelled with, another pass models with them, at most
-// maxLearnPasses in all. A factor 18% high makes a call run long in
+// maxLearnPasses in all (each reads the whole trace: a third pass,
+// docs/attribution.md section 11, took a recording's analysis beyond 1 us
+// per event). A factor 18% high makes a call run long in
 // the model, so part of it is counted in the row of the calls after it,
 // and their fit takes its bytes (physim twocomms seed 8 on 2 ranks: an
 // all-to-all modelled at 1.18 for the simulator's 1.0 gave the 16 KiB
 // all-reduces after it 1.735 for 2.04). The fit's priors stay the table's
 // in every pass: only the modelled times, so the rows, change.
 const (
-	maxLearnPasses = 3
+	maxLearnPasses = 2
 	learnTolerance = 0.01
 )
 
