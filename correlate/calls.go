@@ -160,11 +160,15 @@ func (e *Engine) newCall(it *item) *Call {
 }
 
 // setFactor applies the fitted factor of the call's column (def without
-// one) to its ring bytes.
+// one) to its ring bytes; a learning pass, the factor it models with
+// (learn), none for a graph's launch.
 func (e *Engine) setFactor(c *Call, def float64) {
 	c.Factor = def
-	if e.known != nil {
+	switch {
+	case e.known != nil:
 		c.Factor = e.known.fit.factor(c.column(), def)
+	case e.learn != nil && e.learn.model != nil && c.Kind != trace.GraphLaunch:
+		c.Factor = e.learn.model.factor(c.column(), def)
 	}
 	c.ExpTx, c.ExpRx = c.baseTx*c.Factor, c.baseRx*c.Factor
 }

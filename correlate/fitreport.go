@@ -21,7 +21,7 @@ type FitRow struct {
 
 func (f *fitter) report(keep []bool, m *unknowns, x []float64) *Fitted {
 	segs, res := f.misfits(keep, m, x)
-	fd := &Fitted{values: map[column]float64{}}
+	fd := &Fitted{values: map[column]float64{}, priors: map[column]float64{}}
 	applied := make([]bool, len(m.cols))
 	for _, u := range m.order() {
 		c := m.cols[u]
@@ -43,7 +43,7 @@ func (f *fitter) report(keep []bool, m *unknowns, x []float64) *Fitted {
 	}
 	for k, c := range f.cols {
 		if u := m.of[k]; applied[u] {
-			fd.values[c] = x[u]
+			fd.values[c], fd.priors[c] = x[u], f.tablePrior(m.cols[u])
 		}
 	}
 	return fd

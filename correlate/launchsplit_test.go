@@ -20,7 +20,7 @@ type splitRig struct {
 }
 
 func newSplitRig() *splitRig {
-	ln := newLearner()
+	ln := newLearner(nil)
 	g := &gpuState{index: 0}
 	g.seg.open, g.seg.lastActiveEnd, g.lastT = true, math.MaxInt64, math.MaxInt64
 	r := &splitRig{ln: ln, g: g, s: &stream{}}

@@ -43,15 +43,16 @@ type segFloor struct {
 	floorBps       float64
 }
 
-// learner collects the first pass's rows and floors.
+// learner collects a learning pass's rows and floors.
 type learner struct {
 	fit    *fitter
+	model  *Fitted // the factors of classes of calls the pass models with (nil: the table's)
 	gpus   map[int]*learnGPU
 	floors map[int][]segFloor
 }
 
-func newLearner() *learner {
-	return &learner{fit: newFitter(), gpus: map[int]*learnGPU{}, floors: map[int][]segFloor{}}
+func newLearner(model *Fitted) *learner {
+	return &learner{fit: newFitter(), model: model, gpus: map[int]*learnGPU{}, floors: map[int][]segFloor{}}
 }
 
 // learnGPU is the open row and segment statistics of one GPU.

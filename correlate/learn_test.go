@@ -36,7 +36,7 @@ func learnServed(t *testing.T, s physim.Scenario, acrossOnly bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	known, err := learnPass(dir, Options{}, 1)
+	known, err := learnPass(dir, Options{}, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

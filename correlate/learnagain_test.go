@@ -1,0 +1,75 @@
+package correlate_test
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/correlate/physim"
+)
+
+// analyzePhysim simulates s and analyzes it: the per-op scores and the
+// fit's report.
+func analyzePhysim(t *testing.T, s physim.Scenario) (*physim.Truth, map[string]physim.OpScore, []correlate.FitRow) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rec")
+	truth, err := physim.Write(dir, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCollect()
+	res, err := correlate.Analyze(dir, correlate.Options{}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []physim.Attributed
+	for op, tx := range c.tx {
+		got = append(got, physim.Attributed{Op: op, TxBytes: uint64(tx), RxBytes: uint64(c.rx[op])})
+	}
+	ops := map[string]physim.OpScore{}
+	for _, o := range physim.ScoreOps(truth, got, uint64(c.unTx)).Ops {
+		ops[o.Op] = o
+	}
+	return truth, ops, res.Fit
+}
+
+// The first learning pass models the GPU with the protocol table's
+// factors. physim twocomms seed 8 on 2 ranks runs its uneven all-to-all's
+// grouped sends and receives Simple (1.00) where the table says 1.18: the
+// model runs the group about 10% long, counts that tail among the 16 KiB
+// all-reduces of the next phase, and one pass fitted them 1.735 for the
+// simulator's 2.04 and put Send 6.6% high. The second pass models with
+// the fitted factors, so its rows follow the link more closely: 1.797 and
+// Send +3.8%.
+func TestLearnAgainWithFittedFactors(t *testing.T) {
+	truth, ops, fit := analyzePhysim(t, physim.Scenario{Name: "twocomms", Seed: 8, Ranks: 2})
+	if o := ops["Send"]; math.Abs(o.ErrTx) > 0.045 {
+		t.Errorf("Send: attributed TX %.0f, truth %.0f: %+.2f%%", o.GotTx, o.TruthTx, 100*o.ErrTx)
+	}
+	ll := truth.Protocols.Factor[0]
+	found := false
+	for _, r := range fit {
+		if r.Op == "AllReduce" && r.SizeBucket == "16KiB" {
+			found = true
+			if math.Abs(r.Fitted/ll-1) > 0.13 {
+				t.Errorf("AllReduce 16 KiB fitted %.3f, the simulator's LL %.3f", r.Fitted, ll)
+			}
+		}
+	}
+	if !found {
+		t.Error("no fit of AllReduce 16 KiB")
+	}
+}
+
+// A learning pass after the first models no class with a factor above the
+// table's: a factor too high makes the model fall further behind the link
+// with every call and its rows stop being cut. physim served seed 19 on 2
+// ranks fits its decode all-reduces 2.22 for the simulator's 1.99; modelled
+// at that, the next pass fitted 2.88 and AllReduce came out -2.7%.
+func TestLearnModelsNoFactorAboveTable(t *testing.T) {
+	_, ops, _ := analyzePhysim(t, physim.Scenario{Name: "served", Seed: 19, Ranks: 2})
+	if o := ops["AllReduce"]; math.Abs(o.ErrTx) > 0.01 {
+		t.Errorf("AllReduce: attributed TX %.0f, truth %.0f: %+.2f%%", o.GotTx, o.TruthTx, 100*o.ErrTx)
+	}
+}
