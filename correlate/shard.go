@@ -160,6 +160,9 @@ func (sh *shards) finish(res *Result) {
 		if s.LastNs > 0 {
 			st.FirstNs, st.LastNs = min(st.FirstNs, s.FirstNs), max(st.LastNs, s.LastNs)
 		}
+		if n, ok := e.NetSummary(); ok && (len(sh.engines) == 1 || sh.gpuShard(netState) == i) {
+			res.Net = &n
+		}
 		for _, g := range e.GPUs() {
 			if i == 0 {
 				order = append(order, g.Index)

@@ -43,6 +43,7 @@ type recorder struct {
 
 	ranOnStall bool
 
+	nicsDone <-chan error // closed at once without a NIC sampler
 	rescan   chan uint32
 	findGPU  chan uint32   // processes that just created a communicator
 	pumpDone chan struct{} // closed when the pump stops, by error or request
@@ -175,6 +176,7 @@ func (r *recorder) run(ctx context.Context) (*Summary, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	samplerDone := r.startSampler(ctx)
+	r.nicsDone = r.startNICs(ctx)
 	go r.scanLoop(ctx)
 	if r.cfg.Ready != nil {
 		r.cfg.Ready()
