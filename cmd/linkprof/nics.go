@@ -29,12 +29,17 @@ func (n *nicFlags) register(fs *pflag.FlagSet) {
 	_ = fs.MarkHidden("sysfs-root")
 }
 
-// check refuses a wrong --nics or --nic-hz before anything starts.
+// check refuses a wrong --nics or --nic-hz before anything starts: a
+// device named that is not there is a usage error.
 func (n *nicFlags) check() error {
-	if _, err := nic.ParseSpec(n.spec); err != nil {
-		return usageError{"record: " + err.Error()}
+	spec, err := nic.ParseSpec(n.spec)
+	if err == nil {
+		err = nic.CheckHz(n.hz)
 	}
-	if err := nic.CheckHz(n.hz); err != nil {
+	if err == nil && len(spec.Names) > 0 {
+		_, err = n.pick(spec, nic.Env{})
+	}
+	if err != nil {
 		return usageError{"record: " + err.Error()}
 	}
 	return nil
