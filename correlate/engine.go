@@ -133,6 +133,7 @@ func (e *Engine) gpu(i int) *gpuState {
 	g := e.gpus[i]
 	if g == nil {
 		g = &gpuState{index: i, link: linkOf(i), peakBps: e.opts.DefaultPeakBps}
+		g.seg.minQuietNs = minQuietOf(g.link)
 		g.sum.Index = i
 		e.gpus[i] = g
 		e.gpuList = append(e.gpuList, g)

@@ -13,6 +13,21 @@ const netState = 1 << 12
 // (lo has none): only --burst-threshold uses it.
 const DefaultNetPeakBps = 50e9
 
+// minQuietNetNs is the shortest quiet that ends a segment of the network
+// link. NVLink moves a collective's bytes in every sample interval until it
+// ends; a network transfer is driven by CPU threads (NCCL's proxy, the
+// kernel's TCP stack), which pause when descheduled: on the loaded 2-core
+// development VM, transfers over lo paused for 25 ms midway
+// (docs/attribution.md, "Network links").
+const minQuietNetNs = 50_000_000
+
+func minQuietOf(l Link) int64 {
+	if l == Net {
+		return minQuietNetNs
+	}
+	return minQuietNs
+}
+
 func linkOf(state int) Link {
 	if state == netState {
 		return Net

@@ -30,7 +30,7 @@ func (l *linkList) LinkInterval(iv *correlate.Interval) {
 // netRanks is a trace of ranks on one host talking over NCCL's network
 // transport: each step every rank calls a collective, and the host's NICs
 // (lo, and a second NIC carrying a quarter) count every rank's ring bytes,
-// sent and received, over two 1 ms intervals; NVLink stays flat.
+// sent and received, over two 1 ms intervals; steps are 100 ms apart.
 type netRanks struct {
 	ranks, steps int
 	payload      uint64
@@ -68,13 +68,13 @@ func (n netRanks) write(t *testing.T) string {
 		}
 	}
 	for s := range n.steps {
-		t0 := int64(10_000_000 + s*20_000_000)
+		t0 := int64(10_000_000 + s*100_000_000) // steps apart by more than the network link's quiet gap
 		for r := range n.ranks {
 			pid := uint32(100 + r)
 			evs = append(evs, trace.Event{TsNs: uint64(t0 + int64(r)), Pid: pid, Tid: pid, Kind: n.kind, Comm: 0xc0,
 				Stream: 0x70, Count: n.payload / 2, DataType: bf16, StackID: -1, Peer: -1})
 		}
-		for ms := range 20 {
+		for ms := range 100 {
 			if ms == 1 || ms == 2 {
 				host := uint64(float64(n.ranks) * ring * n.netShare / 2)
 				nicTx[0] += host - host/4

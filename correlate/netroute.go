@@ -19,6 +19,49 @@ type netRoute struct {
 	ranks    map[int]int     // processes with a rank, by world size
 	sink     NICSink         // nil: none
 	cur      netRound
+	// inherited stands for a process whose record is not in yet (a rank
+	// forked a moment ago makes calls before the recorder writes it): what
+	// the processes recorded so far agree on, as children inherit their
+	// environment.
+	inherited inheritedNet
+}
+
+// inheritedNet is the transport settings every process recorded so far
+// shares (conflict: they differ, nothing is assumed).
+type inheritedNet struct {
+	p            procNet
+	seen, worlds bool
+	conflict     bool
+	worldClash   bool
+}
+
+func (h *inheritedNet) add(p procNet) {
+	if h.seen && (p.p2pOff != h.p.p2pOff || p.shmOff != h.p.shmOff) {
+		h.conflict = true
+	}
+	if !h.seen {
+		h.p.p2pOff, h.p.shmOff, h.seen = p.p2pOff, p.shmOff, true
+	}
+	if p.world <= 0 {
+		return
+	}
+	if h.worlds && (p.world != h.p.world || p.localWorld != h.p.localWorld) {
+		h.worldClash = true
+	}
+	if !h.worlds {
+		h.p.world, h.p.localWorld, h.worlds = p.world, p.localWorld, true
+	}
+}
+
+func (h *inheritedNet) get() procNet {
+	var p procNet
+	if !h.conflict {
+		p.p2pOff, p.shmOff = h.p.p2pOff, h.p.shmOff
+	}
+	if !h.worldClash {
+		p.world, p.localWorld = h.p.world, h.p.localWorld
+	}
+	return p
 }
 
 // procNet is what a process's environment says about its transports.
@@ -47,8 +90,18 @@ func (n *netRoute) addProcess(p trace.Process) {
 			n.ranks[p.WorldSize]++
 		}
 	}
-	n.procs[p.Pid] = procNet{p2pOff: nic.P2POff(p.NCCLEnv), shmOff: nic.SHMOff(p.NCCLEnv), world: p.WorldSize,
-		localWorld: p.LocalWorldSize}
+	pn := procNet{p2pOff: nic.P2POff(p.NCCLEnv), shmOff: nic.SHMOff(p.NCCLEnv), world: p.WorldSize, localWorld: p.LocalWorldSize}
+	n.procs[p.Pid] = pn
+	n.inherited.add(pn)
+}
+
+// proc is a process's transport settings, those its recorded relatives
+// share until its own record is in.
+func (n *netRoute) proc(pid uint32) procNet {
+	if p, ok := n.procs[pid]; ok {
+		return p
+	}
+	return n.inherited.get()
 }
 
 // addNIC registers a sampled NIC; the first makes the link exist.
@@ -79,7 +132,7 @@ func (n *netRoute) decide(it *item) (noNVLink bool, share float32) {
 	if !ev.Kind.IsCollective() || it.phase == graphs.Capture {
 		return false, 0
 	}
-	p := n.procs[ev.Pid]
+	p := n.proc(ev.Pid)
 	if !n.on {
 		return p.p2pOff, 0
 	}

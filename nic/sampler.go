@@ -65,6 +65,7 @@ type Sampler struct {
 	rounds atomic.Uint64
 	start  atomic.Int64
 	closed bool
+	header bool // the NIC records are written
 }
 
 // port is one device's open counters and last values.
@@ -155,9 +156,27 @@ func (s *Sampler) Rate() float64 {
 	return float64(s.rounds.Load()) / dt
 }
 
-// Run writes a NIC record per device, then a round of samples every
-// period until ctx is done. Failed reads are gaps; only a failed write
-// stops it early.
+// WriteHeader writes a NIC record per device. The recorder writes them
+// before any event: the analysis decides, as each collective comes, whether
+// the network link exists to carry it.
+func (s *Sampler) WriteHeader(w *trace.Writer) error { return s.writeHeader(w) }
+
+func (s *Sampler) writeHeader(sink Sink) error {
+	if s.header {
+		return nil
+	}
+	s.header = true
+	for _, d := range s.devs {
+		if err := sink.WriteJSON(trace.RecNIC, d.NIC); err != nil {
+			return fmt.Errorf("writing NIC record: %w", err)
+		}
+	}
+	return nil
+}
+
+// Run writes the NIC records (unless WriteHeader did), then a round of
+// samples every period until ctx is done. Failed reads are gaps; only a
+// failed write stops it early.
 func (s *Sampler) Run(ctx context.Context, w *trace.Writer) error { return s.RunTo(ctx, w) }
 
 // RunTo is Run with any Sink.
@@ -165,10 +184,8 @@ func (s *Sampler) RunTo(ctx context.Context, sink Sink) error {
 	if s.closed {
 		return errors.New("sampling NICs: sampler is closed")
 	}
-	for _, d := range s.devs {
-		if err := sink.WriteJSON(trace.RecNIC, d.NIC); err != nil {
-			return fmt.Errorf("writing NIC record: %w", err)
-		}
+	if err := s.writeHeader(sink); err != nil {
+		return err
 	}
 	if len(s.ports) == 0 {
 		return nil

@@ -44,16 +44,16 @@ func writeNetRecording(t *testing.T) (dir string, steps int, payload uint64) {
 	var lo uint64 = 1 << 30
 	round := uint64(0)
 	for s := range steps {
-		t0 := mono0 + 10_000_000 + int64(s)*20_000_000
+		t0 := mono0 + 10_000_000 + int64(s)*200_000_000 // apart by more than the network link's 50 ms quiet
 		for r := range 2 {
 			raw = trace.AppendEvent(raw, trace.Event{TsNs: uint64(t0 + int64(r)), Pid: uint32(200 + r), Tid: uint32(200 + r),
 				Kind: trace.AllReduce, Comm: 0xc0, Stream: 0x70, Count: payload / 2, DataType: 9, StackID: -1, Peer: -1})
 		}
-		for ms := range 20 {
+		for ms := range 200 {
 			switch ms {
 			case 1, 2:
 				lo += payload // two ranks, half the step's bytes each interval
-			case 10:
+			case 100:
 				lo += 64 << 10
 			}
 			at := t0 + int64(ms)*1_000_000 + 500_000
@@ -66,7 +66,7 @@ func writeNetRecording(t *testing.T) (dir string, steps int, payload uint64) {
 		}
 	}
 	w.WriteEvents(raw)
-	w.WriteJSON(trace.RecStop, trace.Stop{Clock: trace.Clock{Source: "stop", MonoNs: mono0 + 1e9, WallNs: 6e9}, Reason: "duration"})
+	w.WriteJSON(trace.RecStop, trace.Stop{Clock: trace.Clock{Source: "stop", MonoNs: mono0 + 5e9, WallNs: 10e9}, Reason: "duration"})
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -92,8 +92,9 @@ type LinkSampler interface {
 }
 
 // NICSampler samples network device counters into the trace until ctx is
-// done.
+// done. Its records (WriteHeader) go in before any event.
 type NICSampler interface {
+	WriteHeader(w *trace.Writer) error
 	Run(ctx context.Context, w *trace.Writer) error
 }
 

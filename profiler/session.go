@@ -102,6 +102,11 @@ func (r *recorder) writeStart() error {
 	if err := r.w.WriteJSON(trace.RecStart, start); err != nil {
 		return err
 	}
+	if r.cfg.NICs != nil {
+		if err := r.cfg.NICs.WriteHeader(r.w); err != nil {
+			return err
+		}
+	}
 	return r.w.Flush()
 }
 
