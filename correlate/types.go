@@ -67,23 +67,23 @@ func (l Link) String() string {
 // Call is one executed collective with its modelled GPU execution and the
 // link bytes attributed to it. Sinks must not keep the pointer.
 type Call struct {
-	Pid       uint32
-	Tid       uint32
-	Kind      trace.Kind
-	DataType  trace.DataType
-	Count     uint64
-	Payload   uint64 // count x dtype size, as passed
-	Comm      uint64
-	Stream    uint64
-	StackID   int32
-	Caller    uint64 // return address into the direct caller (--stacks), 0 unknown
-	Rank      int    // in its communicator, -1 unknown
-	NRanks    int
-	GPU       int // -1: not on a sampled GPU
+	Pid      uint32
+	Tid      uint32
+	Kind     trace.Kind
+	DataType trace.DataType
+	Count    uint64
+	Payload  uint64 // count x dtype size, as passed
+	Comm     uint64
+	Stream   uint64
+	StackID  int32
+	Caller   uint64 // return address into the direct caller (--stacks), 0 unknown
+	Rank     int    // in its communicator, -1 unknown
+	NRanks   int
+	GPU      int // -1: not on a sampled GPU
 	// Link is the link whose bytes the call carries: NVLink, or, for the
 	// share of a collective that crosses the network (LinkSink.LinkCall),
 	// Net.
-	Link Link
+	Link      Link
 	Grouped   bool
 	EnqueueNs int64 // host time of the call
 	LaunchNs  int64 // host time its work was launched (GroupEnd for grouped calls)
