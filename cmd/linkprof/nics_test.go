@@ -116,3 +116,27 @@ func fmtSscan(line string, op *string, v ...*uint64) (int, error) {
 	}
 	return fmt.Sscanf(strings.TrimPrefix(line, "phase "), "%s %d %d %d %d %d", args...)
 }
+
+// dump --nic-samples prints every NIC read as a JSON line, a failed read
+// without counters.
+func TestDumpNICSamples(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := trace.Create(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteNICSamples(
+		trace.NICSample{NIC: 0, Flags: trace.SampleOK, Round: 7, MonoBeforeNs: 10, MonoAfterNs: 20, TxBytes: 1 << 40, RxBytes: 3},
+		trace.NICSample{NIC: 1, Round: 7, MonoBeforeNs: 21, MonoAfterNs: 30})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := linkprof(t, nil, "dump", "--nic-samples", dir)
+	want := `{"nic":0,"round":7,"ok":true,"mono_before_ns":10,"mono_after_ns":20,"tx_bytes":1099511627776,"rx_bytes":3}
+{"nic":1,"round":7,"ok":false,"mono_before_ns":21,"mono_after_ns":30}
+`
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s\nstderr: %s", r.code, r.stdout, want, r.stderr)
+	}
+	linkprof(t, nil, "dump", "--samples", "--nic-samples", dir).wantError(t, exitUsage, "give one")
+}
