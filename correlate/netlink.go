@@ -14,12 +14,14 @@ const netState = 1 << 12
 const DefaultNetPeakBps = 50e9
 
 // minQuietNetNs is the shortest quiet that ends a segment of the network
-// link. NVLink moves a collective's bytes in every sample interval until it
-// ends; a network transfer is driven by CPU threads (NCCL's proxy, the
-// kernel's TCP stack), which pause when descheduled: on the loaded 2-core
-// development VM, transfers over lo paused for 25 ms midway
-// (docs/attribution.md, "Network links").
-const minQuietNetNs = 50_000_000
+// link (docs/attribution.md, "Network links"). NVLink moves a collective's
+// bytes in every sample interval until it ends; a network transfer is
+// driven by CPU threads (NCCL's proxy, the kernel's TCP stack), which pause
+// when descheduled: on the loaded 2-core development VM transfers over lo
+// paused for up to 55 ms midway. Eight recordings of netranks there: at
+// 50 ms two lost 0.3% and 8% of a phase to such pauses, at 250 ms two
+// merged their phases 300 ms apart, at 150 ms all eight were right.
+const minQuietNetNs = 150_000_000
 
 func minQuietOf(l Link) int64 {
 	if l == Net {

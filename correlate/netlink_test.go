@@ -30,7 +30,7 @@ func (l *linkList) LinkInterval(iv *correlate.Interval) {
 // netRanks is a trace of ranks on one host talking over NCCL's network
 // transport: each step every rank calls a collective, and the host's NICs
 // (lo, and a second NIC carrying a quarter) count every rank's ring bytes,
-// sent and received, over two 1 ms intervals; steps are 100 ms apart.
+// sent and received, over two 1 ms intervals; steps are 200 ms apart.
 type netRanks struct {
 	ranks, steps int
 	payload      uint64
@@ -44,7 +44,8 @@ type netRanks struct {
 
 func (n netRanks) write(t *testing.T) string {
 	t.Helper()
-	var evs []trace.Event
+	var evs []trace.Event // per step, written before its samples
+	steps := make([]func(w *trace.Writer), 0, n.steps)
 	for r := range n.ranks {
 		pid := uint32(100 + r)
 		evs = append(evs, trace.Event{TsNs: 1_000_000, Pid: pid, Tid: pid, Kind: trace.CommInitRank, Flags: trace.FlagReturn,
@@ -68,13 +69,17 @@ func (n netRanks) write(t *testing.T) string {
 		}
 	}
 	for s := range n.steps {
-		t0 := int64(10_000_000 + s*100_000_000) // steps apart by more than the network link's quiet gap
+		t0 := int64(10_000_000 + s*200_000_000) // steps apart by more than the network link's quiet gap
 		for r := range n.ranks {
 			pid := uint32(100 + r)
 			evs = append(evs, trace.Event{TsNs: uint64(t0 + int64(r)), Pid: pid, Tid: pid, Kind: n.kind, Comm: 0xc0,
 				Stream: 0x70, Count: n.payload / 2, DataType: bf16, StackID: -1, Peer: -1})
 		}
-		for ms := range 100 {
+		stepEvs := evs
+		evs = nil
+		first := len(nics)
+		firstGPU := len(gpus)
+		for ms := range 200 {
 			if ms == 1 || ms == 2 {
 				host := uint64(float64(n.ranks) * ring * n.netShare / 2)
 				nicTx[0] += host - host/4
@@ -85,6 +90,13 @@ func (n netRanks) write(t *testing.T) string {
 			}
 			sample(t0 + int64(ms)*1_000_000 + 500_000)
 		}
+		stepGPUs, stepNICs := gpus[firstGPU:], nics[first:]
+		steps = append(steps, func(w *trace.Writer) {
+			writeEvents(w, stepEvs)
+			w.WriteSamples(stepGPUs...)
+			w.WriteNICSamples(stepNICs...)
+			w.Flush() // as the recorder does, every 500 ms: the file stays in time order
+		})
 	}
 	return writeTrace(t, func(w *trace.Writer) {
 		for r := range n.ranks {
@@ -94,9 +106,9 @@ func (n netRanks) write(t *testing.T) string {
 		}
 		w.WriteJSON(trace.RecNIC, trace.NIC{Index: 0, Name: "lo", Kind: trace.NICKindNetdev})
 		w.WriteJSON(trace.RecNIC, trace.NIC{Index: 1, Name: "eth0", Kind: trace.NICKindNetdev, SpeedBps: 25e9 / 8})
-		writeEvents(w, evs)
-		w.WriteSamples(gpus...)
-		w.WriteNICSamples(nics...)
+		for _, step := range steps {
+			step(w)
+		}
 	})
 }
 

@@ -30,7 +30,7 @@ func writeNetRecording(t *testing.T) (dir string, steps int, payload uint64) {
 	const mono0 = int64(1e9)
 	w.WriteJSON(trace.RecStart, trace.Start{Tool: "test", Clock: trace.Clock{Source: "start", MonoNs: mono0, WallNs: 5e9}})
 	env := map[string]string{"NCCL_P2P_DISABLE": "1", "NCCL_SHM_DISABLE": "1", "NCCL_SOCKET_IFNAME": "lo"}
-	var raw []byte
+	var raw []byte // the communicators' creations, then each step's calls before its samples
 	for r := range 2 {
 		pid := uint32(200 + r)
 		w.WriteJSON(trace.RecProcess, trace.Process{Pid: pid, Comm: "python", Rank: r, LocalRank: r, WorldSize: 2, GPU: r,
@@ -44,16 +44,18 @@ func writeNetRecording(t *testing.T) (dir string, steps int, payload uint64) {
 	var lo uint64 = 1 << 30
 	round := uint64(0)
 	for s := range steps {
-		t0 := mono0 + 10_000_000 + int64(s)*200_000_000 // apart by more than the network link's 50 ms quiet
+		t0 := mono0 + 10_000_000 + int64(s)*400_000_000 // apart by more than the network link's 150 ms quiet
 		for r := range 2 {
 			raw = trace.AppendEvent(raw, trace.Event{TsNs: uint64(t0 + int64(r)), Pid: uint32(200 + r), Tid: uint32(200 + r),
 				Kind: trace.AllReduce, Comm: 0xc0, Stream: 0x70, Count: payload / 2, DataType: 9, StackID: -1, Peer: -1})
 		}
-		for ms := range 200 {
+		w.WriteEvents(raw)
+		raw = raw[:0]
+		for ms := range 400 {
 			switch ms {
 			case 1, 2:
 				lo += payload // two ranks, half the step's bytes each interval
-			case 100:
+			case 200:
 				lo += 64 << 10
 			}
 			at := t0 + int64(ms)*1_000_000 + 500_000
@@ -64,9 +66,9 @@ func writeNetRecording(t *testing.T) (dir string, steps int, payload uint64) {
 				w.WriteSamples(trace.Sample{GPU: uint32(g), Flags: trace.SampleOK, MonoBeforeNs: at, MonoAfterNs: at})
 			}
 		}
+		w.Flush() // as the recorder does, every 500 ms: the file stays in time order
 	}
-	w.WriteEvents(raw)
-	w.WriteJSON(trace.RecStop, trace.Stop{Clock: trace.Clock{Source: "stop", MonoNs: mono0 + 5e9, WallNs: 10e9}, Reason: "duration"})
+	w.WriteJSON(trace.RecStop, trace.Stop{Clock: trace.Clock{Source: "stop", MonoNs: mono0 + 9e9, WallNs: 14e9}, Reason: "duration"})
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -172,16 +172,20 @@ func (r *recorder) run(ctx context.Context) (*Summary, error) {
 		close(r.pumpDone)
 	}()
 
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The network counters are read from before the targets run: a launched
+	// command moves bytes as soon as it is released.
+	r.nicsDone = r.startNICs(ctx)
 	if err := r.addInitialTargets(); err != nil {
+		cancel()
+		<-r.nicsDone
 		close(stopPump)
 		<-pumpErr
 		pm.close()
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	samplerDone := r.startSampler(ctx)
-	r.nicsDone = r.startNICs(ctx)
 	go r.scanLoop(ctx)
 	if r.cfg.Ready != nil {
 		r.cfg.Ready()
