@@ -2,10 +2,11 @@ package nic
 
 import (
 	"fmt"
-	"github.com/linkprof/linkprof/trace"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/linkprof/linkprof/trace"
 )
 
 // Spec is the --nics flag: auto, none, or a list of devices.
