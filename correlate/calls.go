@@ -161,7 +161,7 @@ func (e *Engine) newCall(it *item) *Call {
 	switch {
 	case it.net:
 		// Its share on the network link; the call is placed by its rank's GPU.
-		c.Link, c.state, c.GPU = Net, e.sampled(netState), e.sampled(it.rankGPU)
+		c.Link, c.state, c.GPU = Net, e.sampled(it.gpu), e.sampled(it.rankGPU)
 		c.baseTx, c.baseRx = c.baseTx*float64(it.share), c.baseRx*float64(it.share)
 	case it.noNVLink:
 		c.baseTx, c.baseRx = 0, 0 // NCCL's P2P transport is off: nothing on NVLink

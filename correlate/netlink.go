@@ -2,11 +2,12 @@ package correlate
 
 import "github.com/linkprof/linkprof/trace"
 
-// The host's network link (docs/attribution.md, "Network links") is
-// modelled like a GPU's NVLink: a pair of cumulative counters (the sampled
-// NICs summed, round by round), cut into segments and bursts, drained by
-// queues of collectives. It has a state of its own in the engine that owns
-// it, numbered past any GPU index.
+// A host's network link (docs/attribution.md, "Network links") is
+// modelled like a GPU's NVLink: a pair of cumulative counters (the host's
+// sampled NICs summed, round by round), cut into segments and bursts,
+// drained by queues of collectives. It has a state of its own in the
+// engine that owns it, numbered past any GPU index: netState for the
+// recording's host, netState+h for host h of a merged trace.
 const netState = 1 << 12
 
 // DefaultNetPeakBps is the network link's peak when no NIC says its speed
@@ -31,31 +32,54 @@ func minQuietOf(l Link) int64 {
 }
 
 func linkOf(state int) Link {
-	if state == netState {
+	if state >= netState {
 		return Net
 	}
 	return NVLink
 }
 
-// addNet records the network link and its peak (the NICs' speeds summed).
-func (e *Engine) addNet(peakBps float64) {
-	g := e.gpu(netState)
+// addNet records a network link and its peak (its NICs' speeds summed).
+func (e *Engine) addNet(state int, peakBps float64) {
+	g := e.gpu(state)
 	g.peakBps = DefaultNetPeakBps
 	if peakBps > 0 {
 		g.peakBps = peakBps
 	}
 }
 
-// NetSummary is what the analysis saw of the network link; ok is false
-// when this engine does not model it.
-func (e *Engine) NetSummary() (GPUSummary, bool) {
-	g := e.gpus[netState]
-	if g == nil {
-		return GPUSummary{}, false
+// netSummaries is what the analysis saw of each network link, by state.
+func (e *Engine) netSummaries() map[int]GPUSummary {
+	out := map[int]GPUSummary{}
+	for _, g := range e.gpuList {
+		if g.link == Net {
+			s := g.sum
+			s.Index = -1
+			out[g.index] = s
+		}
 	}
-	s := g.sum
-	s.Index = -1
-	return s, true
+	return out
+}
+
+// addLink adds one network link's summary to o, the recording's (hosts
+// of a merged trace summed).
+func (o *GPUSummary) addLink(s GPUSummary) {
+	if o.Samples == 0 && o.Intervals == 0 {
+		*o = s
+		return
+	}
+	o.Samples += s.Samples
+	o.Failed += s.Failed
+	o.Resets += s.Resets
+	o.FirstNs, o.LastNs = min(o.FirstNs, s.FirstNs), max(o.LastNs, s.LastNs)
+	o.TxBytes += s.TxBytes
+	o.RxBytes += s.RxBytes
+	o.UnTx += s.UnTx
+	o.UnRx += s.UnRx
+	o.Bursts += s.Bursts
+	o.BusyNs += s.BusyNs
+	o.Intervals += s.Intervals
+	o.BusyIntervals += s.BusyIntervals
+	o.PeakBps = max(o.PeakBps, s.PeakBps)
 }
 
 // linkOut hands results to the sink by link: NVLink to the Sink, other

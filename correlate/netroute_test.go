@@ -27,10 +27,19 @@ func TestSpansHosts(t *testing.T) {
 	} {
 		n := newNetRoute()
 		n.hostGPUs = c.hostGPUs
-		n.ranks[c.p.world] = c.ranksSeen
-		local, ok := n.spansHosts(c.p, c.nranks, c.recorded)
+		n.ranks[[2]int{0, c.p.world}] = c.ranksSeen
+		local, ok := n.spansHosts(c.p, 0, c.nranks, c.recorded, c.recorded)
 		if ok != c.wantOK || ok && local != c.wantLocal {
 			t.Errorf("%s: spans %v with %d local ranks, want %v with %d", c.name, ok, local, c.wantOK, c.wantLocal)
 		}
+	}
+	// A merged trace sees the other hosts' ranks: 8 ranks recorded, 2 here.
+	n := newNetRoute()
+	n.merged = true
+	if local, ok := n.spansHosts(procNet{}, 1, 8, 8, 2); !ok || local != 2 {
+		t.Errorf("merged, 2 of 8 ranks here: spans %v with %d", ok, local)
+	}
+	if _, ok := n.spansHosts(procNet{}, 1, 2, 2, 2); ok {
+		t.Errorf("merged, both ranks here: spans")
 	}
 }

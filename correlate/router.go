@@ -91,12 +91,13 @@ func (r *router) item(it *item) {
 		return
 	}
 	var share float32
-	it.noNVLink, share = r.net.decide(it)
+	var state int
+	it.noNVLink, share, state = r.net.decide(it)
 	r.push(s, it)
 	if share > 0 {
 		cp := *it
-		cp.net, cp.share, cp.rankGPU, cp.gpu = true, share, it.gpu, netState
-		r.push(r.shardOfGPU(netState), &cp)
+		cp.net, cp.share, cp.rankGPU, cp.gpu = true, share, it.gpu, state
+		r.push(r.shardOfGPU(state), &cp)
 	}
 }
 
@@ -147,16 +148,16 @@ func (r *router) sample(smp trace.Sample) {
 // nicSample adds a NIC read; a finished round of them is a read of the
 // network link, routed to the engine that owns it.
 func (r *router) nicSample(s trace.NICSample) {
-	if t, read, ok := r.net.sample(&s); ok {
-		r.sh.pushSample(r.shardOfGPU(netState), timedSample{t: t, state: netState, r: read})
+	if state, t, read, ok := r.net.sample(&s); ok {
+		r.sh.pushSample(r.shardOfGPU(state), timedSample{t: t, state: state, r: read})
 	}
 }
 
-// endNICs routes the last round of NIC reads.
+// endNICs routes each host's last round of NIC reads.
 func (r *router) endNICs() {
-	if t, read, ok := r.net.end(); ok {
-		r.sh.pushSample(r.shardOfGPU(netState), timedSample{t: t, state: netState, r: read})
-	}
+	r.net.endAll(func(state int, t int64, read counterRead) {
+		r.sh.pushSample(r.shardOfGPU(state), timedSample{t: t, state: state, r: read})
+	})
 }
 
 func (r *router) shardOfGPU(gpu int) int {
@@ -184,6 +185,7 @@ func (r *router) meta(rec trace.Record) error {
 	switch v := v.(type) {
 	case trace.Start:
 		m.Start = v
+		r.net.merged = len(v.Hosts) > 0
 		r.align.Add(v.Clock)
 		for _, s := range r.starts {
 			s.Start(v)
@@ -220,11 +222,9 @@ func (r *router) meta(rec trace.Record) error {
 		m.Stalls = append(m.Stalls, v)
 	case trace.NIC:
 		m.NICs = append(m.NICs, v)
-		if r.net.addNIC(v) {
-			r.sh.gpuShard(netState)
-			peak := r.net.peakBps()
-			r.sh.broadcast(func(e *Engine) { e.addNet(peak) })
-		}
+		state, peak := r.net.addNIC(v)
+		r.sh.gpuShard(state)
+		r.sh.broadcast(func(e *Engine) { e.addNet(state, peak) })
 	}
 	return nil
 }

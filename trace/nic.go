@@ -28,6 +28,22 @@ type NIC struct {
 	CounterBits int    `json:"counter_bits"`
 	// SelectedBy says why it was sampled: "--nics", or the auto rule.
 	SelectedBy string `json:"selected_by"`
+	// Host names the recording it came from in a merged trace (Index is
+	// then MergedNIC's); empty otherwise.
+	Host string `json:"host,omitempty"`
+}
+
+// hostNICShift puts a host's index above its NIC indexes in a merged
+// trace.
+const hostNICShift = 16
+
+// MergedNIC is a host's NIC index in a merged trace (host 0 keeps its
+// indexes), as MergedPid is for pids.
+func MergedNIC(host, nic int) int { return host<<hostNICShift | nic }
+
+// SplitNIC is MergedNIC's inverse: the host's index and its own NIC index.
+func SplitNIC(nic uint32) (host int, local int) {
+	return int(nic >> hostNICShift), int(nic & (1<<hostNICShift - 1))
 }
 
 // NIC kinds.
