@@ -20,6 +20,7 @@ type Meta struct {
 	Mappings  map[uint32][]trace.Mapping // every snapshot's, latest last
 	Notes     []trace.Note
 	Stalls    []trace.Stall // the recorder's live stall reports, in file order
+	NICs      []trace.NIC   // the sampled network devices (format 1.2)
 	Lost      uint64
 	Truncated bool
 }
@@ -38,6 +39,10 @@ type Result struct {
 	ProcessGPUs map[uint32]int
 	// Arrivals is what the matching of calls across ranks covered.
 	Arrivals ArrivalSummary
+	// Net is the host's network link (the sampled NICs summed), nil when
+	// no NIC was sampled; NICs, each NIC's own counts (Index order).
+	Net  *GPUSummary
+	NICs []NICSummary
 }
 
 // DurationNs is the span of the recording: its start and stop clocks, else
@@ -170,6 +175,8 @@ func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known
 			err = rec.Events(rt.event)
 		case trace.RecSamples:
 			err = rec.Samples(rt.sample)
+		case trace.RecNICSamples:
+			err = rec.NICSamples(rt.nicSample)
 		default:
 			err = rt.meta(rec)
 		}
@@ -178,7 +185,9 @@ func readPass(dir string, opts Options, sinks []Sink, learners []*learner, known
 		}
 	}
 	res.Meta.Truncated = f.Truncated
+	rt.endNICs()
 	sh.finish(res)
+	res.NICs = rt.net.nics
 	res.Graphs = rt.exp.summaries()
 	res.ProcessGPUs = rt.place.Processes()
 	rt.arrivalSummary()

@@ -25,10 +25,11 @@ const labelShare = 0.9
 // closes (so their calls carry its label).
 const maxHeld = 1 << 16
 
-// Burst is a stretch of link activity on one GPU. Sinks must not keep
-// the pointer.
+// Burst is a stretch of link activity on one GPU (Link NVLink) or on the
+// host's network link (Link Net, GPU -1). Sinks must not keep the pointer.
 type Burst struct {
 	GPU              int
+	Link             Link
 	Seq              uint64 // numbers the GPU's bursts from 1
 	StartNs, EndNs   int64
 	TxBytes, RxBytes float64
@@ -113,7 +114,7 @@ type burstTracker struct {
 	labels    map[uint64]string
 }
 
-func (t *burstTracker) open(gpu int, start int64) *burstAcc {
+func (t *burstTracker) open(gpu int, link Link, start int64) *burstAcc {
 	a := t.spare
 	t.spare = nil
 	if a == nil {
@@ -121,7 +122,7 @@ func (t *burstTracker) open(gpu int, start int64) *burstAcc {
 	}
 	t.seq++
 	ops := a.b.Ops[:0]
-	*a = burstAcc{b: Burst{GPU: gpu, Seq: t.seq, StartNs: start, Ops: ops}}
+	*a = burstAcc{b: Burst{GPU: gpu, Link: link, Seq: t.seq, StartNs: start, Ops: ops}}
 	return a
 }
 
@@ -135,7 +136,7 @@ func (t *burstTracker) observe(iv *Interval, hot bool, gapNs int64, rate float64
 		}
 	}
 	if hot && t.cur == nil {
-		t.cur = t.open(iv.GPU, iv.StartNs)
+		t.cur = t.open(iv.GPU, iv.Link, iv.StartNs)
 	}
 	if c := t.cur; c != nil {
 		c.b.TxBytes += iv.TxBytes
@@ -256,7 +257,7 @@ func (e *Engine) closeBurst(g *gpuState, a *burstAcc) {
 		g.bursts.labels = map[uint64]string{}
 	}
 	g.bursts.labels[a.b.Seq] = a.b.Label()
-	e.sink.Burst(&a.b)
+	e.out.burst(&a.b)
 	held := g.bursts.held
 	for _, l := range held {
 		e.emit(g, l)

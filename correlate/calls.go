@@ -115,9 +115,11 @@ func (e *Engine) event(it *item) {
 	}
 	c := e.newCall(it)
 	c.arrive = it.arrive
-	e.stats.Calls++
-	if it.phase == graphs.Replay {
-		e.stats.ReplayedCalls++
+	if !it.net { // a network share is the same collective again
+		e.stats.Calls++
+		if it.phase == graphs.Replay {
+			e.stats.ReplayedCalls++
+		}
 	}
 	if ev.GroupDepth > 0 {
 		c.Grouped = true
@@ -152,9 +154,18 @@ func (e *Engine) newCall(it *item) *Call {
 		Rank: rank, NRanks: nranks, GPU: e.sampled(it.gpu), EnqueueNs: int64(ev.TsNs),
 		Phase: it.phase, Graph: int(it.graph), Launch: int(it.launch),
 	}
+	c.state = c.GPU
 	w := RingWire(ev.Kind, c.Payload, rank, nranks, int(ev.Peer))
 	c.Msg, c.Protocol = w.Msg, ProtocolOf(ev.Kind, w.Msg)
 	c.baseTx, c.baseRx = w.Tx, w.Rx
+	switch {
+	case it.net:
+		// Its share on the network link; the call is placed by its rank's GPU.
+		c.Link, c.state, c.GPU = Net, e.sampled(it.gpu), e.sampled(it.rankGPU)
+		c.baseTx, c.baseRx = c.baseTx*float64(it.share), c.baseRx*float64(it.share)
+	case it.noNVLink:
+		c.baseTx, c.baseRx = 0, 0 // NCCL's P2P transport is off: nothing on NVLink
+	}
 	e.setFactor(c, c.Protocol.Factor())
 	return c
 }
@@ -185,6 +196,7 @@ func (e *Engine) unknownLaunch(it *item) *Call {
 		Rank: rank, NRanks: nranks, GPU: e.sampled(it.gpu), EnqueueNs: int64(ev.TsNs),
 		Phase: graphs.Replay, Graph: int(it.graph), Launch: int(it.launch), baseTx: 0.5, baseRx: 0.5,
 	}
+	c.state = c.GPU
 	e.setFactor(c, 0)
 	return c
 }
@@ -195,9 +207,11 @@ func (c *Call) column() column {
 		return column{kind: c.Kind, pid: c.Pid, graph: int32(c.Graph)}
 	}
 	if c.groupCalls > 0 {
-		return groupColumn(c.groupCalls, c.NRanks)
+		col := groupColumn(c.groupCalls, c.NRanks)
+		col.link = c.Link
+		return col
 	}
-	return column{kind: c.Kind, class: fitClass(c.Msg), fine: fineClass(c.Msg), nranks: int16(c.NRanks)}
+	return column{kind: c.Kind, class: fitClass(c.Msg), fine: fineClass(c.Msg), nranks: int16(c.NRanks), link: c.Link}
 }
 
 // base is the call's coefficient in the fit's rows.
@@ -206,15 +220,16 @@ func (c *Call) base() float64 { return c.baseTx + c.baseRx }
 // launch queues work on its stream's model, or emits it at once when it
 // moves no bytes on a sampled GPU.
 //
-// A group's calls run as one launch per (GPU, stream): one thread may group
-// calls on communicators of several GPUs (nccl-tests -g 2).
+// A group's calls run as one launch per (link, stream): one thread may
+// group calls on communicators of several GPUs (nccl-tests -g 2), and a
+// group's network shares run on the network link.
 func (e *Engine) launch(calls []*Call, at int64) {
 	for len(calls) > 0 {
 		l := e.allocLaunch()
 		first := calls[0]
 		rest := calls[:0]
 		for _, c := range calls {
-			if c.GPU == first.GPU && c.Stream == first.Stream {
+			if c.state == first.state && c.Stream == first.Stream {
 				l.calls = append(l.calls, c)
 			} else {
 				rest = append(rest, c)
@@ -242,9 +257,11 @@ func (e *Engine) queue(l *launch, at int64) {
 			l.left++
 		}
 	}
-	gpu := calls[0].GPU
+	gpu := calls[0].state
 	if gpu < 0 {
-		e.stats.UnmappedCalls += uint64(len(calls))
+		if calls[0].Link == NVLink {
+			e.stats.UnmappedCalls += uint64(len(calls))
+		}
 		e.emit(nil, l)
 		return
 	}

@@ -13,6 +13,7 @@ import (
 type Engine struct {
 	opts    Options
 	sink    Sink
+	out     linkOut
 	learn   *learner // first pass: collects the fit's rows and the floors
 	known   *learned // second pass: what the first learned
 	procs   map[uint32]*procInfo
@@ -80,7 +81,7 @@ type Stats struct {
 func newEngine(opts Options, sink Sink, learn *learner, known *learned) *Engine {
 	opts = opts.withDefaults()
 	e := &Engine{
-		opts: opts, sink: sink, learn: learn, known: known,
+		opts: opts, sink: sink, out: newLinkOut(sink), learn: learn, known: known,
 		procs: map[uint32]*procInfo{}, comms: map[commKey]trace.Comm{},
 		gpus: map[int]*gpuState{}, streams: map[streamKey]*stream{}, groups: map[groupKey][]*Call{},
 	}
@@ -131,7 +132,8 @@ func (e *Engine) addGPU(g trace.GPU) {
 func (e *Engine) gpu(i int) *gpuState {
 	g := e.gpus[i]
 	if g == nil {
-		g = &gpuState{index: i, peakBps: e.opts.DefaultPeakBps}
+		g = &gpuState{index: i, link: linkOf(i), peakBps: e.opts.DefaultPeakBps}
+		g.seg.minQuietNs = minQuietOf(g.link)
 		g.sum.Index = i
 		e.gpus[i] = g
 		e.gpuList = append(e.gpuList, g)
@@ -146,7 +148,7 @@ func (e *Engine) gpu(i int) *gpuState {
 
 func (e *Engine) addItem(it *item) {
 	ev := &it.ev
-	if !it.synth {
+	if !it.synth && !it.net {
 		e.stats.Events++
 	}
 	if ev.Kind.IsCommCreate() && ev.Flags&trace.FlagReturn != 0 && ev.Kind != trace.CommSplit {
@@ -192,7 +194,9 @@ func (e *Engine) Finish() Stats {
 func (e *Engine) GPUs() []GPUSummary {
 	out := make([]GPUSummary, 0, len(e.gpuList))
 	for _, g := range e.gpuList {
-		out = append(out, g.sum)
+		if g.link == NVLink {
+			out = append(out, g.sum)
+		}
 	}
 	return out
 }
@@ -214,7 +218,7 @@ func (e *Engine) emit(g *gpuState, l *launch) {
 	}
 	for _, c := range l.calls {
 		c.Burst = label
-		e.sink.Call(c)
+		e.out.call(c)
 		*c = Call{}
 		e.freeCalls = append(e.freeCalls, c)
 	}

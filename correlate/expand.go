@@ -26,6 +26,14 @@ type item struct {
 	// arrive gathers the ranks' arrivals at this collective (nil when
 	// its communicator's creation was not recorded).
 	arrive *arrival
+	// net marks the copy of a collective that models its share on the
+	// host's network link (gpu is then netState, rankGPU its rank's GPU,
+	// share its fraction of the ring bytes there); noNVLink, that NCCL's
+	// P2P transport is off, so NVLink carries none of it (netroute.go).
+	net      bool
+	noNVLink bool
+	share    float32
+	rankGPU  int
 }
 
 // expander runs the CUDA-graph model over recorded events in file order

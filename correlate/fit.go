@@ -21,6 +21,7 @@ type column struct {
 	nranks int16 // communicator size
 	pid    uint32
 	graph  int32
+	link   Link // the link whose rows it is fitted from
 }
 
 func (c column) isGraph() bool { return c.graph > 0 }

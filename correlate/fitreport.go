@@ -17,6 +17,9 @@ type FitRow struct {
 	Applied  bool    `json:"applied"`
 	Pid      uint32  `json:"pid,omitempty"`
 	Graph    int     `json:"graph,omitempty"`
+	// Link is "net" for a factor fitted on the network link (its rows are
+	// the network link's); absent for NVLink.
+	Link string `json:"link,omitempty"`
 }
 
 func (f *fitter) report(keep []bool, m *unknowns, x []float64) *Fitted {
@@ -31,6 +34,9 @@ func (f *fitter) report(keep []bool, m *unknowns, x []float64) *Fitted {
 		// class's fit, its prior.
 		applied[u] = segs[u] > 0 || c.fine != 0
 		fr := FitRow{Op: c.op(), Default: def, Fitted: x[u], Segments: segs[u], Residual: res[u], Applied: applied[u]}
+		if c.link != NVLink {
+			fr.Link = c.link.String()
+		}
 		switch {
 		case c.isGraph():
 			fr.Op, fr.Pid, fr.Graph = graphOp, c.pid, int(c.graph)

@@ -94,7 +94,7 @@ func (m *unknowns) order() []int {
 		a, b := m.cols[i], m.cols[j]
 		return cmp.Or(cmp.Compare(a.graph, b.graph), cmp.Compare(a.kind.Op(), b.kind.Op()),
 			cmp.Compare(a.nranks, b.nranks), cmp.Compare(a.class, b.class), cmp.Compare(a.fine, b.fine),
-			cmp.Compare(a.pid, b.pid))
+			cmp.Compare(a.pid, b.pid), cmp.Compare(a.link, b.link))
 	})
 	return order
 }

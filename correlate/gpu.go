@@ -23,9 +23,12 @@ type GPUSummary struct {
 	PeakBps       float64
 }
 
-// gpuState is the model of one sampled GPU.
+// gpuState is the model of one sampled GPU, or of the host's network
+// link (link Net, index netState): both are a pair of cumulative byte
+// counters that the same model attributes.
 type gpuState struct {
 	index    int
+	link     Link
 	peakBps  float64
 	streams  []*stream
 	haveLast bool
@@ -40,10 +43,24 @@ type gpuState struct {
 	sum      GPUSummary
 }
 
+// counterRead is one read of a link's cumulative byte counters: an NVML
+// sample (KiB, as bytes here) or a round of the NIC sampler, summed.
+type counterRead struct {
+	ok, wrapped bool
+	tx, rx      uint64 // bytes
+	monoAfterNs int64  // the latest the counters can have been read
+}
+
+// nvmlRead is an NVML sample's DATA counters in bytes.
+func nvmlRead(s *trace.Sample) counterRead {
+	return counterRead{ok: s.OK(), wrapped: s.Flags&trace.SampleWrapped != 0, tx: s.DataTxKiB * 1024, rx: s.DataRxKiB * 1024,
+		monoAfterNs: s.MonoAfterNs}
+}
+
 // sample turns a read of the cumulative counters into an interval.
-func (e *Engine) sample(g *gpuState, t int64, s *trace.Sample, fromNVML bool) {
+func (e *Engine) sample(g *gpuState, t int64, s *counterRead, fromNVML bool) {
 	g.sum.Samples++
-	if !s.OK() {
+	if !s.ok {
 		g.sum.Failed++
 		return
 	}
@@ -53,21 +70,27 @@ func (e *Engine) sample(g *gpuState, t int64, s *trace.Sample, fromNVML bool) {
 	if g.haveLast && t <= g.lastT {
 		return // out of order in time: the next interval spans it
 	}
-	reset := s.Flags&trace.SampleWrapped != 0 || s.DataTxKiB < g.lastTx || s.DataRxKiB < g.lastRx
+	reset := s.wrapped || s.tx < g.lastTx || s.rx < g.lastRx
 	if g.haveLast && reset {
 		g.sum.Resets++
 	}
 	if g.haveLast && !reset {
-		tx := float64(s.DataTxKiB-g.lastTx) * 1024
-		rx := float64(s.DataRxKiB-g.lastRx) * 1024
-		e.interval(g, Interval{GPU: g.index, StartNs: g.lastT, EndNs: t, TxBytes: tx, RxBytes: rx,
-			readLatestNs: max(t, s.MonoAfterNs)})
+		e.interval(g, Interval{GPU: g.ivGPU(), Link: g.link, StartNs: g.lastT, EndNs: t, TxBytes: float64(s.tx - g.lastTx),
+			RxBytes: float64(s.rx - g.lastRx), readLatestNs: max(t, s.monoAfterNs)})
 	}
 	if !g.haveLast {
 		g.sum.FirstNs = t
 	}
-	g.haveLast, g.lastT, g.lastTx, g.lastRx = true, t, s.DataTxKiB, s.DataRxKiB
+	g.haveLast, g.lastT, g.lastTx, g.lastRx = true, t, s.tx, s.rx
 	g.sum.LastNs = t
+}
+
+// ivGPU is the GPU its intervals name: -1 for the network link.
+func (g *gpuState) ivGPU() int {
+	if g.link != NVLink {
+		return -1
+	}
+	return g.index
 }
 
 // interval places one interval in its segment and burst and attributes
@@ -153,7 +176,7 @@ func (e *Engine) account(g *gpuState, iv *Interval) {
 		b.b.UnTx += iv.UnTx
 		b.b.UnRx += iv.UnRx
 	}
-	e.sink.Interval(iv)
+	e.out.interval(iv)
 }
 
 // absorbExtra gives bytes nothing pending explains to launches that just

@@ -3,14 +3,15 @@ package correlate
 import (
 	"cmp"
 	"slices"
-
-	"github.com/linkprof/linkprof/trace"
 )
 
+// timedSample is a read of a link's counters at its time; state is the
+// link's model (a GPU index, or netState).
 type timedSample struct {
-	t    int64
-	nvml bool
-	s    trace.Sample
+	t     int64
+	nvml  bool
+	state int
+	r     counterRead
 }
 
 // sampleQueue holds one GPU's samples waiting for release.
@@ -79,10 +80,10 @@ func (r *reorder) queue(e *Engine, i int) *sampleQueue {
 // addSample queues a sample; one behind the cut is handled at once: the
 // events before it are in, and its GPU's samples come in order.
 func (r *reorder) addSample(e *Engine, ts *timedSample) {
-	q := r.queue(e, int(ts.s.GPU))
+	q := r.queue(e, ts.state)
 	if ts.t <= r.cut && q.head == len(q.q) {
 		e.seen(ts.t)
-		e.sample(q.g, ts.t, &ts.s, ts.nvml)
+		e.sample(q.g, ts.t, &ts.r, ts.nvml)
 		return
 	}
 	q.q = append(q.q, *ts)
@@ -129,7 +130,7 @@ func (r *reorder) release(e *Engine, cut int64) {
 		ts := &best.q[best.head]
 		best.head++
 		e.seen(ts.t)
-		e.sample(best.g, ts.t, &ts.s, ts.nvml)
+		e.sample(best.g, ts.t, &ts.r, ts.nvml)
 	}
 	r.events, r.evHead = compact(r.events, r.evHead)
 	for _, q := range r.queues {

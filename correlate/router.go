@@ -33,6 +33,7 @@ type router struct {
 	arrSink ArrivalSink
 	arr     Arrival
 	named   namedGroups // members of groups named by string (named.go)
+	net     *netRoute
 }
 
 // StartSink wants the recording's start record before any data (the
@@ -44,7 +45,8 @@ type StartSink interface {
 
 func newRouter(sh *shards, res *Result, sinks []Sink, arr ArrivalSink) *router {
 	r := &router{sh: sh, res: res, match: arrivals.NewMatcher(), place: placement.New(), groups: map[threadKey]uint64{},
-		matched: map[int]uint64{}, arrSink: arr}
+		matched: map[int]uint64{}, arrSink: arr, net: newNetRoute()}
+	r.net.sink, _ = arr.(NICSink)
 	r.match.Keep, r.match.Closed = arr != nil, r.closed
 	r.route = r.item
 	for _, s := range sinks {
@@ -88,8 +90,22 @@ func (r *router) item(it *item) {
 		r.endGroup(it, s)
 		return
 	}
-	if ev.GroupDepth > 0 && len(r.sh.engines) > 1 {
-		r.groups[threadKey{ev.Pid, ev.Tid}] |= 1 << s
+	var share float32
+	var state int
+	it.noNVLink, share, state = r.net.decide(it)
+	r.push(s, it)
+	if share > 0 {
+		cp := *it
+		cp.net, cp.share, cp.rankGPU, cp.gpu = true, share, it.gpu, state
+		r.push(r.shardOfGPU(state), &cp)
+	}
+}
+
+// push queues an item for shard s, noting the shards a thread's open group
+// reached (its end goes to each).
+func (r *router) push(s int, it *item) {
+	if it.ev.GroupDepth > 0 && len(r.sh.engines) > 1 {
+		r.groups[threadKey{it.ev.Pid, it.ev.Tid}] |= 1 << s
 	}
 	r.sh.push(s, it)
 }
@@ -110,6 +126,9 @@ func (r *router) endGroup(it *item, own int) {
 func (r *router) created(pid uint32, handle uint64, rank, nranks int32, dev *int) {
 	gpu, changed := r.place.RankGuess(pid, rank, nranks)
 	r.placed(pid, gpu, changed)
+	if nranks > 0 {
+		r.net.sizes[commKey{pid, handle}] = int(nranks)
+	}
 	if dev == nil {
 		return
 	}
@@ -123,7 +142,22 @@ func (r *router) sample(smp trace.Sample) {
 	if len(r.sh.engines) > 1 {
 		s = r.sh.gpuShard(int(smp.GPU))
 	}
-	r.sh.pushSample(s, timedSample{t: t, nvml: nvml, s: smp})
+	r.sh.pushSample(s, timedSample{t: t, nvml: nvml, state: int(smp.GPU), r: nvmlRead(&smp)})
+}
+
+// nicSample adds a NIC read; a finished round of them is a read of the
+// network link, routed to the engine that owns it.
+func (r *router) nicSample(s trace.NICSample) {
+	if state, t, read, ok := r.net.sample(&s); ok {
+		r.sh.pushSample(r.shardOfGPU(state), timedSample{t: t, state: state, r: read})
+	}
+}
+
+// endNICs routes each host's last round of NIC reads.
+func (r *router) endNICs() {
+	r.net.endAll(func(state int, t int64, read counterRead) {
+		r.sh.pushSample(r.shardOfGPU(state), timedSample{t: t, state: state, r: read})
+	})
 }
 
 func (r *router) shardOfGPU(gpu int) int {
@@ -151,6 +185,7 @@ func (r *router) meta(rec trace.Record) error {
 	switch v := v.(type) {
 	case trace.Start:
 		m.Start = v
+		r.net.merged = len(v.Hosts) > 0
 		r.align.Add(v.Clock)
 		for _, s := range r.starts {
 			s.Start(v)
@@ -162,6 +197,7 @@ func (r *router) meta(rec trace.Record) error {
 		r.align.Add(v)
 	case trace.Process:
 		m.Processes = append(m.Processes, v)
+		r.net.addProcess(v)
 		gpu, _ := r.place.Process(v)
 		r.sh.broadcast(func(e *Engine) { e.addProcess(v, gpu) })
 	case trace.Comm:
@@ -170,6 +206,7 @@ func (r *router) meta(rec trace.Record) error {
 		r.created(v.Pid, v.Handle, v.Rank, v.NRanks, v.CUDADevice)
 	case trace.GPU:
 		m.GPUs = append(m.GPUs, v)
+		r.net.hostGPUs++
 		r.place.GPU(v)
 		r.sh.gpuShard(v.Index)
 		r.sh.broadcast(func(e *Engine) { e.addGPU(v) })
@@ -183,6 +220,11 @@ func (r *router) meta(rec trace.Record) error {
 		m.Lost = v.Count
 	case trace.Stall:
 		m.Stalls = append(m.Stalls, v)
+	case trace.NIC:
+		m.NICs = append(m.NICs, v)
+		state, peak := r.net.addNIC(v)
+		r.sh.gpuShard(state)
+		r.sh.broadcast(func(e *Engine) { e.addNet(state, peak) })
 	}
 	return nil
 }

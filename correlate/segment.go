@@ -34,6 +34,7 @@ type segState struct {
 	// ready before it could have taken that interval's bytes.
 	lastActiveStart int64
 	periodNs        float64 // running estimate of the sample period
+	minQuietNs      int64   // the shortest quiet that ends a segment: minQuietNs, or minQuietNetNs
 }
 
 // quiet reports whether an interval moved (almost) nothing
@@ -53,7 +54,7 @@ func (s *segState) observePeriod(dt float64) {
 
 // gapNs is how long the link must stay quiet to end a segment.
 func (s *segState) gapNs() int64 {
-	return max(minQuietNs, int64(math.Round(quietPeriods*s.periodNs)))
+	return max(s.minQuietNs, int64(math.Round(quietPeriods*s.periodNs)))
 }
 
 // ended reports whether the quiet since the last active interval, up to

@@ -144,6 +144,8 @@ func (sh *shards) finish(res *Result) {
 	sh.stop()
 	st := Stats{FirstNs: math.MaxInt64}
 	owned := map[int]GPUSummary{}
+	var net GPUSummary // the network links, summed over hosts
+	hasNet := false
 	var order []int
 	for i, e := range sh.engines {
 		s := e.Finish()
@@ -160,6 +162,12 @@ func (sh *shards) finish(res *Result) {
 		if s.LastNs > 0 {
 			st.FirstNs, st.LastNs = min(st.FirstNs, s.FirstNs), max(st.LastNs, s.LastNs)
 		}
+		for state, n := range e.netSummaries() {
+			if len(sh.engines) == 1 || sh.gpuShard(state) == i {
+				net.addLink(n)
+				hasNet = true
+			}
+		}
 		for _, g := range e.GPUs() {
 			if i == 0 {
 				order = append(order, g.Index)
@@ -173,6 +181,9 @@ func (sh *shards) finish(res *Result) {
 		st.FirstNs = 0
 	}
 	res.Stats = st
+	if hasNet {
+		res.Net = &net
+	}
 	for _, idx := range order {
 		res.GPUs = append(res.GPUs, owned[idx])
 	}

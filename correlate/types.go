@@ -45,22 +45,45 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// Link is the kind of link a byte counter counts (docs/attribution.md,
+// "Network links").
+type Link uint8
+
+const (
+	// NVLink is a GPU's NVLink counters, read through NVML.
+	NVLink Link = iota
+	// Net is the host's network link: the sampled NICs' counters summed
+	// (package nic), which carry NCCL's network transport.
+	Net
+)
+
+func (l Link) String() string {
+	if l == Net {
+		return "net"
+	}
+	return "nvlink"
+}
+
 // Call is one executed collective with its modelled GPU execution and the
 // link bytes attributed to it. Sinks must not keep the pointer.
 type Call struct {
-	Pid       uint32
-	Tid       uint32
-	Kind      trace.Kind
-	DataType  trace.DataType
-	Count     uint64
-	Payload   uint64 // count x dtype size, as passed
-	Comm      uint64
-	Stream    uint64
-	StackID   int32
-	Caller    uint64 // return address into the direct caller (--stacks), 0 unknown
-	Rank      int    // in its communicator, -1 unknown
-	NRanks    int
-	GPU       int // -1: not on a sampled GPU
+	Pid      uint32
+	Tid      uint32
+	Kind     trace.Kind
+	DataType trace.DataType
+	Count    uint64
+	Payload  uint64 // count x dtype size, as passed
+	Comm     uint64
+	Stream   uint64
+	StackID  int32
+	Caller   uint64 // return address into the direct caller (--stacks), 0 unknown
+	Rank     int    // in its communicator, -1 unknown
+	NRanks   int
+	GPU      int // -1: not on a sampled GPU
+	// Link is the link whose bytes the call carries: NVLink, or, for the
+	// share of a collective that crosses the network (LinkSink.LinkCall),
+	// Net.
+	Link      Link
 	Grouped   bool
 	EnqueueNs int64 // host time of the call
 	LaunchNs  int64 // host time its work was launched (GroupEnd for grouped calls)
@@ -89,6 +112,9 @@ type Call struct {
 	// groupCalls is how many calls the group of point-to-point calls
 	// launched with this one has (fitgroup.go), 0 outside such a group.
 	groupCalls int
+	// state is the engine's model of the link it runs on: the GPU's index
+	// for NVLink, netState for the network link; -1 none.
+	state int
 }
 
 // Executed reports whether the call ran: eager or replayed, not captured.
@@ -117,9 +143,11 @@ func (c *Call) GPUTimeNs() int64 {
 	return 0
 }
 
-// Interval is the traffic of one GPU between two successful samples.
+// Interval is the traffic of one GPU (or, Link Net, the host's network
+// link; GPU -1) between two successful samples.
 type Interval struct {
 	GPU              int
+	Link             Link
 	StartNs, EndNs   int64
 	TxBytes, RxBytes float64
 	UnTx, UnRx       float64 // the part no collective explains
@@ -152,8 +180,22 @@ type LaunchSink interface {
 }
 
 // Sink receives the analysis as it streams out, in time order per GPU.
+// It sees NVLink only: each executed collective once, through Call.
 type Sink interface {
 	Call(c *Call)
 	Interval(iv *Interval) // valid during the call only
 	Burst(b *Burst)
+}
+
+// LinkSink is a Sink that also wants the links other than NVLink (the
+// host's network link, Link Net). A collective whose traffic crosses the
+// network is its Call (count calls there; its NVLink bytes, none when
+// NCCL's P2P transport is off) and also a LinkCall carrying only its bytes
+// on that link. The link's intervals and bursts come through LinkInterval
+// and LinkBurst (GPU -1).
+type LinkSink interface {
+	Sink
+	LinkCall(c *Call)
+	LinkInterval(iv *Interval)
+	LinkBurst(b *Burst)
 }

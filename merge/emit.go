@@ -61,6 +61,10 @@ func (m *merger) emit(h *host, it *item) error {
 		return m.w.WriteEvents(m.raw)
 	case itemSample:
 		return m.w.WriteSamples(it.s)
+	case itemNICSample:
+		// A host's round stays together in the file: its samples come in
+		// its order, another host's between them belong to another link.
+		return m.w.WriteNICSamples(it.ns)
 	case itemLinkSample:
 		m.links = trace.AppendLinkSample(m.links, it.ls)
 		if len(m.links) >= 64<<10 {

@@ -94,6 +94,13 @@ func (h *host) linkSample(s *trace.LinkSample) {
 	s.WallUs = h.wallUs(s.WallUs)
 }
 
+// nicSample qualifies a NIC read: its NIC into the host's range, its
+// times onto the reference's clock.
+func (h *host) nicSample(s *trace.NICSample) {
+	s.NIC = uint32(trace.MergedNIC(h.idx, int(s.NIC)))
+	s.MonoBeforeNs, s.MonoAfterNs = h.mono(s.MonoBeforeNs), h.mono(s.MonoAfterNs)
+}
+
 // meta qualifies a metadata record; keep is false for those the merged
 // trace says once for all hosts (Start, Stop: emit.go; Lost: stream.go)
 // or only from the reference (Clock: the merged trace speaks its clock
@@ -129,6 +136,9 @@ func (h *host) meta(v any) (t trace.RecordType, out any, keep, known bool) {
 		return trace.RecGPUSamples, v, true, true
 	case trace.Stall:
 		return trace.RecStall, h.stall(v), true, true
+	case trace.NIC:
+		v.Index, v.Host = trace.MergedNIC(h.idx, v.Index), h.info.Name
+		return trace.RecNIC, v, true, true
 	}
 	return 0, nil, false, false
 }

@@ -32,6 +32,8 @@ var qualified = map[trace.RecordType]string{
 	trace.RecStop:        "one merged Stop when every host stopped",
 	trace.RecGPUSamples:  "GPU, time",
 	trace.RecStall:       "id, times, pids, GPUs, host named in the communicator",
+	trace.RecNIC:         "index (MergedNIC), host",
+	trace.RecNICSamples:  "NIC (MergedNIC), times",
 }
 
 // Every record type trace/format.go defines has a rule in qualified: the

@@ -14,6 +14,7 @@ const (
 	itemEvent itemKind = iota
 	itemSample
 	itemLinkSample
+	itemNICSample
 	itemMeta
 	itemLost
 )
@@ -26,6 +27,7 @@ type item struct {
 	ev   trace.Event
 	s    trace.Sample
 	ls   trace.LinkSample
+	ns   trace.NICSample
 	typ  trace.RecordType
 	meta any
 	lost uint64
@@ -96,6 +98,11 @@ func (s *stream) record(rec trace.Record) error {
 		return rec.LinkSamples(func(x trace.LinkSample) {
 			h.linkSample(&x)
 			s.add(item{kind: itemLinkSample, ls: x}, x.MonoBeforeNs)
+		})
+	case trace.RecNICSamples:
+		return rec.NICSamples(func(x trace.NICSample) {
+			h.nicSample(&x)
+			s.add(item{kind: itemNICSample, ns: x}, x.MonoBeforeNs)
 		})
 	}
 	v, ok, err := rec.Meta()

@@ -20,6 +20,8 @@ const (
 	vRx
 	vGPUTime
 	vWait // appended last: older readers index the others unchanged
+	vNetTx
+	vNetRx // network link bytes (format 1.2 recordings with NICs), after wait
 	nValues
 )
 
@@ -43,6 +45,9 @@ type key struct {
 	// waitFor is 1 + the rank a wait sample waited for (0: a call): its
 	// own leaf, "wait for rank N", under the collective.
 	waitFor int
+	// link is the link whose bytes the sample holds: a call's network
+	// share is a sample of its own (link net, no calls).
+	link correlate.Link
 }
 
 type values [nValues]float64
@@ -60,6 +65,7 @@ type Builder struct {
 	order   []key     // first-seen order, so output is deterministic
 	unattr  []*values // by GPU index
 	gpus    []int     // GPUs with unattributed bytes, first seen first
+	netUn   *values   // the network link's unattributed bytes, nil none
 	last    *values   // the previous call's sample: runs of one kind are common
 	lastKey key
 }
@@ -71,11 +77,7 @@ func NewBuilder() *Builder {
 
 // Call implements correlate.Sink.
 func (b *Builder) Call(c *correlate.Call) {
-	k := key{pid: c.Pid, stack: c.StackID, caller: c.Caller, kind: c.Kind, dtype: c.DataType, count: c.Count, payload: c.Payload,
-		comm: c.Comm, rank: c.Rank, nranks: c.NRanks, gpu: c.GPU, grouped: c.Grouped, phase: c.Phase, burst: c.Burst}
-	if c.Kind == trace.GraphLaunch {
-		k.graph = c.Graph
-	}
+	k := callKey(c)
 	v := b.last
 	if v == nil || k != b.lastKey {
 		v = b.sample(k)
@@ -87,6 +89,42 @@ func (b *Builder) Call(c *correlate.Call) {
 	v[vRx] += c.RxBytes
 	v[vGPUTime] += float64(c.GPUTimeNs())
 }
+
+func callKey(c *correlate.Call) key {
+	k := key{pid: c.Pid, stack: c.StackID, caller: c.Caller, kind: c.Kind, dtype: c.DataType, count: c.Count, payload: c.Payload,
+		comm: c.Comm, rank: c.Rank, nranks: c.NRanks, gpu: c.GPU, grouped: c.Grouped, phase: c.Phase, burst: c.Burst, link: c.Link}
+	if c.Kind == trace.GraphLaunch {
+		k.graph = c.Graph
+	}
+	return k
+}
+
+// LinkCall implements correlate.LinkSink: a collective's network bytes,
+// in a sample of their own (label link=net) under the same stack.
+func (b *Builder) LinkCall(c *correlate.Call) {
+	if !c.Executed() {
+		return
+	}
+	v := b.sample(callKey(c))
+	v[vNetTx] += c.TxBytes
+	v[vNetRx] += c.RxBytes
+	b.last = nil
+}
+
+// LinkInterval implements correlate.LinkSink.
+func (b *Builder) LinkInterval(iv *correlate.Interval) {
+	if iv.UnTx == 0 && iv.UnRx == 0 {
+		return
+	}
+	if b.netUn == nil {
+		b.netUn = &values{}
+	}
+	b.netUn[vNetTx] += iv.UnTx
+	b.netUn[vNetRx] += iv.UnRx
+}
+
+// LinkBurst implements correlate.LinkSink.
+func (b *Builder) LinkBurst(*correlate.Burst) {}
 
 // sample is k's values, made (in order of first sight) when new.
 func (b *Builder) sample(k key) *values {
@@ -159,6 +197,14 @@ func (b *Builder) Merge(o *Builder) {
 		}
 		for i, x := range o.unattr[g] {
 			b.unattr[g][i] += x
+		}
+	}
+	if o.netUn != nil {
+		if b.netUn == nil {
+			b.netUn = &values{}
+		}
+		for i, x := range o.netUn {
+			b.netUn[i] += x
 		}
 	}
 	b.last = nil

@@ -12,13 +12,15 @@ import (
 
 // labels splits a key into string labels (names: op, path, dtype, size
 // bucket (units.Bucket: the path table's), communicator, phase, burst: the
-// label of the burst the call's bytes landed in, "none" outside bursts) and numeric ones (numbers: rank, gpu, pid, nranks,
+// label of the burst the call's bytes landed in, "none" outside bursts;
+// link: nvlink, or net for a call's network bytes) and numeric ones
+// (numbers: rank, gpu, pid, nranks,
 // count, bytes; waited_for, on wait samples: the rank waited for), so `-tagfocus=rank=0` matches the number 0. Unknown
 // numbers (-1) are left out rather than written as -1.
 func labels(k key, comm string) (map[string][]string, map[string][]int64, map[string][]string) {
 	str := map[string][]string{
 		"op": {correlate.OpName(k.kind)}, "dtype": {k.dtype.String()}, "size_bucket": {units.BucketOf(k.payload).String()},
-		"comm": {comm}, "phase": {k.phase.String()}, "burst": {cmp.Or(k.burst, "none")},
+		"comm": {comm}, "phase": {k.phase.String()}, "burst": {cmp.Or(k.burst, "none")}, "link": {k.link.String()},
 	}
 	// The path the collective's bytes took (report.json paths); none for
 	// a launch of a graph captured before the recording, whose

@@ -20,6 +20,8 @@ var SampleTypes = []*profile.ValueType{
 	{Type: "nvlink_rx", Unit: "bytes"},
 	{Type: "gpu_time", Unit: "nanoseconds"},
 	{Type: "wait", Unit: "nanoseconds"}, // for the last rank of the collective (docs/stragglers.md)
+	{Type: "net_tx", Unit: "bytes"},     // on the host's network link (docs/attribution.md, Network links)
+	{Type: "net_rx", Unit: "bytes"},
 }
 
 // SyntheticFile names the mapping of the frames linkprof makes up (the
@@ -54,7 +56,7 @@ func (b *Builder) Profile(res *correlate.Result, sym *Symbolizer) (*profile.Prof
 		s := &profile.Sample{
 			Location: []*profile.Location{t.synthetic("unattributed"), t.synthetic(fmt.Sprintf("GPU %d", g))},
 			Value:    ints(b.unattr[g]),
-			Label:    map[string][]string{"op": {"unattributed"}},
+			Label:    map[string][]string{"op": {"unattributed"}, "link": {correlate.NVLink.String()}},
 			NumLabel: map[string][]int64{"gpu": {int64(g)}},
 			NumUnit:  map[string][]string{"gpu": {"gpu"}},
 		}
@@ -62,6 +64,13 @@ func (b *Builder) Profile(res *correlate.Result, sym *Symbolizer) (*profile.Prof
 			s.Label["host"] = []string{h.Name}
 		}
 		p.Sample = append(p.Sample, s)
+	}
+	if b.netUn != nil {
+		p.Sample = append(p.Sample, &profile.Sample{
+			Location: []*profile.Location{t.synthetic("unattributed"), t.synthetic("network")},
+			Value:    ints(b.netUn),
+			Label:    map[string][]string{"op": {"unattributed"}, "link": {correlate.Net.String()}},
+		})
 	}
 	if err := p.CheckValid(); err != nil {
 		return nil, fmt.Errorf("building profile: %w", err)

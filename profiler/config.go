@@ -32,6 +32,9 @@ type Config struct {
 	StatusWidth func() int
 	// Sampler, when set, records NVLink counters beside the events.
 	Sampler LinkSampler
+	// NICs, when set, records network device counters beside them
+	// (package nic).
+	NICs NICSampler
 	// Simulated marks the link as the demo's simulation.
 	Simulated bool
 	// Credential runs a launched command as another user (sudo's caller).
@@ -86,6 +89,13 @@ type Credential struct {
 type LinkSampler interface {
 	Run(ctx context.Context, w *trace.Writer) error
 	Rates() map[int]float64
+}
+
+// NICSampler samples network device counters into the trace until ctx is
+// done. Its records (WriteHeader) go in before any event.
+type NICSampler interface {
+	WriteHeader(w *trace.Writer) error
+	Run(ctx context.Context, w *trace.Writer) error
 }
 
 // Summary is what a finished recording reports.

@@ -100,6 +100,7 @@ func (d *discoverer) process(pid uint32) *procState {
 		SeenNs: d.clock(), Rank: info.EnvInt("RANK"), LocalRank: info.EnvInt("LOCAL_RANK"),
 		WorldSize: info.EnvInt("WORLD_SIZE"), GPU: -1, CUDAVisibleDevices: info.Env["CUDA_VISIBLE_DEVICES"],
 		PodUID: pod.UID, Pod: pod.Name, PodNamespace: pod.Namespace, ContainerID: pod.Container,
+		LocalWorldSize: max(info.EnvInt("LOCAL_WORLD_SIZE"), 0), NCCLEnv: info.NCCLEnv(),
 	}}
 	d.procs[pid] = ps
 	d.writeProcess(ps)

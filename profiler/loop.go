@@ -151,6 +151,17 @@ func (r *recorder) startSampler(ctx context.Context) <-chan error {
 	return done
 }
 
+// startNICs runs the NIC sampler, if any, until ctx is done.
+func (r *recorder) startNICs(ctx context.Context) <-chan error {
+	done := make(chan error, 1)
+	if r.cfg.NICs == nil {
+		close(done)
+		return done
+	}
+	go func() { done <- r.cfg.NICs.Run(ctx, r.w) }()
+	return done
+}
+
 // finish detaches, drains, and closes the trace with its Stop record.
 func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan error, samplerDone <-chan error) (*Summary, error) {
 	if r.status != nil {
@@ -171,6 +182,9 @@ func (r *recorder) finish(reason string, stopPump chan struct{}, pumpErr <-chan 
 	slog.Debug("events drained")
 	if err := <-samplerDone; err != nil {
 		slog.Warn("NVLink sampling", "err", err)
+	}
+	if err := <-r.nicsDone; err != nil {
+		slog.Warn("NIC sampling", "err", err)
 	}
 	sum := r.summary(reason, lost)
 	stop := trace.Stop{Clock: clock.Read("stop"), Reason: reason, Events: sum.Events, Lost: lost - r.lostBase, ExitStatus: sum.ExitStatus}

@@ -6,11 +6,13 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"github.com/linkprof/linkprof/internal/procstat"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/linkprof/linkprof/internal/procstat"
+	"github.com/linkprof/linkprof/nic"
 )
 
 // procRoot is where procfs is mounted; tests may point it elsewhere.
@@ -106,9 +108,11 @@ type ProcInfo struct {
 	Env     map[string]string // only the variables linkprof uses
 }
 
-// envKeys are the variables that name a process's rank, its GPUs and (in
-// a pod) the pod.
-var envKeys = []string{"RANK", "LOCAL_RANK", "WORLD_SIZE", "CUDA_VISIBLE_DEVICES", "HOSTNAME"}
+// envKeys are the variables that name a process's rank, its GPUs, (in a
+// pod) the pod, and NCCL's choices of transport and network device
+// (nic.EnvKeys).
+var envKeys = append([]string{"RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "CUDA_VISIBLE_DEVICES", "HOSTNAME"},
+	nic.EnvKeys...)
 
 // ReadProcInfo reads a process's identity. Only an unreadable stat is an
 // error: the rest is best effort (kernel threads have no cmdline, a process
@@ -147,6 +151,21 @@ func splitNul(b []byte) []string {
 	out := make([]string, len(parts))
 	for i, p := range parts {
 		out[i] = string(p)
+	}
+	return out
+}
+
+// NCCLEnv is the process's NCCL variables that choose its transports and
+// network devices (nic.EnvKeys), nil when none is set.
+func (p ProcInfo) NCCLEnv() map[string]string {
+	var out map[string]string
+	for _, k := range nic.EnvKeys {
+		if v, ok := p.Env[k]; ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
 	}
 	return out
 }

@@ -43,6 +43,7 @@ type recorder struct {
 
 	ranOnStall bool
 
+	nicsDone <-chan error // closed at once without a NIC sampler
 	rescan   chan uint32
 	findGPU  chan uint32   // processes that just created a communicator
 	pumpDone chan struct{} // closed when the pump stops, by error or request
@@ -100,6 +101,11 @@ func (r *recorder) writeStart() error {
 	r.started = start.Clock.MonoNs
 	if err := r.w.WriteJSON(trace.RecStart, start); err != nil {
 		return err
+	}
+	if r.cfg.NICs != nil {
+		if err := r.cfg.NICs.WriteHeader(r.w); err != nil {
+			return err
+		}
 	}
 	return r.w.Flush()
 }
@@ -166,14 +172,19 @@ func (r *recorder) run(ctx context.Context) (*Summary, error) {
 		close(r.pumpDone)
 	}()
 
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The network counters are read from before the targets run: a launched
+	// command moves bytes as soon as it is released.
+	r.nicsDone = r.startNICs(ctx)
 	if err := r.addInitialTargets(); err != nil {
+		cancel()
+		<-r.nicsDone
 		close(stopPump)
 		<-pumpErr
 		pm.close()
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	samplerDone := r.startSampler(ctx)
 	go r.scanLoop(ctx)
 	if r.cfg.Ready != nil {

@@ -8,12 +8,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/pprof/profile"
 
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/pipeline"
@@ -98,9 +101,10 @@ func TestStragglerNamedLast(t *testing.T) {
 		t.Errorf("stalls %+v: a 20 ms straggler is no stall", out.Report.Stalls)
 	}
 	var waitNs int64
+	wait := slices.IndexFunc(out.Profile.SampleType, func(v *profile.ValueType) bool { return v.Type == "wait" })
 	for _, s := range out.Profile.Sample {
 		if s.Location[0].Line[0].Function.Name == "wait for rank 1" {
-			waitNs += s.Value[len(s.Value)-1]
+			waitNs += s.Value[wait]
 		}
 	}
 	if waitNs != r0.WaitTotalNs {

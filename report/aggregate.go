@@ -40,6 +40,7 @@ const maxKinds = 64
 type tally struct {
 	calls, payload uint64
 	tx, rx         float64
+	netTx, netRx   float64 // on the network link (LinkCall)
 	gpuNs          int64
 }
 
@@ -56,12 +57,14 @@ func (t *tally) merge(o *tally) {
 	t.payload += o.payload
 	t.tx += o.tx
 	t.rx += o.rx
+	t.netTx += o.netTx
+	t.netRx += o.netRx
 	t.gpuNs += o.gpuNs
 }
 
 func (t *tally) traffic() Traffic {
 	return Traffic{Calls: t.calls, PayloadBytes: t.payload, GPUTimeNs: t.gpuNs,
-		Link: Link{TxBytes: round(t.tx), RxBytes: round(t.rx)}}
+		Link: Link{TxBytes: round(t.tx), RxBytes: round(t.rx)}, NetBytes: NetBytes{round(t.netTx), round(t.netRx)}}
 }
 
 func round(v float64) uint64 {
@@ -85,6 +88,7 @@ type Aggregator struct {
 	lastPathKey pathKey
 	unTx, unRx  float64
 	bursts      burstStats
+	net         netTally // the network link (LinkSink)
 	// arrivals is fed by the goroutine that reads the trace (Arrivals),
 	// not by an engine: no other field is shared with it.
 	arrivals *ArrivalTally

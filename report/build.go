@@ -82,6 +82,7 @@ func Build(res *correlate.Result, a *Aggregator, opts correlate.Options) *Report
 	r.Stalls = stalls(res)
 	r.Hosts = hostsOf(res)
 	nameHosts(r, &res.Meta.Start)
+	r.addNet(res, a, Origin(res))
 	return r
 }
 
@@ -257,7 +258,7 @@ func top(a *folded) []Top {
 			Protocol: correlate.ProtocolOf(k.kind, w.Msg).String(), Traffic: t.traffic()})
 	}
 	slices.SortFunc(out, func(x, y Top) int {
-		return cmp.Or(cmp.Compare(y.TxBytes+y.RxBytes, x.TxBytes+x.RxBytes), cmp.Compare(y.Calls, x.Calls),
+		return cmp.Or(cmp.Compare(y.linkBytes(), x.linkBytes()), cmp.Compare(y.Calls, x.Calls),
 			cmp.Compare(x.Op, y.Op), cmp.Compare(x.Count, y.Count), cmp.Compare(x.DataType, y.DataType))
 	})
 	return out[:min(len(out), topN)]

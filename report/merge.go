@@ -13,6 +13,7 @@ func (a *Aggregator) Merge(o *Aggregator) {
 	a.mergePaths(o)
 	a.unTx += o.unTx
 	a.unRx += o.unRx
+	a.net.merge(&o.net)
 	b, ob := &a.bursts, &o.bursts
 	b.count += ob.count
 	b.durations.merge(&ob.durations)

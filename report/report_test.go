@@ -142,7 +142,8 @@ func TestWriteAllFiles(t *testing.T) {
 		t.Error(err)
 	}
 	p := readProfile(t, dir)
-	if p.DefaultSampleType != "nvlink_tx" || len(p.SampleType) != 6 || p.SampleType[5].Type != "wait" {
+	if p.DefaultSampleType != "nvlink_tx" || len(p.SampleType) != 8 || p.SampleType[5].Type != "wait" ||
+		p.SampleType[6].Type != "net_tx" || p.SampleType[7].Type != "net_rx" {
 		t.Errorf("profile types %v default %s", p.SampleType, p.DefaultSampleType)
 	}
 	var tl timeline.File

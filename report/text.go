@@ -32,6 +32,7 @@ func WriteText(w io.Writer, r *Report) error {
 	writeStalls(p, r)
 	p("NVLink TX %s, attributed %s (%s), unattributed %s\n\n", bytesStr(linkTx), bytesStr(attrTx), pct(attrTx, linkTx), bytesStr(r.Unattributed.TxBytes))
 	writeOps(p, r, linkTx)
+	writeLinks(p, r)
 	writeNotes(tw, r)
 	writeHints(w, tw, r, linkTx)
 	writePaths(p, r)

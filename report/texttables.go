@@ -83,6 +83,6 @@ func writeFit(p func(string, ...any), fit []correlate.FitRow) {
 		if !f.Applied {
 			fitted = "- (no segment)"
 		}
-		p("%s\t%s\t%d\t%s\t%.3f\t%s\t%d\t%.3f\t\n", f.Op, f.SizeBucket, f.NRanks, f.Protocol, f.Default, fitted, f.Segments, f.Residual)
+		p("%s\t%s\t%d\t%s\t%.3f\t%s\t%d\t%.3f\t\n", fitOp(f.Op, f.Link), f.SizeBucket, f.NRanks, f.Protocol, f.Default, fitted, f.Segments, f.Residual)
 	}
 }

@@ -44,6 +44,10 @@ type Report struct {
 	// merge, hosts.go), with how each host's clock was placed; absent for
 	// one host.
 	Hosts []trace.Host `json:"hosts,omitempty"`
+	// Net is the host's network link and Links the bytes per kind of
+	// link, present when NICs were sampled (net.go).
+	Net   *Net        `json:"net,omitempty"`
+	Links []LinkTotal `json:"links,omitempty"`
 	// Notes are what the recorder wrote down: warnings (a GPU that
 	// disappeared, a GPU without NVLink) and facts.
 	Notes []Note `json:"notes"`
@@ -69,6 +73,7 @@ type Link struct {
 // the known paths outside NCCL calls that could (empty when it is small).
 type Unattributed struct {
 	Link
+	NetBytes
 	Hints []Hint `json:"hints"`
 }
 
@@ -92,6 +97,9 @@ type Traffic struct {
 	Calls        uint64 `json:"calls"`
 	PayloadBytes uint64 `json:"payload_bytes"`
 	Link
+	// NetBytes are the bytes attributed on the network link (NICs
+	// sampled; absent when none).
+	NetBytes
 	// GPUTimeNs is modelled GPU execution (docs/attribution.md section
 	// 4), not measured, summed over the group's calls: for an op, over
 	// all ranks, so it can exceed duration_ns.

@@ -1,7 +1,8 @@
 // Package timeline writes a Chrome trace-event JSON file (opens in
 // ui.perfetto.dev and chrome://tracing): per rank a host track with its
 // calls as instant events and lanes of modelled GPU execution, NVLink
-// TX/RX counter tracks per GPU, and burst markers. Complete events on one
+// TX/RX counter tracks per GPU, and burst markers; with NICs sampled, a
+// network track (net.go). Complete events on one
 // track nest or are disjoint, as Perfetto requires (it drops a slice that
 // starts inside another and ends after it). It streams: what it holds is
 // one end time per lane, not per event.

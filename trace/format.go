@@ -11,7 +11,7 @@ const FileName = "trace.lpt"
 // adds record types, which older readers skip.
 const (
 	VersionMajor = 1
-	VersionMinor = 2 // 1.1: Stall records; 1.2: path kinds 30-43 (non-NCCL collectives), communicator unique ids, merged traces (hosts)
+	VersionMinor = 2 // 1.1: Stall records; 1.2: path kinds 30-43 (non-NCCL collectives), communicator unique ids, merged traces (hosts), NIC and NICSamples records
 )
 
 var magic = [8]byte{'L', 'P', 'T', 'R', 'A', 'C', 'E', 0}
@@ -43,6 +43,8 @@ const (
 	RecStop        RecordType = 14 // JSON Stop: once, last (absent after a crash)
 	RecGPUSamples  RecordType = 15 // JSON GPMSample: GPM NVLink metrics
 	RecStall       RecordType = 16 // JSON Stall: a collective that stopped making progress (1.1)
+	RecNIC         RecordType = 17 // JSON NIC: a sampled network device (1.2)
+	RecNICSamples  RecordType = 18 // binary: n x NICSampleSize bytes of NICSample (1.2)
 )
 
 // Errors readers return; wrapped with the file and offset.

@@ -18,16 +18,20 @@ type Trace struct {
 	// LinkSamples are per-link counters (record --per-link).
 	LinkSamples []LinkSample
 	// GPM holds GPM NVLink throughput samples (record --gpm).
-	GPM       []GPMSample
-	GPUs      []GPU
-	Clocks    []Clock
-	Stacks    []Stack
-	Mappings  []Mappings
-	Notes     []Note
-	Stalls    []Stall
-	Lost      uint64 // the last cumulative count recorded
-	Truncated bool
-	Minor     uint16
+	GPM []GPMSample
+	// NICs and NICSamples are the sampled network devices and their
+	// counters (record --nics, format 1.2).
+	NICs       []NIC
+	NICSamples []NICSample
+	GPUs       []GPU
+	Clocks     []Clock
+	Stacks     []Stack
+	Mappings   []Mappings
+	Notes      []Note
+	Stalls     []Stall
+	Lost       uint64 // the last cumulative count recorded
+	Truncated  bool
+	Minor      uint16
 	// Unknown counts records of types this version does not know (newer minor).
 	Unknown int
 }
@@ -73,6 +77,8 @@ func (t *Trace) add(rec Record) error {
 		return rec.Samples(func(s Sample) { t.Samples = append(t.Samples, s) })
 	case RecLinkSamples:
 		return rec.LinkSamples(func(s LinkSample) { t.LinkSamples = append(t.LinkSamples, s) })
+	case RecNICSamples:
+		return rec.NICSamples(func(s NICSample) { t.NICSamples = append(t.NICSamples, s) })
 	}
 	v, ok, err := rec.Meta() // the one list of metadata types
 	if err != nil || !ok {
@@ -108,6 +114,8 @@ func (t *Trace) add(rec Record) error {
 		t.GPM = append(t.GPM, v)
 	case Stall:
 		t.Stalls = append(t.Stalls, v)
+	case NIC:
+		t.NICs = append(t.NICs, v)
 	}
 	return nil
 }

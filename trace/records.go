@@ -57,6 +57,13 @@ type Process struct {
 	Pod          string `json:"pod,omitempty"`
 	PodNamespace string `json:"pod_namespace,omitempty"`
 	ContainerID  string `json:"container_id,omitempty"`
+	// LocalWorldSize is LOCAL_WORLD_SIZE (ranks on this host), 0 unset
+	// (1.2).
+	LocalWorldSize int `json:"local_world_size,omitempty"`
+	// NCCLEnv holds the NCCL variables that choose its transports and
+	// network devices (nic.EnvKeys: NCCL_P2P_DISABLE, NCCL_SHM_DISABLE,
+	// NCCL_SOCKET_IFNAME, ...), those set (1.2).
+	NCCLEnv map[string]string `json:"nccl_env,omitempty"`
 	// The NCCL library it maps (empty until one is found).
 	NCCLPath    string `json:"nccl_path,omitempty"`
 	NCCLBuildID string `json:"nccl_build_id,omitempty"`

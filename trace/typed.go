@@ -2,8 +2,8 @@ package trace
 
 // Meta decodes a metadata record into its type, once, for readers that
 // dispatch on it: Start, Stop, Process, Library, Comm, GPU, Clock, Stack,
-// Mappings, Note, Lost, GPMSample or Stall (a value, not a pointer). Data records
-// (events, samples, per-link samples) are not metadata: ok is false, as it
+// Mappings, Note, Lost, GPMSample, Stall or NIC (a value, not a pointer). Data records
+// (events, samples, per-link samples, NIC samples) are not metadata: ok is false, as it
 // is for types this version does not know (a newer minor version's).
 func (rec Record) Meta() (v any, ok bool, err error) {
 	switch rec.Type {
@@ -33,6 +33,8 @@ func (rec Record) Meta() (v any, ok bool, err error) {
 		return decodeAs[GPMSample](rec)
 	case RecStall:
 		return decodeAs[Stall](rec)
+	case RecNIC:
+		return decodeAs[NIC](rec)
 	}
 	return nil, false, nil
 }

@@ -26,6 +26,7 @@ type Writer struct {
 	buf     *bufio.Writer
 	events  []byte
 	samples []byte
+	nics    []byte
 	nEvents uint64
 	taps    []func(Sample)
 	recTaps []func(RecordType, any)
@@ -112,6 +113,21 @@ func (w *Writer) WriteSamples(samples ...Sample) error {
 	return w.err
 }
 
+// WriteNICSamples queues NIC samples: one round of the NIC sampler per
+// call, so a round's samples lie together in the file.
+func (w *Writer) WriteNICSamples(samples ...NICSample) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, s := range samples {
+		w.nics = AppendNICSample(w.nics, s)
+	}
+	if len(w.nics) >= batchBytes {
+		w.frame(RecNICSamples, w.nics)
+		w.nics = w.nics[:0]
+	}
+	return w.err
+}
+
 // TapSamples adds fn to the functions that see every sample as it is
 // written (the recorder's live view of the links). fn runs under the
 // writer's lock: it must be quick and must not write. Add taps before the
@@ -159,6 +175,10 @@ func (w *Writer) flushBatches() {
 	if len(w.samples) > 0 {
 		w.frame(RecSamples, w.samples)
 		w.samples = w.samples[:0]
+	}
+	if len(w.nics) > 0 {
+		w.frame(RecNICSamples, w.nics)
+		w.nics = w.nics[:0]
 	}
 }
 

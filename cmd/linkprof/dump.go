@@ -10,7 +10,7 @@ import (
 	"github.com/linkprof/linkprof/trace"
 )
 
-const dumpUsage = "dump DIR [--samples]"
+const dumpUsage = "dump DIR [--samples | --nic-samples]"
 
 func init() {
 	register(command{name: "dump", summary: "print a recording's events (or NVLink samples) as JSON lines (for scripts)", run: runDump})
@@ -54,11 +54,15 @@ type dumpedSample struct {
 func runDump(args []string) error {
 	fs := newFlags("dump")
 	samples := fs.Bool("samples", false, "print the NVLink counter samples instead of the events")
+	nics := fs.Bool("nic-samples", false, "print the network device counter samples instead of the events")
 	if err := parseFlags(fs, dumpUsage, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("dump: give one recording folder")
+	}
+	if *samples && *nics {
+		return usagef("dump: --samples and --nic-samples: give one")
 	}
 	f, err := trace.Open(fs.Arg(0))
 	if err != nil {
@@ -79,7 +83,9 @@ func runDump(args []string) error {
 		switch {
 		case *samples && rec.Type == trace.RecSamples:
 			err = rec.Samples(func(s trace.Sample) { enc.Encode(dumpedSampleOf(s)) })
-		case !*samples && rec.Type == trace.RecEvents:
+		case *nics && rec.Type == trace.RecNICSamples:
+			err = rec.NICSamples(func(s trace.NICSample) { enc.Encode(dumpedNICSampleOf(s)) })
+		case !*samples && !*nics && rec.Type == trace.RecEvents:
 			err = rec.Events(func(e trace.Event) { enc.Encode(dumped(e)) })
 		}
 		if err != nil {

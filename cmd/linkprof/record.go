@@ -46,6 +46,7 @@ type recordFlags struct {
 	onStall   string
 	link      linkFlags
 	fleet     fleetFlags
+	nics      nicFlags
 }
 
 // defaultStallAfter is --stall-after's default: longer than NCCL's lazy
@@ -73,6 +74,7 @@ func (f *recordFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.onStall, "on-stall", "", "run shell `CMD` once at the first stall (LINKPROF_STALL_PIDS etc. set; output in DIR/on-stall.log)")
 	f.link.register(fs)
 	f.fleet.register(fs)
+	f.nics.register(fs)
 }
 
 func runRecord(args []string) error {
@@ -95,6 +97,12 @@ func runRecord(args []string) error {
 	}
 	defer closeSampler()
 	cfg.Sampler = sampler
+	nics, closeNICs, err := f.nics.open(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeNICs()
+	cfg.NICs = nics
 	keeper, err := f.fleet.start(&cfg, !f.noAnalyze)
 	if err != nil {
 		return err
@@ -152,6 +160,9 @@ func (f *recordFlags) check(fs *pflag.FlagSet, command []string) error {
 		return usagef("record: --on-stall needs stall detection: drop --stall-after 0")
 	}
 	if err := f.link.check(f.noNVML); err != nil {
+		return err
+	}
+	if err := f.nics.check(); err != nil {
 		return err
 	}
 	if err := f.fleet.check(fs, f.pidOf, len(command) > 0); err != nil {

@@ -60,13 +60,22 @@ const finishS = 0.15
 // Measure fills each phase's Moved from the samples and returns the link
 // TX per op over all phases (a receive sends nothing).
 func (ps *Phases) Measure(samples []trace.Sample) map[string]float64 {
+	return ps.measure(func(p *Phase) float64 {
+		var moved float64
+		for gpu := range ps.World {
+			moved += txDuring(samples, uint32(gpu), p)
+		}
+		return moved
+	})
+}
+
+// measure fills each phase's Moved with moved(phase) and splits it over
+// the phase's ops.
+func (ps *Phases) measure(moved func(*Phase) float64) map[string]float64 {
 	byName := map[string]*Phase{}
 	for i := range ps.Phases {
 		p := &ps.Phases[i]
-		p.Moved = 0
-		for gpu := range ps.World {
-			p.Moved += txDuring(samples, uint32(gpu), p)
-		}
+		p.Moved = moved(p)
 		byName[p.Name] = p
 	}
 	truth := map[string]float64{}

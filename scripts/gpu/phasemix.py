@@ -16,7 +16,15 @@ clock start and end) to OUT_JSON.
 
 --set symm (symm-eager, symm-graph) runs torch symmetric memory phases
 instead (symmphases.py, scripts/gpu/validate_symmmem.sh).
+
+--net runs the phases over NCCL's network transport between the local
+ranks (NCCL_P2P_DISABLE=1 NCCL_SHM_DISABLE=1 NCCL_NET=Socket
+NCCL_SOCKET_IFNAME=lo, unless set): their bytes cross lo, not NVLink;
+`attribcheck -link net` checks the network link (scripts/gpu/validate_net.sh).
+Export those variables before starting it when linkprof attaches: it reads
+the NCCL variables of the process it is given.
 """
+NET_ENV = dict(NCCL_P2P_DISABLE="1", NCCL_SHM_DISABLE="1", NCCL_NET="Socket", NCCL_SOCKET_IFNAME="lo")
 import argparse, json, os, time
 
 os.environ.setdefault("NCCL_NVLS_ENABLE", "0")
@@ -191,7 +199,8 @@ def worker(rank, args):
         time.sleep(GAP_S)
     if rank == 0:
         with open(args.out, "w") as f:
-            json.dump(dict(world=world, set=args.set, phases=phases,
+            json.dump(dict(world=world, set=args.set, phases=phases, transport="net" if args.net else "p2p",
+                           nccl_env={k: os.environ.get(k) for k in NET_ENV},
                            tensor_numel_offset=getattr(state, "numel_offset", None)), f, indent=1)
     dist.destroy_process_group()
     if getattr(state, "graphs", None):
@@ -208,7 +217,12 @@ def main():
     p.add_argument("--port", type=int, default=29545)
     p.add_argument("--set", default="nccl", choices=["nccl", "symm", "symm-eager", "symm-graph"],
                    help="nccl: the NCCL phases below; symm*: torch symmetric memory (symmphases.py)")
+    p.add_argument("--net", action="store_true",
+                   help="NCCL's network transport between the local ranks, over lo (NET_ENV)")
     args = p.parse_args()
+    if args.net:
+        for k, v in NET_ENV.items():
+            os.environ.setdefault(k, v)  # the spawned ranks inherit them
     mp.spawn(worker, args=(args,), nprocs=args.world, join=True)
 
 

@@ -1,0 +1,96 @@
+package merge
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/internal/reportschema"
+	"github.com/linkprof/linkprof/trace"
+)
+
+// netHost writes host name's recording of one rank of a 2-rank
+// communicator spread over two hosts: each step an 8 MiB all-reduce, whose
+// ring leaves the host once, so the host's NIC sends and receives one
+// rank's ring bytes (8 MiB) over two 1 ms intervals; steps 200 ms apart.
+func netHost(t *testing.T, name string, t0 int64, rank int32, steps int) string {
+	t.Helper()
+	const payload = 8 << 20
+	dir := filepath.Join(t.TempDir(), name)
+	w, err := trace.Create(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := trace.Clock{Source: "start", MonoNs: t0 - 1_000_000, WallNs: 1_800_000_000_000_000_000}
+	w.WriteJSON(trace.RecStart, trace.Start{Tool: "linkprof", Host: name, Clock: start})
+	w.WriteJSON(trace.RecNIC, trace.NIC{Index: 0, Name: "eth0", Kind: trace.NICKindNetdev, UnitBytes: 1, CounterBits: 64,
+		SelectedBy: "auto: up, not virtual"})
+	w.WriteJSON(trace.RecProcess, trace.Process{Pid: 1, Comm: "train", Rank: -1, LocalRank: -1, WorldSize: -1, GPU: -1})
+	w.WriteEvents(trace.AppendEvent(nil, trace.Event{TsNs: uint64(t0) - 500_000, Pid: 1, Tid: 1, Kind: trace.CommInitRank,
+		Flags: trace.FlagReturn, Comm: 0xc0, SendBuff: 0xabc, Rank: rank, NRanks: 2, StackID: -1}))
+	var tx uint64 = 5 << 30
+	round := uint64(0)
+	for s := range steps {
+		at := t0 + int64(s)*200_000_000
+		w.WriteEvents(trace.AppendEvent(nil, trace.Event{TsNs: uint64(at), Pid: 1, Tid: 1, Kind: trace.AllReduce, Comm: 0xc0,
+			Stream: 0x70, Count: payload / 4, DataType: 7, StackID: -1, Peer: -1, Rank: -1, NRanks: -1}))
+		for ms := range 200 {
+			if ms == 1 || ms == 2 {
+				tx += payload / 2
+			}
+			m := at + int64(ms)*1_000_000 + 500_000
+			w.WriteNICSamples(trace.NICSample{NIC: 0, Flags: trace.SampleOK, Round: round, MonoBeforeNs: m, MonoAfterNs: m + 1000,
+				TxBytes: tx, RxBytes: tx})
+			round++
+		}
+		w.Flush()
+	}
+	stop := trace.Clock{Source: "stop", MonoNs: t0 + int64(steps)*200_000_000, WallNs: start.WallNs + int64(steps)*200_000_000 + 1_000_000}
+	w.WriteJSON(trace.RecStop, trace.Stop{Clock: stop, Reason: "duration"})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Merged, each host's NICs keep their host (index MergedNIC, host name),
+// their samples come onto the reference's clock, and each host's NICs are
+// that host's network link: the communicator spans the hosts, so each
+// rank's network share is its ring bytes, on its own host's link.
+func TestMergedNICsAreTheirHostsLinks(t *testing.T) {
+	const steps = 20
+	a := netHost(t, "a", 5e9, 0, steps)
+	b := netHost(t, "b", 7e9, 1, steps)
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := Merge(Options{Dirs: []string{a, b}, Out: out, Clock: ClockCollectives}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := trace.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.NICs) != 2 || tr.NICs[0].Index != 0 || tr.NICs[0].Host != "a" || tr.NICs[1].Index != trace.MergedNIC(1, 0) ||
+		tr.NICs[1].Host != "b" {
+		t.Fatalf("NIC records %+v", tr.NICs)
+	}
+	var firstB int64
+	for _, s := range tr.NICSamples {
+		if h, nic := trace.SplitNIC(s.NIC); h == 1 && nic == 0 {
+			firstB = s.MonoBeforeNs
+			break
+		}
+	}
+	if firstB != tr.NICSamples[0].MonoBeforeNs {
+		t.Errorf("host b's first NIC read at %d, host a's at %d: want the same moment on the reference's clock", firstB,
+			tr.NICSamples[0].MonoBeforeNs)
+	}
+	r := reportschema.Run(t, out, correlate.Options{}).Report
+	ring := uint64(8 << 20)
+	ar := r.Ops[0]
+	if ar.Calls != 2*steps || ar.NetTxBytes < 2*steps*ring*99/100 || ar.NetTxBytes > 2*steps*ring*101/100 {
+		t.Errorf("AllReduce %+v: want %d calls, %d network bytes", ar, 2*steps, 2*steps*ring)
+	}
+	if r.Net == nil || len(r.Net.NICs) != 2 || r.Net.TxBytes != r.Net.NICs[0].TxBytes+r.Net.NICs[1].TxBytes {
+		t.Errorf("net %+v", r.Net)
+	}
+}
