@@ -61,6 +61,8 @@ lint:
 	@# bracketed so that this line does not match itself.
 	@! git grep -n -e '[D]ESIGN[.]md' -e '[F]ACTS[.]md' -e '[.][.]/[s]hared/' || { echo "cite docs/design.md or docs/nccl-facts.md: users have only the repository"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@# A merge's conflict markers left in a file (bracketed, not to match this line).
+	@! git grep -n -E '^([<]{7} |[>]{7} )' -- ':!*.o' || { echo "merge conflict markers left"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	@if command -v shellcheck >/dev/null; then shellcheck scripts/slurm-record.sh; else echo "shellcheck not installed (apt-get install shellcheck): scripts not checked"; fi
