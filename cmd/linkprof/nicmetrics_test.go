@@ -80,11 +80,18 @@ func okSamplesOf(samples []trace.NICSample, nic uint32) (first, last trace.NICSa
 	return first, last, n
 }
 
-// fakeNetdev builds a sysfs tree under root with one netdev that is up,
-// and returns root.
+// fakeNetdev builds a sysfs tree under root with one virtual netdev that
+// is up, and returns root.
 func fakeNetdev(t *testing.T, root, name string, tx, rx uint64) string {
 	t.Helper()
-	dev := filepath.Join(root, "devices/virtual/net", name)
+	return fakeNetdevAt(t, root, "devices/virtual", name, tx, rx)
+}
+
+// fakeNetdevAt adds an up netdev under the device folder parent (e.g. a
+// PCI function's) to the sysfs tree under root.
+func fakeNetdevAt(t *testing.T, root, parent, name string, tx, rx uint64) string {
+	t.Helper()
+	dev := filepath.Join(root, parent, "net", name)
 	if err := os.MkdirAll(filepath.Join(dev, "statistics"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +102,7 @@ func fakeNetdev(t *testing.T, root, name string, tx, rx uint64) string {
 	if err := os.MkdirAll(filepath.Join(root, "class/net"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join("..", "..", "devices/virtual/net", name), filepath.Join(root, "class/net", name)); err != nil {
+	if err := os.Symlink(filepath.Join("..", "..", parent, "net", name), filepath.Join(root, "class/net", name)); err != nil {
 		t.Fatal(err)
 	}
 	return root
