@@ -124,7 +124,7 @@ func TestCompareLinks(t *testing.T) {
 	b := &report.Report{
 		Ops: []report.Op{{Op: "AllReduce", Traffic: report.Traffic{Calls: 10, NetBytes: report.NetBytes{NetTxBytes: 600}}},
 			{Op: "AllGather", Traffic: report.Traffic{Calls: 4}}},
-		Net: &report.Net{TxBytes: 800},
+		Net:   &report.Net{TxBytes: 800},
 		Links: []report.LinkTotal{{Link: "nvlink"}, {Link: "net", TxBytes: 800, AttributedTx: 600, UnattributedTx: 200}}}
 	var out bytes.Buffer
 	if err := report.WriteCompare(&out, "a", "b", a, b); err != nil {
@@ -137,7 +137,7 @@ func TestCompareLinks(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]string{
-		"nvlink 900": "nvlink 900 B 0 B 0.00x 700 B 0 B",
+		"nvlink 900":  "nvlink 900 B 0 B 0.00x 700 B 0 B",
 		"net 0":       "net 0 B 800 B new 0 B 600 B",
 		"AllReduce 0": "AllReduce 0 B 600 B new",
 	} {
