@@ -11,7 +11,7 @@ import (
 const compareUsage = "compare DIR_A DIR_B [--json]"
 
 func init() {
-	register(command{name: "compare", summary: "compare two recordings side by side: per op bytes and bursts", run: runCompare})
+	register(command{name: "compare", summary: "compare two recordings side by side: per op and per link bytes, and bursts", run: runCompare})
 }
 
 func runCompare(args []string) error {
