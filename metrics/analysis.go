@@ -55,9 +55,25 @@ func (m *Metrics) Analyzed(rep *report.Report, closed time.Time, took time.Durat
 		a.unattributed.WithLabelValues(LinkNVLink, dev, "tx").Add(float64(g.Unattributed.TxBytes))
 		a.unattributed.WithLabelValues(LinkNVLink, dev, "rx").Add(float64(g.Unattributed.RxBytes))
 	}
+	a.addNet(rep)
 	a.folders.Inc()
 	a.until.Set(float64(closed.UnixNano()) / 1e9)
 	a.took.Set(took.Seconds())
+}
+
+// addNet adds the network link's figures of a report whose NICs were
+// sampled (report.json's net). The analysis attributes the host's NICs
+// summed, so the unattributed series has no device.
+func (a *analysisMetrics) addNet(rep *report.Report) {
+	if rep.Net == nil {
+		return
+	}
+	for _, op := range rep.Ops {
+		a.attributed.WithLabelValues(op.Op, LinkNet, "tx").Add(float64(op.NetTxBytes))
+		a.attributed.WithLabelValues(op.Op, LinkNet, "rx").Add(float64(op.NetRxBytes))
+	}
+	a.unattributed.WithLabelValues(LinkNet, "", "tx").Add(float64(rep.Net.Unattributed.NetTxBytes))
+	a.unattributed.WithLabelValues(LinkNet, "", "rx").Add(float64(rep.Net.Unattributed.NetRxBytes))
 }
 
 // AnalysisFailed counts a folder whose analysis failed.

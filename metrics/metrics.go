@@ -20,11 +20,12 @@ import (
 
 const namespace = "linkprof"
 
-// Link kinds (the link label): NVLink today; NIC counters plug in beside
-// them with their own devices.
+// Link kinds (the link label), named as report.json's links name them:
+// NVLink (device a GPU) and the network link (device a NIC, or none for
+// the analysis's figures, which are the host's NICs summed).
 const (
 	LinkNVLink = "nvlink"
-	LinkNIC    = "nic"
+	LinkNet    = "net"
 )
 
 // Metrics is one recorder's metrics. Its methods are safe for concurrent
@@ -43,6 +44,7 @@ type Metrics struct {
 	targets     atomic.Int64
 	ncclProcs   atomic.Int64
 	links       linkCounters
+	nics        *nicCounters
 	openStalls  map[int]bool
 	openStallMu sync.Mutex
 
@@ -63,9 +65,10 @@ func New(version string) *Metrics {
 		}
 	}
 	m.linkBytes = f.counterVec("link_bytes_total",
-		"Bytes the link counters moved, by link kind, device and direction (NVLink: NVML's data counters).",
+		"Bytes the link counters moved, by link kind, device and direction (nvlink: NVML's data counters; net: a NIC's byte counters).",
 		"link", "device", "direction")
 	m.links = linkCounters{bytes: m.linkBytes, last: map[uint32]trace.Sample{}}
+	m.nics = newNICCounters(f, m.linkBytes)
 	m.nvmlReads = f.counterVec("nvml_reads_total", "Successful NVML reads of a GPU's NVLink counters.", "device")
 	m.nvmlFailed = f.counterVec("nvml_read_errors_total", "Failed NVML reads of a GPU's NVLink counters.", "device")
 	m.stalls = f.counterVec("stalls_total", "Collectives found stalled while recording (docs/stragglers.md), by kind.", "kind")
@@ -126,13 +129,6 @@ func (m *Metrics) Progress(p profiler.Progress) {
 	m.targets.Store(int64(p.Targets))
 	m.ncclProcs.Store(int64(p.NCCLProcs))
 	m.lost.Store(p.Lost)
-}
-
-// AddLinkBytes counts bytes a link of another kind moved (LinkNIC: a
-// NIC's counters, device its name, e.g. mlx5_0), beside NVLink's.
-func (m *Metrics) AddLinkBytes(link, device string, tx, rx uint64) {
-	m.linkBytes.WithLabelValues(link, device, "tx").Add(float64(tx))
-	m.linkBytes.WithLabelValues(link, device, "rx").Add(float64(rx))
 }
 
 // Device names a GPU in the device label.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/linkprof/linkprof/correlate"
+	"github.com/linkprof/linkprof/nic"
 	"github.com/linkprof/linkprof/profiler"
 	"github.com/linkprof/linkprof/report"
 	"github.com/linkprof/linkprof/trace"
@@ -38,7 +41,8 @@ func TestServedMetrics(t *testing.T) {
 	} {
 		m.Sample(s)
 	}
-	m.AddLinkBytes(LinkNIC, "mlx5_0", 300, 200)
+	nics := &fakeNICs{}
+	m.WatchNICs(nics)
 	m.Record(trace.RecStall, trace.Stall{ID: 1, Kind: "missing-ranks"})
 	m.Record(trace.RecStall, trace.Stall{ID: 2, Kind: "no-progress"})
 	m.Record(trace.RecStall, trace.Stall{ID: 1, Kind: "missing-ranks", EndNs: 5})
@@ -46,14 +50,21 @@ func TestServedMetrics(t *testing.T) {
 	rep := &report.Report{Ops: []report.Op{{Op: "AllReduce", Traffic: report.Traffic{Calls: 40, Link: report.Link{TxBytes: 1000, RxBytes: 900}}}},
 		GPUs: []report.GPU{{Index: 1, Unattributed: report.Link{TxBytes: 11, RxBytes: 12}}}}
 	m.Analyzed(rep, time.Unix(1700000000, 0), 250*time.Millisecond)
-	m.Analyzed(rep, time.Unix(1700000600, 0), time.Second)
+	withNet := *rep
+	withNet.Ops = []report.Op{{Op: "AllReduce", Traffic: report.Traffic{Calls: 40, NetBytes: report.NetBytes{NetTxBytes: 70, NetRxBytes: 60}}}}
+	withNet.Net = &report.Net{Unattributed: report.NetBytes{NetTxBytes: 5, NetRxBytes: 4}}
+	m.Analyzed(&withNet, time.Unix(1700000600, 0), time.Second)
 
 	srv, err := Serve("127.0.0.1:0", m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	fams := scrape(t, "http://"+srv.Addr().String()+Path)
+	url := "http://" + srv.Addr().String() + Path
+	nics.set(nic.Counter{Name: "mlx5_0", MovedTx: 300, MovedRx: 200, Reads: 9, Failed: 1}, nic.Counter{Name: "lo", Reads: 1})
+	scrape(t, url)
+	nics.set(nic.Counter{Name: "mlx5_0", MovedTx: 700, MovedRx: 200, Reads: 20, Failed: 1}, nic.Counter{Name: "lo", MovedRx: 3, Reads: 2})
+	fams := scrape(t, url)
 	for _, c := range []struct {
 		name   string
 		labels string
@@ -67,7 +78,12 @@ func TestServedMetrics(t *testing.T) {
 		{"linkprof_link_bytes_total", "device=gpu1,direction=tx,link=nvlink", 7 * 1024},
 		{"linkprof_link_bytes_total", "device=gpu1,direction=rx,link=nvlink", 5 * 1024},
 		{"linkprof_link_bytes_total", "device=gpu0,direction=tx,link=nvlink", -1},
-		{"linkprof_link_bytes_total", "device=mlx5_0,direction=rx,link=nic", 200},
+		{"linkprof_link_bytes_total", "device=mlx5_0,direction=tx,link=net", 700},
+		{"linkprof_link_bytes_total", "device=mlx5_0,direction=rx,link=net", 200},
+		{"linkprof_link_bytes_total", "device=lo,direction=rx,link=net", 3},
+		{"linkprof_nic_reads_total", "device=mlx5_0", 20},
+		{"linkprof_nic_read_errors_total", "device=mlx5_0", 1},
+		{"linkprof_nic_reads_total", "device=lo", 2},
 		{"linkprof_nvml_reads_total", "device=gpu1", 5},
 		{"linkprof_nvml_read_errors_total", "device=gpu1", 1},
 		{"linkprof_stalls_total", "kind=missing-ranks", 1},
@@ -76,9 +92,12 @@ func TestServedMetrics(t *testing.T) {
 		{"linkprof_lost_events_total", "", 7},
 		{"linkprof_target_processes", "", 3},
 		{"linkprof_nccl_processes", "", 2},
-		{"linkprof_attributed_link_bytes_total", "direction=tx,link=nvlink,op=AllReduce", 2000},
-		{"linkprof_attributed_link_bytes_total", "direction=rx,link=nvlink,op=AllReduce", 1800},
+		{"linkprof_attributed_link_bytes_total", "direction=tx,link=nvlink,op=AllReduce", 1000},
+		{"linkprof_attributed_link_bytes_total", "direction=rx,link=nvlink,op=AllReduce", 900},
 		{"linkprof_unattributed_link_bytes_total", "device=gpu1,direction=rx,link=nvlink", 24},
+		{"linkprof_attributed_link_bytes_total", "direction=tx,link=net,op=AllReduce", 70},
+		{"linkprof_attributed_link_bytes_total", "direction=rx,link=net,op=AllReduce", 60},
+		{"linkprof_unattributed_link_bytes_total", "device=,direction=tx,link=net", 5},
 		{"linkprof_executed_collectives_total", "op=AllReduce", 80},
 		{"linkprof_analyzed_folders_total", "", 2},
 		{"linkprof_analyzed_until_timestamp_seconds", "", 1700000600},
@@ -101,8 +120,9 @@ func TestMetricNamesFollowConventions(t *testing.T) {
 	m.Event(&trace.Event{Kind: trace.AllReduce})
 	m.Sample(trace.Sample{GPU: 0, Flags: trace.SampleOK})
 	m.Record(trace.RecStall, trace.Stall{ID: 1, Kind: "no-progress"})
-	m.Analyzed(&report.Report{Ops: []report.Op{{Op: "AllReduce"}}, GPUs: []report.GPU{{Index: 0}}}, time.Now(), time.Second)
-	fams, err := m.Registry().Gather()
+	m.Analyzed(&report.Report{Ops: []report.Op{{Op: "AllReduce"}}, GPUs: []report.GPU{{Index: 0}}, Net: &report.Net{}}, time.Now(), time.Second)
+	m.WatchNICs(&fakeNICs{latest: []nic.Counter{{Name: "eth0", Reads: 1}}})
+	fams, err := m.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +153,31 @@ func TestServeTakenPort(t *testing.T) {
 	defer a.Close()
 	if _, err := Serve(a.Addr().String(), New("test")); err == nil || !strings.Contains(err.Error(), "--metrics") {
 		t.Errorf("serving on a taken port: %v", err)
+	}
+}
+
+// fakeNICs stands in for a NIC sampler.
+type fakeNICs struct {
+	mu     sync.Mutex
+	latest []nic.Counter
+}
+
+func (f *fakeNICs) set(c ...nic.Counter) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.latest = c
+}
+
+func (f *fakeNICs) Latest() []nic.Counter {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]nic.Counter(nil), f.latest...)
+}
+
+// The network link's label is report.json's name for it.
+func TestLinkNamesAreReports(t *testing.T) {
+	if LinkNet != correlate.Net.String() || LinkNVLink != correlate.NVLink.String() {
+		t.Errorf("link labels %q, %q; report.json says %q, %q", LinkNVLink, LinkNet, correlate.NVLink, correlate.Net)
 	}
 }
 

@@ -52,6 +52,12 @@ type Counter struct {
 	MonoNs  int64 // when it was read
 	TxBytes uint64
 	RxBytes uint64
+	// MovedTx and MovedRx are the bytes moved since the sampler's first
+	// read: the steps between successive reads summed, a counter that
+	// went backwards or wrapped adding nothing for its step, as the
+	// analysis counts it.
+	MovedTx, MovedRx uint64
+	Reads, Failed    uint64 // reads that succeeded and that failed
 }
 
 // Sampler reads the byte counters of a fixed set of NICs in rounds.
@@ -216,14 +222,26 @@ func (s *Sampler) Round(round uint64, buf []trace.NICSample) []trace.NICSample {
 	s.rounds.Add(1)
 	s.mu.Lock()
 	for i, smp := range buf {
-		c := &s.latest[i]
-		c.OK, c.MonoNs = smp.OK(), smp.MonoAfterNs
-		if c.OK {
-			c.TxBytes, c.RxBytes = smp.TxBytes, smp.RxBytes
-		}
+		s.latest[i].update(smp)
 	}
 	s.mu.Unlock()
 	return buf
+}
+
+// update takes a NIC's new read into its live view.
+func (c *Counter) update(smp trace.NICSample) {
+	c.OK, c.MonoNs = smp.OK(), smp.MonoAfterNs
+	if !c.OK {
+		c.Failed++
+		return
+	}
+	forward := smp.Flags&trace.SampleWrapped == 0 && smp.TxBytes >= c.TxBytes && smp.RxBytes >= c.RxBytes
+	if c.Reads > 0 && forward {
+		c.MovedTx += smp.TxBytes - c.TxBytes
+		c.MovedRx += smp.RxBytes - c.RxBytes
+	}
+	c.Reads++
+	c.TxBytes, c.RxBytes = smp.TxBytes, smp.RxBytes
 }
 
 // sample reads one port's two counters.

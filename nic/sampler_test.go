@@ -229,3 +229,29 @@ func TestDevicesKeepOrder(t *testing.T) {
 		t.Errorf("%v", names)
 	}
 }
+
+// Latest's moved bytes sum the steps between reads from the first one, a
+// counter that went backwards adding nothing for its step and a failed
+// read counted apart.
+func TestLatestMovedSkipsResets(t *testing.T) {
+	s, root := openFake(t, "eth0")
+	buf := make([]trace.NICSample, 1)
+	tx, rx := "class/net/eth0/statistics/tx_bytes", "class/net/eth0/statistics/rx_bytes"
+	s.Round(0, buf) // tx 1000, rx 2000
+	setCounter(t, root, tx, 1500)
+	s.Round(1, buf)
+	setCounter(t, root, rx, 10)
+	s.Round(2, buf)
+	setCounter(t, root, rx, 30)
+	s.Round(3, buf)
+	if err := writeText(root, tx, "garbage\n"); err != nil {
+		t.Fatal(err)
+	}
+	s.Round(4, buf)
+	setCounter(t, root, tx, 1600)
+	s.Round(5, buf)
+	l := s.Latest()[0]
+	if l.MovedTx != 600 || l.MovedRx != 20 || l.Reads != 5 || l.Failed != 1 || l.TxBytes != 1600 || l.RxBytes != 30 {
+		t.Errorf("latest %+v: want moved tx 600 rx 20, 5 reads, 1 failed", l)
+	}
+}

@@ -11,7 +11,8 @@ import (
 )
 
 // WriteCompare writes a side-by-side table of two reports: per op calls,
-// payload and link bytes, the unattributed share, the paths each size took
+// payload and link bytes, the unattributed share, bytes per link kind and
+// each op's network TX when either sampled NICs, the paths each size took
 // when either took one outside NCCL, and bursts.
 func WriteCompare(w io.Writer, nameA, nameB string, a, b *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -24,6 +25,7 @@ func WriteCompare(w io.Writer, nameA, nameB string, a, b *Report) error {
 			bytesStr(oa.TxBytes), bytesStr(ob.TxBytes), ratio(ob.TxBytes, oa.TxBytes))
 	}
 	p("unattributed\t\t\t\t\t%s\t%s\t%s\t\n\n", bytesStr(a.Unattributed.TxBytes), bytesStr(b.Unattributed.TxBytes), ratio(b.Unattributed.TxBytes, a.Unattributed.TxBytes))
+	writeCompareLinks(p, a, b)
 	writeComparePaths(p, a, b)
 	ba, bb := a.Bursts, b.Bursts
 	p("bursts\tA\tB\t\n")

@@ -112,3 +112,43 @@ func TestComparePaths(t *testing.T) {
 		}
 	}
 }
+
+// When either recording sampled NICs, compare shows the bytes per link
+// kind of both (a recording without NICs has NVLink alone) and each op's
+// network TX where either side has some.
+func TestCompareLinks(t *testing.T) {
+	a := &report.Report{
+		Ops:  []report.Op{{Op: "AllReduce", Traffic: report.Traffic{Calls: 10, Link: report.Link{TxBytes: 700, RxBytes: 700}}}},
+		GPUs: []report.GPU{{Index: 0, TxBytes: 900}}}
+	a.Unattributed.TxBytes = 200
+	b := &report.Report{
+		Ops: []report.Op{{Op: "AllReduce", Traffic: report.Traffic{Calls: 10, NetBytes: report.NetBytes{NetTxBytes: 600}}},
+			{Op: "AllGather", Traffic: report.Traffic{Calls: 4}}},
+		Net:   &report.Net{TxBytes: 800},
+		Links: []report.LinkTotal{{Link: "nvlink"}, {Link: "net", TxBytes: 800, AttributedTx: 600, UnattributedTx: 200}}}
+	var out bytes.Buffer
+	if err := report.WriteCompare(&out, "a", "b", a, b); err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			rows[f[0]+" "+f[1]] = strings.Join(f, " ")
+		}
+	}
+	for key, want := range map[string]string{
+		"nvlink 900":  "nvlink 900 B 0 B 0.00x 700 B 0 B",
+		"net 0":       "net 0 B 800 B new 0 B 600 B",
+		"AllReduce 0": "AllReduce 0 B 600 B new",
+	} {
+		if rows[key] != want {
+			t.Errorf("row %q, want %q in:\n%s", rows[key], want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "AllGather 0 B 0 B") {
+		t.Errorf("an op without network bytes has a net row:\n%s", out.String())
+	}
+	if report.PairLinks(a, a) != nil {
+		t.Error("links compared for two recordings without NICs")
+	}
+}

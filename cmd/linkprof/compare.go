@@ -11,7 +11,7 @@ import (
 const compareUsage = "compare DIR_A DIR_B [--json]"
 
 func init() {
-	register(command{name: "compare", summary: "compare two recordings side by side: per op bytes and bursts", run: runCompare})
+	register(command{name: "compare", summary: "compare two recordings side by side: per op and per link bytes, and bursts", run: runCompare})
 }
 
 func runCompare(args []string) error {
@@ -62,6 +62,9 @@ type comparison struct {
 	Paths        []sides[report.PathRow] `json:"paths"`
 	Unattributed sides[report.Link]      `json:"unattributed"`
 	Bursts       sides[report.Bursts]    `json:"bursts"`
+	// Links are the bytes per link kind (report.json links) when either
+	// recording sampled NICs; each op's network bytes are in its traffic.
+	Links []sides[report.LinkTotal] `json:"links,omitempty"`
 }
 
 func compareJSON(w io.Writer, nameA, nameB string, a, b *report.Report) error {
@@ -75,6 +78,9 @@ func compareJSON(w io.Writer, nameA, nameB string, a, b *report.Report) error {
 			op.TxRatio = &r
 		}
 		c.Ops = append(c.Ops, op)
+	}
+	for _, l := range report.PairLinks(a, b) {
+		c.Links = append(c.Links, sides[report.LinkTotal]{l.A, l.B})
 	}
 	c.Paths = []sides[report.PathRow]{}
 	for _, pp := range report.PairPaths(a, b) {

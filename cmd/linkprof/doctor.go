@@ -20,6 +20,8 @@ func runDoctor(args []string) error {
 	fs := newFlags("doctor")
 	pid := fs.UintP("pid", "p", 0, "also show which NCCL library and symbols of `PID` would be probed")
 	asJSON := fs.Bool("json", false, "print the checks as JSON (the exit code is the same)")
+	sysfs := fs.String("sysfs-root", "", "read network devices under `DIR` instead of /sys (tests)")
+	_ = fs.MarkHidden("sysfs-root")
 	if err := parseFlags(fs, doctorUsage, args); err != nil {
 		return err
 	}
@@ -27,6 +29,7 @@ func runDoctor(args []string) error {
 		return usagef("doctor: unexpected argument %q (usage: linkprof %s)", fs.Arg(0), doctorUsage)
 	}
 	checks := append(profiler.SystemChecks(), nvmlCheck())
+	checks = append(checks, nicChecks(*sysfs, uint32(*pid))...)
 	if *pid != 0 {
 		checks = append(checks, profiler.ProcessChecks(uint32(*pid))...)
 	}

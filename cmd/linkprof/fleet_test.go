@@ -165,7 +165,7 @@ func TestDemoMetricsMatchReports(t *testing.T) {
 
 // reportSums are the figures of the reports of the folders analysed.
 type reportSums struct {
-	calls, attributed map[string]uint64 // by op; attributed: tx + rx
+	calls, attributed map[string]uint64 // by op; attributed: tx + rx, every link
 	unattributed      map[string]uint64 // by device: tx + rx
 	gpuTx             map[string]uint64 // by device
 }
@@ -188,7 +188,7 @@ func checkAttributedMatchReports(t *testing.T, fams map[string]*dto.MetricFamily
 		}
 		for _, op := range rep.Ops {
 			sums.calls[op.Op] += op.Calls
-			sums.attributed[op.Op] += op.TxBytes + op.RxBytes
+			sums.attributed[op.Op] += op.TxBytes + op.RxBytes + op.NetTxBytes + op.NetRxBytes
 		}
 		for _, g := range rep.GPUs {
 			dev := fmt.Sprintf("gpu%d", g.Index)

@@ -108,6 +108,9 @@ func runRecord(args []string) error {
 		return err
 	}
 	defer keeper.close()
+	if keeper.metrics != nil && f.nics.sampler != nil {
+		keeper.metrics.WatchNICs(f.nics.sampler)
+	}
 	return record(cfg, keeper.finish)
 }
 
