@@ -339,22 +339,47 @@ func (r *recordSink) Write(p []byte) (int, error) {
 
 // A reader takes the rate the sampler sends on its control stream: started
 // at 1000 reads/s and told "hz 100", its reads end up exactly 10 ms apart
-// on the fake clock.
+// on the fake clock. The control line is read by another goroutine, so on a
+// loaded machine many reads at 1 ms may come first: the sink waits for 20
+// reads in a row 10 ms apart and fails only if they never come.
 func TestReaderFollowsControl(t *testing.T) {
 	clk := nvmlfake.NewClock(1e9, 0)
 	host := nvmlfake.New(nvmlfake.Options{GPUs: 1, Clock: clk})
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &recordSink{n: 300, done: cancel}
+	out := &gapSink{want: 10_000_000, run: 20, limit: 1_000_000, done: cancel}
 	a := nvlink.ReaderArgs{GPU: 0, Hz: 1000, Slots: []int{0}, Clock: clk, Control: strings.NewReader("hz 100\n")}
 	if err := nvlink.RunReader(ctx, host, a, out); err != nil {
 		t.Fatalf("reader: %v", err)
 	}
-	last := out.recs[len(out.recs)-20:]
-	for i := 1; i < len(last); i++ {
-		if d := last[i].MonoBeforeNs - last[i-1].MonoBeforeNs; d != 10_000_000 {
-			t.Fatalf("reads %d ns apart at the end, want 10 ms (hz 100)", d)
+	if out.inRun < out.run {
+		t.Fatalf("%d reads without %d in a row 10 ms apart (hz 100); last gap %d ns", out.reads, out.run, out.lastGap)
+	}
+}
+
+// gapSink stops the reader once run reads in a row were want ns apart, or
+// after limit reads.
+type gapSink struct {
+	want, lastGap, prev int64
+	run, inRun, reads   int
+	limit               int
+	done                context.CancelFunc
+}
+
+func (g *gapSink) Write(p []byte) (int, error) {
+	s := trace.DecodeSample(p)
+	if g.reads > 0 {
+		g.lastGap = int64(s.MonoBeforeNs) - g.prev
+		if g.lastGap == g.want {
+			g.inRun++
+		} else {
+			g.inRun = 0
 		}
 	}
+	g.prev, g.reads = int64(s.MonoBeforeNs), g.reads+1
+	if g.inRun >= g.run || g.reads >= g.limit {
+		g.done()
+	}
+	return len(p), nil
 }
 
 // A control line the reader does not understand stops it with an error
