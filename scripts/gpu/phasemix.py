@@ -179,6 +179,12 @@ def worker(rank, args):
     dist.all_reduce(warm)
     dist.all_reduce(warm, group=second)
     torch.cuda.synchronize(dev)
+    # Fill torch's caching allocator once: a phase's first large tensor
+    # would otherwise cudaMalloc after the barrier, and one rank doing so
+    # started a 32 MiB phase 9 ms after the other (two honest bursts on
+    # one GPU: docs/validation.md). 1 GiB covers every phase's tensors.
+    torch.empty(1 << 30, dtype=torch.uint8, device=dev)
+    torch.cuda.synchronize(dev)
     phase_list, setup = phase_set(args.set)
     state = setup(rank, dev) if setup else None
     if args.wait_file:
