@@ -91,6 +91,10 @@ func TestMergedNICsAreTheirHostsLinks(t *testing.T) {
 		t.Errorf("AllReduce %+v: want %d calls, %d network bytes", ar, 2*steps, 2*steps*ring)
 	}
 	if r.Net == nil || len(r.Net.NICs) != 2 || r.Net.TxBytes != r.Net.NICs[0].TxBytes+r.Net.NICs[1].TxBytes {
-		t.Errorf("net %+v", r.Net)
+		t.Fatalf("net %+v", r.Net)
+	}
+	// Each NIC names its host, as the docs say (two hosts' eth0).
+	if a, b := r.Net.NICs[0], r.Net.NICs[1]; a.Host != "a" || b.Host != "b" {
+		t.Errorf("NICs' hosts %q and %q, want a and b", a.Host, b.Host)
 	}
 }

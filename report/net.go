@@ -38,7 +38,8 @@ type NetBytes struct {
 type NIC struct {
 	Index         int     `json:"index"`
 	Name          string  `json:"name"`
-	Kind          string  `json:"kind"` // ib, netdev
+	Host          string  `json:"host,omitempty"` // in a merged trace, the recording's host
+	Kind          string  `json:"kind"`           // ib, netdev
 	Netdev        string  `json:"netdev,omitempty"`
 	LinkLayer     string  `json:"link_layer,omitempty"`
 	SpeedBps      float64 `json:"speed_bytes_per_s,omitempty"`
@@ -134,7 +135,7 @@ func netSection(res *correlate.Result, a *Aggregator, start int64) *Net {
 func nics(res *correlate.Result) []NIC {
 	out := []NIC{}
 	for _, s := range res.NICs {
-		d := NIC{Index: s.Index, Name: s.Name, Kind: s.Kind, Netdev: s.Netdev, LinkLayer: s.LinkLayer, SpeedBps: s.SpeedBps,
+		d := NIC{Index: s.Index, Name: s.Name, Host: s.Host, Kind: s.Kind, Netdev: s.Netdev, LinkLayer: s.LinkLayer, SpeedBps: s.SpeedBps,
 			SelectedBy: s.SelectedBy, Samples: s.Samples - s.Failed, FailedSamples: s.Failed, Wraps: s.Resets,
 			TxBytes: round(s.TxBytes), RxBytes: round(s.RxBytes)}
 		if span := s.LastNs - s.FirstNs; span > 0 && d.Samples > 1 {
