@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -93,8 +94,18 @@ func TestMergedNICsAreTheirHostsLinks(t *testing.T) {
 	if r.Net == nil || len(r.Net.NICs) != 2 || r.Net.TxBytes != r.Net.NICs[0].TxBytes+r.Net.NICs[1].TxBytes {
 		t.Fatalf("net %+v", r.Net)
 	}
-	// Each NIC names its host, as the docs say (two hosts' eth0).
+	// net sums the hosts' bytes, but its read rate and duty cycle are
+	// each link's, as its NICs' are: two hosts do not read twice as often.
 	if a, b := r.Net.NICs[0], r.Net.NICs[1]; a.Host != "a" || b.Host != "b" {
 		t.Errorf("NICs' hosts %q and %q, want a and b", a.Host, b.Host)
+	}
+	if hz := r.Net.NICs[0].SampleHz; math.Abs(r.Net.SampleHz-hz) > 0.01*hz {
+		t.Errorf("net reads at %.1f/s, its NICs at %.1f/s each", r.Net.SampleHz, hz)
+	}
+	// The hosts' links were busy at the same moments: each one's duty
+	// cycle is host a's own.
+	own := reportschema.Run(t, a, correlate.Options{}).Report.Net
+	if own.DutyCycle <= 0 || math.Abs(r.Net.DutyCycle-own.DutyCycle) > 0.05*own.DutyCycle {
+		t.Errorf("net duty cycle %.4f, host a's own %.4f", r.Net.DutyCycle, own.DutyCycle)
 	}
 }
