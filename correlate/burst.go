@@ -30,6 +30,7 @@ const maxHeld = 1 << 16
 type Burst struct {
 	GPU              int
 	Link             Link
+	Host             int    // a network link's host, as Interval's
 	Seq              uint64 // numbers the GPU's bursts from 1
 	StartNs, EndNs   int64
 	TxBytes, RxBytes float64
@@ -137,6 +138,7 @@ func (t *burstTracker) observe(iv *Interval, hot bool, gapNs int64, rate float64
 	}
 	if hot && t.cur == nil {
 		t.cur = t.open(iv.GPU, iv.Link, iv.StartNs)
+		t.cur.b.Host = iv.Host
 	}
 	if c := t.cur; c != nil {
 		c.b.TxBytes += iv.TxBytes

@@ -143,7 +143,7 @@ func (e *Engine) newCall(it *item) *Call {
 		rankOf = e.namedRank
 	}
 	rank, nranks, guessed := rankOf(ev.Pid, ev.Comm)
-	if guessed {
+	if guessed && !it.net { // a network share is the same collective again (event)
 		e.stats.GuessedCalls++
 		e.stats.GuessedRanks = max(e.stats.GuessedRanks, nranks)
 	}

@@ -75,7 +75,7 @@ func (e *Engine) sample(g *gpuState, t int64, s *counterRead, fromNVML bool) {
 		g.sum.Resets++
 	}
 	if g.haveLast && !reset {
-		e.interval(g, Interval{GPU: g.ivGPU(), Link: g.link, StartNs: g.lastT, EndNs: t, TxBytes: float64(s.tx - g.lastTx),
+		e.interval(g, Interval{GPU: g.ivGPU(), Link: g.link, Host: g.netHost(), StartNs: g.lastT, EndNs: t, TxBytes: float64(s.tx - g.lastTx),
 			RxBytes: float64(s.rx - g.lastRx), readLatestNs: max(t, s.monoAfterNs)})
 	}
 	if !g.haveLast {
@@ -83,6 +83,14 @@ func (e *Engine) sample(g *gpuState, t int64, s *counterRead, fromNVML bool) {
 	}
 	g.haveLast, g.lastT, g.lastTx, g.lastRx = true, t, s.tx, s.rx
 	g.sum.LastNs = t
+}
+
+// netHost is the host of a network link (netState+h); 0 for NVLink.
+func (g *gpuState) netHost() int {
+	if g.link != Net {
+		return 0
+	}
+	return g.index - netState
 }
 
 // ivGPU is the GPU its intervals name: -1 for the network link.

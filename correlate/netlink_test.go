@@ -40,6 +40,9 @@ type netRanks struct {
 	nvlinkBytes  uint64 // per rank and step on NVLink (a multi-host ring's local hops)
 	netShare     float64
 	kind         trace.Kind
+	// attached: the recorder attached after the communicator was created,
+	// and the processes' environment names no rank (their ranks guessed).
+	attached bool
 }
 
 func (n netRanks) write(t *testing.T) string {
@@ -47,6 +50,9 @@ func (n netRanks) write(t *testing.T) string {
 	var evs []trace.Event // per step, written before its samples
 	steps := make([]func(w *trace.Writer), 0, n.steps)
 	for r := range n.ranks {
+		if n.attached {
+			break
+		}
 		pid := uint32(100 + r)
 		evs = append(evs, trace.Event{TsNs: 1_000_000, Pid: pid, Tid: pid, Kind: trace.CommInitRank, Flags: trace.FlagReturn,
 			Comm: 0xc0, Rank: int32(r), NRanks: int32(n.world), Count: uint64(r) + 1})
@@ -100,8 +106,12 @@ func (n netRanks) write(t *testing.T) string {
 	}
 	return writeTrace(t, func(w *trace.Writer) {
 		for r := range n.ranks {
-			w.WriteJSON(trace.RecProcess, trace.Process{Pid: uint32(100 + r), Comm: "python", GPU: r, Rank: r, LocalRank: r,
-				WorldSize: n.world, LocalWorldSize: n.localWorld, NCCLEnv: n.env, NCCLPath: "/lib/libnccl.so.2"})
+			p := trace.Process{Pid: uint32(100 + r), Comm: "python", GPU: r, Rank: r, LocalRank: r,
+				WorldSize: n.world, LocalWorldSize: n.localWorld, NCCLEnv: n.env, NCCLPath: "/lib/libnccl.so.2"}
+			if n.attached {
+				p.Rank, p.LocalRank, p.WorldSize, p.LocalWorldSize = -1, -1, -1, -1
+			}
+			w.WriteJSON(trace.RecProcess, p)
 			w.WriteJSON(trace.RecGPU, trace.GPU{Index: r, UUID: "GPU-" + string(rune('a'+r))})
 		}
 		w.WriteJSON(trace.RecNIC, trace.NIC{Index: 0, Name: "lo", Kind: trace.NICKindNetdev})
@@ -178,6 +188,21 @@ func TestNetworkTransportOnOneHost(t *testing.T) {
 				t.Errorf("GPU summaries %+v: the network link is not a GPU", res.GPUs)
 			}
 		}
+	}
+}
+
+// A call whose rank is guessed counts once among the guessed calls, as
+// among the calls, though its network share is routed as a call of its
+// own (recorder attached after the communicator's creation, no RANK in
+// the environment: one rank per GPU is guessed).
+func TestGuessedCallsCountOnceWithANetworkShare(t *testing.T) {
+	env := map[string]string{"NCCL_P2P_DISABLE": "1", "NCCL_SHM_DISABLE": "1", "NCCL_NET": "Socket", "NCCL_SOCKET_IFNAME": "lo"}
+	n := netRanks{ranks: 2, world: 2, steps: 10, payload: 8 << 20, env: env, netShare: 1, kind: trace.AllReduce, attached: true}
+	res, got := analyzeLinks(t, n.write(t), 1)
+	want := uint64(n.ranks * n.steps)
+	if len(got.net) != int(want) || res.Stats.Calls != want || res.Stats.GuessedCalls != want {
+		t.Errorf("%d network shares, %d calls, %d of them guessed: want %d, %d, %d", len(got.net), res.Stats.Calls,
+			res.Stats.GuessedCalls, want, want, want)
 	}
 }
 

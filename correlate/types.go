@@ -148,6 +148,7 @@ func (c *Call) GPUTimeNs() int64 {
 type Interval struct {
 	GPU              int
 	Link             Link
+	Host             int // a network link's host: its index in a merged trace's hosts, else 0
 	StartNs, EndNs   int64
 	TxBytes, RxBytes float64
 	UnTx, UnRx       float64 // the part no collective explains

@@ -113,16 +113,17 @@ func checkDirs(opts Options) error {
 // GPUs one after the other.
 func newHosts(recs []*recording) []*host {
 	hosts := make([]*host, len(recs))
-	count, base := map[string]int{}, 0
+	taken, base := map[string]bool{}, 0
 	for i, r := range recs {
-		name := r.start.Host
-		if name == "" {
-			name = filepath.Base(filepath.Clean(r.dir))
+		own := r.start.Host
+		if own == "" {
+			own = filepath.Base(filepath.Clean(r.dir))
 		}
-		count[name]++
-		if n := count[name]; n > 1 {
-			name = fmt.Sprintf("%s#%d", name, n)
+		name := own
+		for n := 2; taken[name]; n++ { // "#2" may be another recording's own name
+			name = fmt.Sprintf("%s#%d", own, n)
 		}
+		taken[name] = true
 		info := &trace.Host{Name: name, Folder: r.dir, Index: i, GPUBase: base, GPUs: r.gpus,
 			Truncated: r.stop == nil}
 		base += r.gpus

@@ -1,11 +1,17 @@
 package merge
 
 import (
+	"bytes"
+	"encoding/json"
+	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/linkprof/linkprof/correlate"
 	"github.com/linkprof/linkprof/internal/reportschema"
+	"github.com/linkprof/linkprof/pipeline"
+	"github.com/linkprof/linkprof/timeline"
 	"github.com/linkprof/linkprof/trace"
 )
 
@@ -91,6 +97,65 @@ func TestMergedNICsAreTheirHostsLinks(t *testing.T) {
 		t.Errorf("AllReduce %+v: want %d calls, %d network bytes", ar, 2*steps, 2*steps*ring)
 	}
 	if r.Net == nil || len(r.Net.NICs) != 2 || r.Net.TxBytes != r.Net.NICs[0].TxBytes+r.Net.NICs[1].TxBytes {
-		t.Errorf("net %+v", r.Net)
+		t.Fatalf("net %+v", r.Net)
+	}
+	// net sums the hosts' bytes, but its read rate and duty cycle are
+	// each link's, as its NICs' are: two hosts do not read twice as often.
+	if a, b := r.Net.NICs[0], r.Net.NICs[1]; a.Host != "a" || b.Host != "b" {
+		t.Errorf("NICs' hosts %q and %q, want a and b", a.Host, b.Host)
+	}
+	if hz := r.Net.NICs[0].SampleHz; math.Abs(r.Net.SampleHz-hz) > 0.01*hz {
+		t.Errorf("net reads at %.1f/s, its NICs at %.1f/s each", r.Net.SampleHz, hz)
+	}
+	// The hosts' links were busy at the same moments: each one's duty
+	// cycle is host a's own.
+	own := reportschema.Run(t, a, correlate.Options{}).Report.Net
+	if own.DutyCycle <= 0 || math.Abs(r.Net.DutyCycle-own.DutyCycle) > 0.05*own.DutyCycle {
+		t.Errorf("net duty cycle %.4f, host a's own %.4f", r.Net.DutyCycle, own.DutyCycle)
+	}
+}
+
+// A merged trace's timeline has a network track per host: each host's link
+// rate on its own counter, not the hosts' reads interleaved on one track
+// named as their sum (both hosts' NICs are eth0, sending 4 MiB/ms at the
+// same moments).
+func TestMergedTimelineHasANetworkTrackPerHost(t *testing.T) {
+	const steps = 5
+	a := netHost(t, "a", 5e9, 0, steps)
+	b := netHost(t, "b", 7e9, 1, steps)
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := Merge(Options{Dirs: []string{a, b}, Out: out, Clock: ClockCollectives}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := pipeline.Run(out, correlate.Options{}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	var f timeline.File
+	if err := json.Unmarshal(buf.Bytes(), &f); err != nil {
+		t.Fatal(err)
+	}
+	tracks := map[uint64]string{}
+	links, nics := map[uint64]int{}, map[uint64]int{}
+	for _, e := range f.TraceEvents {
+		switch {
+		case e.Ph == "M" && e.Name == "process_name":
+			tracks[e.Pid], _ = e.Args["name"].(string)
+		case e.Ph == "C" && e.Name == "network GB/s":
+			links[e.Pid]++
+		case e.Ph == "C" && e.Name == "NIC eth0 GB/s":
+			nics[e.Pid]++
+		}
+	}
+	if len(links) != 2 || len(nics) != 2 {
+		t.Fatalf("network counters on tracks %v, NIC counters on %v: want each on both hosts' own", links, nics)
+	}
+	for pid, n := range links {
+		if name := tracks[pid]; !strings.Contains(name, "host a") && !strings.Contains(name, "host b") || n != 2*steps {
+			t.Errorf("track %q has %d link counter points, want %d (a rise and a fall per step)", name, n, 2*steps)
+		}
+		if nics[pid] != 2*steps {
+			t.Errorf("track %q has %d NIC counter points, want %d", tracks[pid], nics[pid], 2*steps)
+		}
 	}
 }

@@ -69,3 +69,26 @@ func TestEveryRecordTypeHasAMergeRule(t *testing.T) {
 		t.Errorf("trace/format.go defines %d record types, the merge has rules for %d", n, len(qualified))
 	}
 }
+
+// Hosts of one name are told apart by #2, #3...: never into a name
+// another recording already has.
+func TestMergedHostNamesAreUnique(t *testing.T) {
+	dirs := []string{netHost(t, "x", 5e9, 0, 20), netHost(t, "x#2", 6e9, 1, 20), netHost(t, "x", 7e9, 1, 20)}
+	hosts := newHosts([]*recording{mustScan(t, dirs[0]), mustScan(t, dirs[1]), mustScan(t, dirs[2])})
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if seen[h.info.Name] {
+			t.Errorf("host name %s given twice", h.info.Name)
+		}
+		seen[h.info.Name] = true
+	}
+}
+
+func mustScan(t *testing.T, dir string) *recording {
+	t.Helper()
+	r, err := scan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

@@ -38,7 +38,8 @@ type NetBytes struct {
 type NIC struct {
 	Index         int     `json:"index"`
 	Name          string  `json:"name"`
-	Kind          string  `json:"kind"` // ib, netdev
+	Host          string  `json:"host,omitempty"` // in a merged trace, the recording's host
+	Kind          string  `json:"kind"`           // ib, netdev
 	Netdev        string  `json:"netdev,omitempty"`
 	LinkLayer     string  `json:"link_layer,omitempty"`
 	SpeedBps      float64 `json:"speed_bytes_per_s,omitempty"`
@@ -116,9 +117,11 @@ func netSection(res *correlate.Result, a *Aggregator, start int64) *Net {
 	n := &Net{Samples: s.Samples - s.Failed, FailedSamples: s.Failed, TxBytes: round(s.TxBytes), RxBytes: round(s.RxBytes),
 		Unattributed: NetBytes{round(a.net.unTx), round(a.net.unRx)}, Bursts: s.Bursts, PeakBytesPerS: s.PeakBps,
 		NICs: nics(res), BurstList: slices.Clone(a.net.bursts)}
-	if span := s.LastNs - s.FirstNs; span > 0 {
-		n.SampleHz = float64(n.Samples-1) / (float64(span) / 1e9)
-		n.DutyCycle = float64(s.BusyNs) / float64(span)
+	// A merged trace has a link per host, summed: its reads and busy time
+	// are the hosts' together, so its rate and duty cycle are per link.
+	if span, links := s.LastNs-s.FirstNs, netLinks(res); span > 0 && n.Samples > uint64(links) {
+		n.SampleHz = float64(n.Samples-uint64(links)) / float64(links) / (float64(span) / 1e9)
+		n.DutyCycle = float64(s.BusyNs) / float64(links) / float64(span)
 		n.MeanTxBytesPerS = s.TxBytes / (float64(span) / 1e9)
 	}
 	slices.SortFunc(n.BurstList, func(x, y BurstRow) int { return cmp.Compare(x.StartNs, y.StartNs) })
@@ -131,10 +134,20 @@ func netSection(res *correlate.Result, a *Aggregator, start int64) *Net {
 	return n
 }
 
+// netLinks is how many network links the analysis summed: one per host
+// with sampled NICs (a merged trace's NICs name their host).
+func netLinks(res *correlate.Result) int {
+	hosts := map[string]bool{}
+	for _, s := range res.NICs {
+		hosts[s.Host] = true
+	}
+	return max(len(hosts), 1)
+}
+
 func nics(res *correlate.Result) []NIC {
 	out := []NIC{}
 	for _, s := range res.NICs {
-		d := NIC{Index: s.Index, Name: s.Name, Kind: s.Kind, Netdev: s.Netdev, LinkLayer: s.LinkLayer, SpeedBps: s.SpeedBps,
+		d := NIC{Index: s.Index, Name: s.Name, Host: s.Host, Kind: s.Kind, Netdev: s.Netdev, LinkLayer: s.LinkLayer, SpeedBps: s.SpeedBps,
 			SelectedBy: s.SelectedBy, Samples: s.Samples - s.Failed, FailedSamples: s.Failed, Wraps: s.Resets,
 			TxBytes: round(s.TxBytes), RxBytes: round(s.RxBytes)}
 		if span := s.LastNs - s.FirstNs; span > 0 && d.Samples > 1 {

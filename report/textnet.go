@@ -19,13 +19,13 @@ func writeLinks(p func(string, ...any), r *Report) {
 	}
 	var names []string
 	for _, d := range n.NICs {
-		names = append(names, d.Name)
+		names = append(names, nicName(d))
 	}
 	p("net: the sampled NICs summed (%s), %.0f reads/s, %d bursts, duty cycle %.1f%%\n", strings.Join(names, ", "), n.SampleHz,
 		n.Bursts, 100*n.DutyCycle)
 	p("\n  nic\tkind\tnet tx\tnet rx\treads/s\tselected by\t\n")
 	for _, d := range n.NICs {
-		p("  %s\t%s\t%s\t%s\t%.0f\t%s\t\n", d.Name, d.Kind, bytesStr(d.TxBytes), bytesStr(d.RxBytes), d.SampleHz, d.SelectedBy)
+		p("  %s\t%s\t%s\t%s\t%.0f\t%s\t\n", nicName(d), d.Kind, bytesStr(d.TxBytes), bytesStr(d.RxBytes), d.SampleHz, d.SelectedBy)
 	}
 	p("\n  op\tcalls\tnet tx\tnet rx\tshare of net tx\t\n")
 	for _, o := range r.Ops {
@@ -35,6 +35,15 @@ func writeLinks(p func(string, ...any), r *Report) {
 	}
 	p("  unattributed\t\t%s\t%s\t%s\t\n\n", bytesStr(n.Unattributed.NetTxBytes), bytesStr(n.Unattributed.NetRxBytes),
 		pct(n.Unattributed.NetTxBytes, n.TxBytes))
+}
+
+// nicName is a NIC's name, after its host's in a merged trace (as pids
+// and GPUs are named there).
+func nicName(d NIC) string {
+	if d.Host == "" {
+		return d.Name
+	}
+	return d.Host + ":" + d.Name
 }
 
 // fitOp names a wire factor's op, marking one fitted on the network link.
