@@ -68,7 +68,7 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	dir := firstDir(cfg, time.Now())
 	if _, err := os.Stat(cfg.Dir); err == nil {
-		pruneFor(cfg) // folders left by an earlier run count
+		pruneFor(cfg, "") // folders left by an earlier run count
 	}
 	w, err := trace.Create(dir, cfg.Force)
 	if err != nil {
