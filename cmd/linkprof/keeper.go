@@ -56,7 +56,8 @@ func (k *folderKeeper) analyzeFolder(c closedFolder) {
 		return
 	}
 	if _, err := os.Stat(c.dir); errors.Is(err, os.ErrNotExist) {
-		return // removed by --keep before its turn came
+		slog.Warn("continuous mode: analysis is behind; folder removed by --keep before it was analysed", "dir", c.dir)
+		return
 	}
 	began := time.Now()
 	if err := pipeline.WriteAll(c.dir, true); err != nil {
