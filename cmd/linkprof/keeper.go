@@ -28,13 +28,19 @@ type closedFolder struct {
 	at  time.Time
 }
 
+// maxQueuedFolders bounds the closed folders waiting for analysis, whatever
+// --keep says (a huge --keep keeps every folder: a slot per folder would
+// not fit in memory). An analysis that far behind will not catch up.
+const maxQueuedFolders = 1024
+
 func newFolderKeeper(analyze bool, keep int) *folderKeeper {
-	return &folderKeeper{analyze: analyze, queue: make(chan closedFolder, keep), done: make(chan struct{})}
+	return &folderKeeper{analyze: analyze, queue: make(chan closedFolder, min(keep, maxQueuedFolders)), done: make(chan struct{})}
 }
 
 // closed takes a folder the recorder just closed (Config.OnRotate). It
-// never blocks the recorder: with analyses --keep folders behind, the
-// folder stays unanalysed (linkprof report analyses it later).
+// never blocks the recorder: with analyses --keep (at most
+// maxQueuedFolders) folders behind, the folder stays unanalysed (linkprof
+// report analyses it later).
 func (k *folderKeeper) closed(dir string) {
 	select {
 	case k.queue <- closedFolder{dir, time.Now()}:

@@ -23,3 +23,12 @@ func TestKeeperWarnsOfFolderRemovedUnanalysed(t *testing.T) {
 		t.Errorf("log %q: want a warning naming %s", out, gone)
 	}
 }
+
+// A huge --keep (keep every folder) is accepted without reserving a queue
+// slot per folder: 1e11 slots ran linkprof out of memory at start.
+func TestKeeperQueueBoundedForHugeKeep(t *testing.T) {
+	k := newFolderKeeper(true, 100_000_000_000)
+	if c := cap(k.queue); c > maxQueuedFolders {
+		t.Errorf("queue of %d folders, want at most %d", c, maxQueuedFolders)
+	}
+}
