@@ -32,7 +32,9 @@ type Config struct {
 
 // CheckHz checks --nic-hz.
 func CheckHz(hz float64) error {
-	if !(hz >= 0 && hz <= maxHz) {
+	// Below 1 Hz is refused as the message says: a tiny rate makes a
+	// period past time.Duration's range (NewTicker panics on it).
+	if !(hz == 0 || hz >= 1 && hz <= maxHz) {
 		return fmt.Errorf("--nic-hz %g: must be a rate from 1 to %d (0: the default, %d)", hz, maxHz, DefaultHz)
 	}
 	return nil

@@ -212,7 +212,9 @@ func TestCheckHz(t *testing.T) {
 		}
 	}
 	nan := 0.0
-	for _, hz := range []float64{-1, maxHz + 1, nan / nan} {
+	// A rate below 1 Hz: 1e-10 makes a period past time.Duration's range,
+	// which NewTicker refuses with a panic.
+	for _, hz := range []float64{-1, maxHz + 1, nan / nan, 0.5, 1e-10} {
 		if err := CheckHz(hz); err == nil {
 			t.Errorf("%g accepted", hz)
 		}

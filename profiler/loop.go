@@ -110,7 +110,13 @@ func (r *recorder) followNewTargets() {
 		r.mu.Lock()
 		known := r.targets[pid]
 		r.mu.Unlock()
-		if known || !Alive(pid) {
+		if known {
+			continue
+		}
+		if !Alive(pid) {
+			// Exited before we looked: reapExited never sees it, so
+			// drop it here or it stays in the maps for good.
+			r.probes.RemoveTarget(pid)
 			continue
 		}
 		r.addTarget(pid)

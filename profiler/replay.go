@@ -12,8 +12,8 @@ const maxReplayedNotes = 64
 
 // replay keeps what a continuous recording's next folder must begin with
 // to be analysed on its own: the latest record of every live process,
-// probed library, communicator, mapping snapshot and stack, the GPUs and
-// the sampler's setup (its clock pair and info notes), and each GPU's last
+// probed library, communicator, mapping snapshot and stack, the GPUs, the
+// sampled NICs and the sampler's setup (its clock pair and info notes), and each GPU's last
 // good sample, so the first counter interval of the new folder starts
 // where the old one's last ended (no link byte falls between folders).
 // It sees records through the writer's tap, in file order.
@@ -74,6 +74,8 @@ func replayKeyOf(t trace.RecordType, v any) (replayKey, uint32, bool) {
 	case trace.Stack:
 		return replayKey{t: t, a: uint64(uint32(v.ID))}, v.Pid, true
 	case trace.GPU:
+		return replayKey{t: t, a: uint64(v.Index)}, 0, true
+	case trace.NIC:
 		return replayKey{t: t, a: uint64(v.Index)}, 0, true
 	case trace.Clock:
 		// The sampler's clock pair: its own clock, which may not be

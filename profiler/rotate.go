@@ -23,12 +23,13 @@ func firstDir(cfg Config, now time.Time) string {
 
 // pruneFor makes room for one more folder under a continuous recording's
 // parent (Config.Keep): a disk bound that holds even when a folder's
-// analysis lags behind (it is then removed unanalysed).
-func pruneFor(cfg Config) {
+// analysis lags behind (it is then removed unanalysed). open, the folder
+// being written ("" none), is never removed.
+func pruneFor(cfg Config, open string) {
 	if cfg.Rotate <= 0 || cfg.Keep <= 0 {
 		return
 	}
-	removed, err := trace.PruneRotated(cfg.Dir, cfg.Keep-1)
+	removed, err := trace.PruneRotated(cfg.Dir, cfg.Keep-1, open)
 	if err != nil {
 		slog.Warn("continuous mode: removing old folders", "err", err)
 	}
@@ -55,7 +56,7 @@ func (r *recorder) startRotation() {
 // recording goes on in the current folder and the next period tries again.
 func (r *recorder) rotate(now time.Time) {
 	next := trace.RotatedDir(r.cfg.Dir, now)
-	pruneFor(r.cfg)
+	pruneFor(r.cfg, r.dir)
 	r.replay.forget(Alive)
 	lost, _ := r.probes.Lost()
 	lostHere := lost - r.lostBase

@@ -68,7 +68,7 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	dir := firstDir(cfg, time.Now())
 	if _, err := os.Stat(cfg.Dir); err == nil {
-		pruneFor(cfg) // folders left by an earlier run count
+		pruneFor(cfg, "") // folders left by an earlier run count
 	}
 	w, err := trace.Create(dir, cfg.Force)
 	if err != nil {
@@ -76,12 +76,12 @@ func Record(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	r := &recorder{cfg: cfg, w: w, dir: dir, rescan: make(chan uint32, 1024), findGPU: make(chan uint32, 256), allFiles: ncclFiles{},
 		targets: map[uint32]bool{}, stacks: map[int32]bool{}}
+	r.startRotation() // before writeStart: its NIC records begin every folder
 	if err := r.writeStart(); err != nil {
 		w.Close()
 		return nil, err
 	}
 	r.startStallWatch()
-	r.startRotation()
 	r.startObserver()
 	r.probes, err = LoadProbes(cfg.Probe)
 	if err != nil {

@@ -19,7 +19,8 @@
 # asked for), writing OUT/HOST; once every recorder has attached
 # (OUT/.ready/HOST), `srun COMMAND ARGS` runs the job; when it ends the
 # recorders get SIGTERM, close and analyse their folders, and
-# `linkprof merge -o OUT/merged OUT/HOST...` makes the one view of the job.
+# `linkprof merge -o OUT/merged OUT/HOST...` makes the one view of the job
+# (not with --rotate in -r: each host then has a folder per period).
 # The script exits with the job's status.
 set -u
 
@@ -95,7 +96,11 @@ for d in "$out"/*/; do
 	d=${d%/}
 	[ "$(basename "$d")" = merged ] || hosts+=("$d")
 done
-if "$linkprof" help merge >/dev/null 2>&1; then
+if [ "${#hosts[@]}" -gt 0 ] && [ ! -e "${hosts[0]}/trace.lpt" ]; then
+	# --rotate: each host folder holds one folder per period, which do
+	# not line up across hosts; there is no one recording per host to merge.
+	echo "slurm-record: continuous mode (--rotate): per-host folders of periods in $out; merge matching ones with linkprof merge -o DIR $out/HOST/PERIOD ..." >&2
+elif "$linkprof" help merge >/dev/null 2>&1; then
 	"$linkprof" merge -o "$out/merged" "${hosts[@]}" || echo "slurm-record: merge failed; the per-host folders are intact" >&2
 else
 	echo "slurm-record: this linkprof has no merge; per-host folders in $out (later: linkprof merge -o $out/merged ${hosts[*]})" >&2

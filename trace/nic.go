@@ -20,8 +20,10 @@ type NIC struct {
 	SpeedBps float64 `json:"speed_bytes_per_s,omitempty"`
 	// TxCounter and RxCounter are the files read, relative to the sysfs
 	// root; UnitBytes is the bytes per counter unit (4 for IB port data
-	// counters), CounterBits 64, or 32 for IB ports without extended
-	// counters (they stop at their maximum instead of wrapping).
+	// counters), CounterBits 64 (sysfs does not say whether an IB port's
+	// data counters are 32-bit, as on HCAs without extended counters,
+	// where they stop at 2^32-1: the sampler flags a read at that value
+	// wrapped).
 	TxCounter   string `json:"tx_counter"`
 	RxCounter   string `json:"rx_counter"`
 	UnitBytes   int    `json:"unit_bytes"`

@@ -109,19 +109,28 @@ func (w *Writer) closeFile() error {
 // PruneRotated removes the oldest folders under parent that RotatedDir
 // named, leaving the newest keep. Nothing else under parent is touched,
 // and a symbolic link is never followed (os.RemoveAll removes the link).
-func PruneRotated(parent string, keep int) (removed []string, err error) {
+// spare (a folder path, "" none) is never removed and counts toward keep:
+// the folder being written, which after the wall clock stepped back is
+// not the newest by name.
+func PruneRotated(parent string, keep int, spare string) (removed []string, err error) {
 	ents, err := os.ReadDir(parent)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %w", parent, err)
 	}
 	var names []string
+	spared := 0
 	for _, e := range ents {
-		if e.IsDir() && e.Type()&os.ModeSymlink == 0 && IsRotatedName(e.Name()) {
-			names = append(names, e.Name())
+		if !e.IsDir() || e.Type()&os.ModeSymlink != 0 || !IsRotatedName(e.Name()) {
+			continue
 		}
+		if spare != "" && filepath.Join(parent, e.Name()) == filepath.Clean(spare) {
+			spared = 1
+			continue
+		}
+		names = append(names, e.Name())
 	}
 	sort.Strings(names) // oldest first
-	for len(names) > max(keep, 0) {
+	for len(names)+spared > max(keep, 0) && len(names) > 0 {
 		dir := filepath.Join(parent, names[0])
 		names = names[1:]
 		if err := os.RemoveAll(dir); err != nil {

@@ -162,7 +162,7 @@ func TestPruneRotated(t *testing.T) {
 	os.Mkdir(filepath.Join(parent, "linkprof-20260101-000000"), 0o755)
 	os.WriteFile(filepath.Join(outside, "keep-me"), nil, 0o644)
 	os.Symlink(outside, filepath.Join(parent, "19990101-000000.000"))
-	removed, err := PruneRotated(parent, 2)
+	removed, err := PruneRotated(parent, 2, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +172,32 @@ func TestPruneRotated(t *testing.T) {
 	for _, p := range []string{made[3], made[4], filepath.Join(parent, "notes.txt"), filepath.Join(parent, "linkprof-20260101-000000"),
 		filepath.Join(outside, "keep-me"), filepath.Join(parent, "19990101-000000.000")} {
 		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s: %v (must stay)", p, err)
+		}
+	}
+}
+
+// The folder being written is never removed, even when it is not the
+// newest by name: after the wall clock stepped back, the next folder is
+// named before the ones already there.
+func TestPruneRotatedSparesOpenFolder(t *testing.T) {
+	parent := t.TempDir()
+	at := func(min int) string {
+		dir := RotatedDir(parent, time.Date(2026, 1, 1, 10, min, 0, 0, time.UTC))
+		os.Mkdir(dir, 0o755)
+		return dir
+	}
+	oldest, older, newest := at(0), at(10), at(20)
+	open := at(5) // made after the clock stepped back to 10:05
+	removed, err := PruneRotated(parent, 2, open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 2 || removed[0] != oldest || removed[1] != older {
+		t.Errorf("removed %v, want %s and %s", removed, oldest, older)
+	}
+	for _, p := range []string{open, newest} {
+		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s: %v (must stay)", p, err)
 		}
 	}

@@ -28,13 +28,19 @@ type closedFolder struct {
 	at  time.Time
 }
 
+// maxQueuedFolders bounds the closed folders waiting for analysis, whatever
+// --keep says (a huge --keep keeps every folder: a slot per folder would
+// not fit in memory). An analysis that far behind will not catch up.
+const maxQueuedFolders = 1024
+
 func newFolderKeeper(analyze bool, keep int) *folderKeeper {
-	return &folderKeeper{analyze: analyze, queue: make(chan closedFolder, keep), done: make(chan struct{})}
+	return &folderKeeper{analyze: analyze, queue: make(chan closedFolder, min(keep, maxQueuedFolders)), done: make(chan struct{})}
 }
 
 // closed takes a folder the recorder just closed (Config.OnRotate). It
-// never blocks the recorder: with analyses --keep folders behind, the
-// folder stays unanalysed (linkprof report analyses it later).
+// never blocks the recorder: with analyses --keep (at most
+// maxQueuedFolders) folders behind, the folder stays unanalysed (linkprof
+// report analyses it later).
 func (k *folderKeeper) closed(dir string) {
 	select {
 	case k.queue <- closedFolder{dir, time.Now()}:
@@ -56,7 +62,8 @@ func (k *folderKeeper) analyzeFolder(c closedFolder) {
 		return
 	}
 	if _, err := os.Stat(c.dir); errors.Is(err, os.ErrNotExist) {
-		return // removed by --keep before its turn came
+		slog.Warn("continuous mode: analysis is behind; folder removed by --keep before it was analysed", "dir", c.dir)
+		return
 	}
 	began := time.Now()
 	if err := pipeline.WriteAll(c.dir, true); err != nil {

@@ -26,6 +26,7 @@ func TestNICFlagsUsageErrors(t *testing.T) {
 		{[]string{"record", "-p", "1", "--nics", "auto,lo"}, `--nics "auto,lo"`},
 		{[]string{"record", "-p", "1", "--nic-hz", "-5"}, "--nic-hz -5: must be a rate from 1 to 10000"},
 		{[]string{"record", "-p", "1", "--nic-hz", "NaN"}, "--nic-hz NaN"},
+		{[]string{"record", "-p", "1", "--nic-hz", "1e-10"}, "--nic-hz 1e-10: must be a rate from 1 to 10000"},
 		{[]string{"record", "-p", "1", "--nics", "eth9", "--sysfs-root", empty}, `--nics: no network device "eth9" (there are: none)`},
 	} {
 		r := linkprof(t, nil, c.args...)

@@ -81,6 +81,21 @@ func TestSlurmRecordScript(t *testing.T) {
 		t.Errorf("output does not name the merge (%q):\n%s", want, output)
 	}
 
+	// With --rotate (the -r example in docs/fleet.md) each host folder
+	// holds a folder per period: nothing to merge as one recording, and
+	// the script says so instead of a failed merge.
+	rotated := filepath.Join(tmp, "rotated")
+	cmd = exec.Command("bash", "../../scripts/slurm-record.sh", "-o", rotated, "-l", linkprofBin, "-r", "--rotate 1s --keep 10",
+		"--", fake.Driver, "rate", "200", "2")
+	cmd.Env = append(withoutSudo(os.Environ()), "PATH="+bin+":"+os.Getenv("PATH"), "SLURM_JOB_NUM_NODES=2")
+	output, err = cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("slurm-record.sh -r '--rotate 1s': %v\n%s", err, output)
+	}
+	if strings.Contains(string(output), "merge failed") || !strings.Contains(string(output), "continuous mode (--rotate)") {
+		t.Errorf("with --rotate: want the per-period folders named, not a merge:\n%s", output)
+	}
+
 	cmd = exec.Command("bash", "../../scripts/slurm-record.sh", "-o", filepath.Join(tmp, "failed"), "-l", linkprofBin, "--", "sh", "-c", "exit 3")
 	cmd.Env = append(withoutSudo(os.Environ()), "PATH="+bin+":"+os.Getenv("PATH"), "SLURM_JOB_NUM_NODES=2")
 	if err := cmd.Run(); cmd.ProcessState.ExitCode() != 3 {
