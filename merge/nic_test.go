@@ -113,6 +113,21 @@ func TestMergedNICsAreTheirHostsLinks(t *testing.T) {
 	if own.DutyCycle <= 0 || math.Abs(r.Net.DutyCycle-own.DutyCycle) > 0.05*own.DutyCycle {
 		t.Errorf("net duty cycle %.4f, host a's own %.4f", r.Net.DutyCycle, own.DutyCycle)
 	}
+	// Each network burst names its host: both hosts burst at the same
+	// moments, so the list holds as many of a's as of b's. A single
+	// recording's bursts name none.
+	perHost := map[string]int{}
+	for _, b := range r.Net.BurstList {
+		perHost[b.Host]++
+	}
+	if len(perHost) != 2 || perHost["a"] == 0 || perHost["a"] != perHost["b"] {
+		t.Errorf("network bursts per host %v, want as many on a as on b and no other", perHost)
+	}
+	for _, b := range own.BurstList {
+		if b.Host != "" {
+			t.Errorf("a single recording's network burst names host %q", b.Host)
+		}
+	}
 }
 
 // A merged trace's timeline has a network track per host: each host's link

@@ -187,6 +187,10 @@ type BurstRow struct {
 	Label          string    `json:"label"`
 	Ops            []BurstOp `json:"ops"`
 	Top            *BurstTop `json:"top_collective,omitempty"`
+	// Host is a network burst's host in a merged recording (its NICs'
+	// host); absent otherwise.
+	Host      string `json:"host,omitempty"`
+	hostIndex int    // a network burst's host index, named by netSection
 }
 
 // BurstOp is what one op carried in a burst.
