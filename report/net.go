@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/linkprof/linkprof/correlate"
-	"github.com/linkprof/linkprof/trace"
 )
 
 // Net is report.json's net: the host's network link, the sampled NICs
@@ -128,10 +127,12 @@ func netSection(res *correlate.Result, a *Aggregator, start int64) *Net {
 		n.MeanTxBytesPerS = s.TxBytes / (float64(span) / 1e9)
 	}
 	slices.SortFunc(n.BurstList, func(x, y BurstRow) int { return cmp.Compare(x.StartNs, y.StartNs) })
-	hosts := nicHosts(res)
+	hosts := res.Meta.Start.Hosts // a merged trace's, as the timeline names them
 	for i := range n.BurstList {
 		n.BurstList[i].StartNs -= start
-		n.BurstList[i].Host = hosts[n.BurstList[i].hostIndex]
+		if h := n.BurstList[i].hostIndex; h < len(hosts) {
+			n.BurstList[i].Host = hosts[h].Name
+		}
 	}
 	if n.BurstList == nil {
 		n.BurstList = []BurstRow{}
@@ -147,19 +148,6 @@ func netLinks(res *correlate.Result) int {
 		hosts[s.Host] = true
 	}
 	return max(len(hosts), 1)
-}
-
-// nicHosts names each host index by its NICs' host (merged recordings
-// only: a single recording's NICs name no host).
-func nicHosts(res *correlate.Result) map[int]string {
-	out := map[int]string{}
-	for _, s := range res.NICs {
-		host, _ := trace.SplitNIC(uint32(s.Index))
-		if s.Host != "" {
-			out[host] = s.Host
-		}
-	}
-	return out
 }
 
 func nics(res *correlate.Result) []NIC {
