@@ -46,6 +46,16 @@ func requirePrivileges(t testing.TB) {
 	t.Skip("eBPF tests need root (uprobes, BPF maps); run as root or in CI")
 }
 
+// skipOutsideCI skips for why, except in CI (CI=true), where a missing
+// capability of the machine must fail the run.
+func skipOutsideCI(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s, and CI=true: refusing to skip", why)
+	}
+	t.Skip(why)
+}
+
 // readTruth returns the lines a driver wrote about its own calls.
 func readTruth(t *testing.T, path string) []string {
 	t.Helper()
