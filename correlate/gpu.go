@@ -124,6 +124,7 @@ func (e *Engine) interval(g *gpuState, iv Interval) {
 	}
 	if active {
 		g.seg.lastActiveStart, g.seg.lastActiveEnd = iv.StartNs, iv.EndNs
+		g.seg.lastActiveBytes = [2]float64{iv.TxBytes, iv.RxBytes}
 	}
 	hot := active && rate >= g.bursts.threshold
 	if hot {

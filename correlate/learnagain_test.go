@@ -37,14 +37,16 @@ func analyzePhysim(t *testing.T, s physim.Scenario) (*physim.Truth, map[string]p
 // The first learning pass models the GPU with the protocol table's
 // factors. physim twocomms seed 8 on 2 ranks runs its uneven all-to-all's
 // grouped sends and receives Simple (1.00) where the table says 1.18: the
-// model runs the group about 10% long, counts that tail among the 16 KiB
-// all-reduces of the next phase, and one pass fitted them 1.735 for the
-// simulator's 2.04 and put Send 6.6% high. The second pass models with
-// the fitted factors, so its rows follow the link more closely: 1.797 and
-// Send +3.8%.
+// model runs the group about 10% long. One pass fitted the 16 KiB
+// all-reduces of the next phase 1.735 for the simulator's 2.04 and put
+// Send 6.6% high; a second pass, modelling with the fitted factors, 1.797
+// and +3.8%. Both because the launches left unserved at the phase's end
+// (ready during its last active interval, behind one the link served
+// short) counted in the next phase's row; they now count in the segment
+// they were ready to run in (segment.go, couldFinish).
 func TestLearnAgainWithFittedFactors(t *testing.T) {
 	truth, ops, fit := analyzePhysim(t, physim.Scenario{Name: "twocomms", Seed: 8, Ranks: 2})
-	if o := ops["Send"]; math.Abs(o.ErrTx) > 0.045 {
+	if o := ops["Send"]; math.Abs(o.ErrTx) > 0.005 {
 		t.Errorf("Send: attributed TX %.0f, truth %.0f: %+.2f%%", o.GotTx, o.TruthTx, 100*o.ErrTx)
 	}
 	ll := truth.Protocols.Factor[0]
@@ -52,7 +54,7 @@ func TestLearnAgainWithFittedFactors(t *testing.T) {
 	for _, r := range fit {
 		if r.Op == "AllReduce" && r.SizeBucket == "16KiB" {
 			found = true
-			if math.Abs(r.Fitted/ll-1) > 0.13 {
+			if math.Abs(r.Fitted/ll-1) > 0.01 {
 				t.Errorf("AllReduce 16 KiB fitted %.3f, the simulator's LL %.3f", r.Fitted, ll)
 			}
 		}

@@ -25,20 +25,22 @@ import (
 // wider, docs/attribution.md ("Limits") says why:
 //   - twocomms: an all-reduce and an all-gather of two communicators (and
 //     a reduce-scatter and an all-reduce) only ever run together, so no
-//     observable splits their bytes but the protocol table, which puts
-//     LL128's extra bytes on the bigger one (AllGather); the grouped sends
-//     and receives of its uneven all_to_all share one factor per group
-//     shape, and its phase's rows share the misfit of the phase after it
-//     (Send).
+//     observable splits their bytes but the protocol table, and the
+//     simulator may run the two of a pair with different protocols (the
+//     all-gather LL128, the all-reduce Simple): the pair's sum is right,
+//     its split is the table's. AllGather and ReduceScatter have wider
+//     bounds; the all-reduces of the pairs share the misfit, but are most
+//     of AllReduce's bytes only on 8 ranks (-1.3% at worst).
 //
 // opBoundOf overrides a scenario's bound for one op.
 var (
 	opBound = map[string]float64{
-		"phasemix": 0.02, "twocomms": 0.05, "served": 0.02, "served-graphs-seen": 0.02,
+		"phasemix": 0.02, "twocomms": 0.02, "served": 0.02, "served-graphs-seen": 0.02,
 		"served-graphs-before": 0.02, "straggler": 0.01,
 	}
 	opBoundOf = map[[2]string]float64{
 		{"twocomms", "AllGather"}:             0.08,
+		{"twocomms", "ReduceScatter"}:         0.05,
 		{"served-graphs-before", "CUDAGraph"}: 0.01,
 	}
 )
