@@ -75,3 +75,29 @@ func TestLearnModelsNoFactorAboveTable(t *testing.T) {
 		t.Errorf("AllReduce: attributed TX %.0f, truth %.0f: %+.2f%%", o.GotTx, o.TruthTx, 100*o.ErrTx)
 	}
 }
+
+// A chunk of a long segment ends settleNs after its last wave even when
+// the model still runs part of the wave: physim served-graphs-before seed
+// 20 on 2 ranks runs a prefill wave of 1 MiB all-reduces LL128 (1.054)
+// where the table says LL (2.0). The model, behind, kept the chunk open to
+// the next wave 340 ms later, of 2.3 MiB all-reduces, and the fit, seeing
+// the two classes only together, gave them 1.634 and 0.796; the decode
+// graph's launches queued behind the first wave then ran in the second,
+// labelled AllReduce+CUDAGraph.
+func TestChunkEndsAfterTheWaveSettles(t *testing.T) {
+	truth, _, fit := analyzePhysim(t, physim.Scenario{Name: "served-graphs-before", Seed: 20, Ranks: 2})
+	ll128 := truth.Protocols.Factor[1]
+	seen := map[string]bool{}
+	for _, r := range fit {
+		if r.Op != "AllReduce" || (r.SizeBucket != "1MiB" && r.SizeBucket != "2.38MiB") {
+			continue
+		}
+		seen[r.SizeBucket] = true
+		if math.Abs(r.Fitted/ll128-1) > 0.01 {
+			t.Errorf("AllReduce %s fitted %.3f, the simulator's LL128 %.3f", r.SizeBucket, r.Fitted, ll128)
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("fitted AllReduce classes %v, want 1MiB and 2.38MiB", seen)
+	}
+}
