@@ -15,8 +15,8 @@ const (
 	// count in the chunk the model finished them in (the GPU may run far
 	// behind the host: its launch time says little). A chunk ends after
 	// at least chunkNs where a cut misplaces at most one interval's bytes
-	// (attributed), outside the segment's waves (lowPoint: below the
-	// burst rule's threshold, or before the segment has a floor no faster
+	// (attributed), outside the segment's waves (lowPoint: near the
+	// segment's floor, or before the segment has a floor no faster
 	// than cutRatio times the slowest of the last cutWindow intervals), or
 	// after maxChunkNs (a collective running across the cut then moves a
 	// little of a chunk's bytes into the next, which the many rows average
@@ -93,15 +93,19 @@ func (lg *learnGPU) remember(bps float64) {
 }
 
 // lowPoint reports whether bps, the rate just remembered, is outside the
-// segment's waves: below hotRatio times its floor so far (the burst rule,
-// burst.go), or, before the segment has a floor (minFloorIntervals), near
-// the lowest recent rate. A served model's decode traffic never goes
-// quiet, and its slowest interval may carry almost nothing: near that
-// alone, a chunk would rarely end between the waves.
+// segment's waves: below warmRatio times its floor so far, or, before the
+// segment has a floor (minFloorIntervals), near the lowest recent rate. A
+// served model's decode traffic never goes quiet, and its slowest interval
+// may carry almost nothing: near that alone, a chunk would rarely end
+// between the waves. Not below the burst rule's hotRatio: a wave's tail,
+// slowed by a rank late to its last all-reduces, runs between the two,
+// and a chunk cut there left the rest of the wave's bytes to the decode
+// steps after it (physim served seed 6 on 4 ranks: decode fitted 2.40 for
+// the simulator's 1.98, the first wave's burst 2.4% short of its bytes).
 func (lg *learnGPU) lowPoint(bps float64) bool {
 	if lg.intervals >= minFloorIntervals {
 		if floor := lg.hist.quantile(floorQuantile); floor > 0 {
-			return bps < hotRatio*floor
+			return bps < warmRatio*floor
 		}
 	}
 	low := bps

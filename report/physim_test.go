@@ -45,6 +45,11 @@ var (
 	}
 )
 
+// phaseBound is how far the bytes a phase's burst gives the phase's ops
+// may be from what the phase moved: per phase, not per op, so it holds
+// where two ops that always run together are split wrongly (twocomms).
+const phaseBound = 0.02
+
 func bound(scenario, op string) float64 {
 	if b, ok := opBoundOf[[2]string{scenario, op}]; ok {
 		return b
@@ -65,7 +70,8 @@ var physimSeeds = flag.Int("physim.seeds", 0, "run seeds 1..N on 2, 4 and 8 rank
 // sharing) the model does not know: calls and payload exact, per-op error
 // within its bound, at most 5% of the link bytes unattributed beyond what
 // truly no collective explains, and the bursts one-to-one with the
-// simulated phases, each labelled with the ops that carried it. The
+// simulated phases, each labelled with the ops that carried it and giving
+// its phase's ops their bytes within phaseBound. The
 // bounds hold at the scenarios' full length, which -short keeps (the
 // whole test takes about 2 s).
 func TestPhysim(t *testing.T) {
@@ -89,6 +95,14 @@ func TestPhysim(t *testing.T) {
 	if *physimSeeds > 0 {
 		t.Log("worst per scenario and op:\n" + worstLines(worst))
 	}
+}
+
+// A chunk of the fit's rows ends near the floor, not merely below the
+// burst rule: physim served seed 6 on 4 ranks has a slow tail on its first
+// prefill wave, and a chunk cut in it gave the wave's last 2.4% to the
+// decode steps after it (runPhysim's per-phase check).
+func TestPhysimWaveTailStaysInItsRow(t *testing.T) {
+	runPhysim(t, physim.Scenario{Name: "served", Seed: 6, Ranks: 4})
 }
 
 // physimWorst is an op's largest error over a scenario's runs.
@@ -167,6 +181,10 @@ func runPhysim(t *testing.T, s physim.Scenario) (string, []physim.OpScore) {
 		if !p.Agree {
 			t.Logf("phase on GPU %d %q is %s, burst says %s", p.Window.GPU, p.Window.Name, p.Window.Label, p.Detected.Label)
 		}
+		if got, want := p.PhaseBytes(); want > 0 && math.Abs(got/want-1) > phaseBound {
+			t.Errorf("phase on GPU %d %q: its burst gave its ops %.0f bytes, truth %.0f: %+.2f%%",
+				p.Window.GPU, p.Window.Name, got, want, 100*(got/want-1))
+		}
 	}
 	line := fmt.Sprintf("%-20s seed %d, %d ranks: worst op %s %+6.2f%%, unattributed %5.2f%% (truly unexplained %4.2f%%), "+
 		"bursts: %d phases, %d detected, %d matched, %d labels agree",
@@ -180,7 +198,11 @@ func reportBursts(r *report.Report, originNs int64) []physim.Detected {
 	var out []physim.Detected
 	for _, b := range r.Bursts.List {
 		start := originNs + b.StartNs
-		out = append(out, physim.Detected{GPU: b.GPU, StartNs: start, EndNs: start + b.DurationNs, Label: b.Label})
+		ops := map[string]float64{}
+		for _, o := range b.Ops {
+			ops[o.Op] += float64(o.TxBytes + o.RxBytes)
+		}
+		out = append(out, physim.Detected{GPU: b.GPU, StartNs: start, EndNs: start + b.DurationNs, Label: b.Label, Ops: ops})
 	}
 	return out
 }

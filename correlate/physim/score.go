@@ -115,7 +115,8 @@ func relErr(got, truth, all float64) float64 {
 type Detected struct {
 	GPU            int
 	StartNs, EndNs int64
-	Label          string // ops joined by "+", or "unattributed"
+	Label          string             // ops joined by "+", or "unattributed"
+	Ops            map[string]float64 // attributed bytes (TX + RX) by op
 }
 
 // Pair is a truth window and the burst matched to it.
@@ -191,6 +192,22 @@ func MatchBursts(windows []Window, got []Detected, slackNs int64) BurstScore {
 		}
 	}
 	return b
+}
+
+// PhaseBytes is what the pair's burst attributed to the ops its phase
+// ran, against what the phase moved (both directions): where two ops
+// always run together their split may be wrong, their sum must not.
+// Unexplained traffic and graphs captured before the recording (named
+// differently by truth and report) are left out.
+func (p Pair) PhaseBytes() (got, truth float64) {
+	for _, o := range p.Window.Ops {
+		if o.Op == "unattributed" || strings.HasPrefix(o.Op, "graph ") {
+			continue
+		}
+		got += p.Detected.Ops[o.Op]
+		truth += o.Bytes
+	}
+	return got, truth
 }
 
 func overlap(w Window, d Detected, slack int64) int64 {
