@@ -16,7 +16,7 @@ import (
 type column struct {
 	kind   trace.Kind
 	class  int16 // quarter-octave message size class (fitClass)
-	fine   int16 // 1/32-octave message size class (fineClass), inside class
+	fine   int16 // 1/fineSteps-octave message size class (fineClass), inside class
 	group  int16 // a group of point-to-point calls (fitgroup.go): how many; class and fine 0
 	nranks int16 // communicator size
 	pid    uint32
@@ -37,13 +37,22 @@ func fitClass(msg uint64) int16 {
 	return int16(math.Ceil(4 * math.Log2(float64(msg))))
 }
 
-// fineClass is a message's 1/32-octave class: a class that holds sizes on
-// both sides of a protocol switch is split into these (fitsplit.go).
+// fineSteps is the classes per octave of fineClass: 0.27% apart, so two
+// messages a token of a served model apart (8-16 KiB of 1-4 MiB) fall in
+// two fine classes. Two prefill waves less than 1/32 octave apart (the
+// step before) straddled NCCL's switch from LL to LL128 in one class
+// (physim served seed 40 on 2 ranks: fitted 1.34 for 2.03 and 1.06, one
+// wave 20% short of its bytes).
+const fineSteps = 256
+
+// fineClass is a message's 1/fineSteps-octave class: a class that holds
+// sizes on both sides of a protocol switch is split into these
+// (fitsplit.go).
 func fineClass(msg uint64) int16 {
 	if msg <= 1 {
 		return 0
 	}
-	return int16(math.Ceil(32 * math.Log2(float64(msg))))
+	return int16(math.Ceil(fineSteps * math.Log2(float64(msg))))
 }
 
 // upper is the largest message of the column's class.

@@ -11,7 +11,7 @@ import (
 // both sides, and then no one factor fits it: its rows misfit by far more
 // than the others' (a served model's prefill waves of varying token
 // counts: 0.27 where the classes beside it have under 0.01). Such a class
-// is split into its 1/32-octave classes (fineClass), each fitted on its
+// is split into its fine classes (fineClass), each fitted on its
 // own with the class's fit as its prior, so a fine class whose calls the
 // rows tell apart follows the data and one they do not stays at the
 // class's factor.
@@ -105,5 +105,5 @@ func (c column) upperSize() uint64 {
 	if c.fine == 0 {
 		return c.upper()
 	}
-	return uint64(math.Round(math.Exp2(float64(c.fine) / 32)))
+	return uint64(math.Round(math.Exp2(float64(c.fine) / fineSteps)))
 }
