@@ -43,7 +43,7 @@ func learnServed(t *testing.T, s physim.Scenario, acrossOnly bool) {
 	p := truth.Protocols
 	checked, split := 0, 0
 	for c, got := range known.fit.values {
-		lo, hi := math.Exp2(float64(c.fine-1)/32), math.Exp2(float64(c.fine)/32)
+		lo, hi := math.Exp2(float64(c.fine-1)/fineSteps), math.Exp2(float64(c.fine)/fineSteps)
 		if lo <= float64(p.LLMaxBytes) && hi > float64(p.LLMaxBytes) ||
 			lo <= float64(p.LL128MaxBytes) && hi > float64(p.LL128MaxBytes) {
 			continue // sizes on both sides of a switch: no one factor
