@@ -170,7 +170,8 @@ func fillEarly(streams []*stream, d int, t1 int64, total, rem float64, out []sha
 // row of the fit cut at t counts them in the next, though some of those
 // bytes, or all where the model expects too much, crossed the link before
 // the cut (learn.go). Launches after t are not in the model's way yet
-// (events may be handled ahead of the samples).
+// (events may be handled ahead of the samples), nor are those counted in
+// a row already (learn.go, countReadyBy).
 func (g *gpuState) unfinishedWithin(t int64, budget float64) bool {
 	var b float64
 	for _, s := range g.streams {
@@ -178,7 +179,7 @@ func (g *gpuState) unfinishedWithin(t int64, budget float64) bool {
 			if l.hostNs > t {
 				break
 			}
-			if l.left > 0 {
+			if l.left > 0 && !l.counted {
 				if b += l.exp[tx] + l.exp[rx]; b > budget {
 					return false
 				}

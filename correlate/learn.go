@@ -77,6 +77,10 @@ type learnGPU struct {
 	recent     [cutWindow]float64 // the last intervals' rates
 	nRecent    int
 	lastHotEnd int64 // the end of the last interval in a wave (lowPoint)
+	// sinceHot is the bytes (the busier direction's) of the intervals
+	// after lastHotEnd: their mean rate tells a wave's end from its
+	// slower stretch (settled).
+	sinceHot float64
 	// Windows of launches of unknown bytes (launchsplit.go): the last per
 	// stream, those counted in the open chunk, and a closed row they hold.
 	chunkSeq uint64
@@ -154,9 +158,11 @@ func (ln *learner) interval(g *gpuState, iv *Interval, bps float64, active bool)
 		lg.maxBps = max(lg.maxBps, bps)
 		lg.remember(bps)
 		if !lg.lowPoint(bps) {
-			lg.lastHotEnd = iv.EndNs
+			lg.lastHotEnd, lg.sinceHot = iv.EndNs, 0
+			return
 		}
 	}
+	lg.sinceHot += max(iv.TxBytes, iv.RxBytes)
 }
 
 // attributed ends the open chunk after an interval the model has run,
@@ -173,7 +179,7 @@ func (ln *learner) attributed(g *gpuState, iv *Interval, bps float64, active boo
 	case span >= maxChunkNs || span >= chunkNs && active && iv.EndNs-lg.lastHotEnd >= g.seg.gapNs() &&
 		g.unfinishedWithin(iv.EndNs, iv.TxBytes+iv.RxBytes):
 		ln.cut(g, lg, iv.EndNs)
-	case span >= chunkNs && active && lg.lastHotEnd > lg.chunkStart && iv.EndNs-lg.lastHotEnd >= settleNs:
+	case span >= chunkNs && active && lg.lastHotEnd > lg.chunkStart && lg.settled(iv.EndNs):
 		// The wave is long over, yet the model still runs some of it: it
 		// expected more of its calls than they moved.
 		ln.countReadyBy(g, lg, lg.lastHotEnd)
@@ -181,16 +187,30 @@ func (ln *learner) attributed(g *gpuState, iv *Interval, bps float64, active boo
 	}
 }
 
-// countReadyBy counts in the open chunk the unfinished launches ready by
-// t, the end of the chunk's last wave (they stay in the model, which
-// finishes them when it will; they count once).
+// settled reports whether the chunk's last wave ended settleNs or more
+// before t, and the link has run at under 1/hotRatio of the segment's peak
+// rate since. Outside a segment's floor, lowPoint's wave may end where a
+// wave only slowed (a segment mostly of waves: a prefill wave paused for a
+// late rank), and its calls still to run there are no model's excess
+// (physim served-graphs-before seed 26 on 8 ranks: counted early, they
+// left a decode graph's launch-only rows short, CUDAGraph +10%).
+func (lg *learnGPU) settled(t int64) bool {
+	since := t - lg.lastHotEnd
+	return since >= settleNs && lg.sinceHot/float64(since)*1e9 < lg.maxBps/hotRatio
+}
+
+// countReadyBy counts in the open chunk the unfinished launches of known
+// bytes ready by t, the end of the chunk's last wave (they stay in the
+// model, which finishes them when it will; they count once).
 func (ln *learner) countReadyBy(g *gpuState, lg *learnGPU, t int64) {
 	for _, s := range g.streams {
 		for _, l := range s.q[s.head:] {
 			if l.hostNs > t {
 				break
 			}
-			if !l.counted && l.readyBefore(t) {
+			// A launch of unknown bytes (a graph captured before the
+			// recording) counts over its window (launchsplit.go).
+			if !l.counted && l.exp[tx]+l.exp[rx] > 0 && len(l.waits) == 0 && l.readyNs < t {
 				ln.count(g, lg, l, nil)
 				l.counted = true
 			}
