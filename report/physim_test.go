@@ -30,12 +30,14 @@ import (
 //     all-gather LL128, the all-reduce Simple): the pair's sum is right,
 //     its split is the table's. AllGather and ReduceScatter have wider
 //     bounds; the all-reduces of the pairs share the misfit, but are most
-//     of AllReduce's bytes only on 8 ranks (-1.3% at worst).
+//     of AllReduce's bytes only on 8 ranks (-1.5% at worst). twocomms-solo
+//     runs each op of the pairs alone too, as the GPU phase mix does, and
+//     every op meets 2%.
 //
 // opBoundOf overrides a scenario's bound for one op.
 var (
 	opBound = map[string]float64{
-		"phasemix": 0.02, "twocomms": 0.02, "served": 0.02, "served-graphs-seen": 0.02,
+		"phasemix": 0.02, "twocomms": 0.02, "twocomms-solo": 0.02, "served": 0.02, "served-graphs-seen": 0.02,
 		"served-graphs-before": 0.02, "straggler": 0.01,
 	}
 	opBoundOf = map[[2]string]float64{

@@ -19,7 +19,8 @@ type Scenario struct {
 
 var presets = map[string]func(w *world){
 	"phasemix":             phasemix,
-	"twocomms":             twocomms,
+	"twocomms":             func(w *world) { twocomms(w, false) },
+	"twocomms-solo":        func(w *world) { twocomms(w, true) },
 	"served":               func(w *world) { served(w, "") },
 	"served-graphs-seen":   func(w *world) { served(w, "seen") },
 	"served-graphs-before": func(w *world) { served(w, "before") },
@@ -33,7 +34,11 @@ var presets = map[string]func(w *world){
 //     self included); torch broadcast (ncclBcast calling ncclBroadcast);
 //     and a peer copy no collective explains.
 //   - twocomms: two communicators on two streams, some phases running both
-//     at once (the link shared), others one.
+//     at once (the link shared), others one. The ops of a shared phase run
+//     nowhere else: their split is not observable, only their sum.
+//   - twocomms-solo: twocomms with each op of a shared phase also run
+//     alone in a phase of its own, as the GPU phase mix does
+//     (scripts/gpu/phasemix.py): the split becomes observable.
 //   - served: a served-model stand-in: decode steps of small all-reduces
 //     per layer (a low floor), prefill waves of large ones 50-100x the
 //     floor's rate every 150-400 ms; each prefill wave is a phase.
@@ -45,7 +50,7 @@ var presets = map[string]func(w *world){
 //   - straggler: one rank reaches each round of all-reduces a fixed delay
 //     after the others.
 func Names() []string {
-	return []string{"phasemix", "twocomms", "served", "served-graphs-seen", "served-graphs-before", "straggler"}
+	return []string{"phasemix", "twocomms", "twocomms-solo", "served", "served-graphs-seen", "served-graphs-before", "straggler"}
 }
 
 func (s Scenario) check() (Scenario, error) {
@@ -138,7 +143,7 @@ func phasemix(w *world) {
 	}
 }
 
-func twocomms(w *world) {
+func twocomms(w *world, solo bool) {
 	a, b := w.newComm(), w.newComm()
 	w.initComm(a)
 	w.initComm(b)
@@ -154,16 +159,25 @@ func twocomms(w *world) {
 	}
 	nop := func() {}
 	root := w.rng.IntN(w.n)
+	arA32 := func() { w.collective(a, trace.AllReduce, 16<<20, -1) }
+	agB4 := func() { w.collective(b, trace.AllGather, 2<<20, -1) }
+	rsA4 := func() { w.collective(a, trace.ReduceScatter, 2<<20, -1) }
+	arB4 := func() { w.collective(b, trace.AllReduce, 2<<20, -1) }
 	steps := []step{
-		{"A AllReduce 32MiB | B AllGather 4MiB/rank", both(100,
-			func() { w.collective(a, trace.AllReduce, 16<<20, -1) }, func() { w.collective(b, trace.AllGather, 2<<20, -1) })},
+		{"A AllReduce 32MiB | B AllGather 4MiB/rank", both(100, arA32, agB4)},
 		{"B AllReduce 16KiB", both(2000, nop, func() { w.collective(b, trace.AllReduce, 8<<10, -1) })},
 		{"A all_to_all uneven", both(100, func() { w.alltoallv(a, w.splits()) }, nop)},
 		{"B Broadcast 8MiB", both(100, nop, func() { w.collective(b, trace.Bcast, 4<<20, root) })},
-		{"A ReduceScatter 4MiB/rank | B AllReduce 4MiB", both(200,
-			func() { w.collective(a, trace.ReduceScatter, 2<<20, -1) }, func() { w.collective(b, trace.AllReduce, 2<<20, -1) })},
+		{"A ReduceScatter 4MiB/rank | B AllReduce 4MiB", both(200, rsA4, arB4)},
 		{"B AlltoAll 1MiB/peer", both(300, nop, func() { w.alltoall(b, 512<<10) })},
 		{"peer copy", func() { w.peerCopy(9, w.n-1, 0, float64(64<<20+w.rng.Int64N(192<<20))) }},
+	}
+	if solo {
+		steps = append(steps,
+			step{"A AllReduce 32MiB", both(30, arA32, nop)},
+			step{"B AllGather 4MiB/rank", both(30, nop, agB4)},
+			step{"A ReduceScatter 4MiB/rank", both(60, rsA4, nop)},
+			step{"B AllReduce 4MiB", both(60, nop, arB4)})
 	}
 	shuffle(w.rng, steps)
 	for _, s := range steps {
