@@ -266,7 +266,7 @@ func (f *fitter) solve() *Fitted {
 	defer func() { f.rows = f.rows[:first] }()
 	m := f.byClass()
 	keep, x := f.fitRounds(m)
-	if split := f.splitClasses(keep, m, x); split != nil {
+	if split := f.splitClasses(m, x); split != nil {
 		m = split
 		keep, x = f.fitRounds(m)
 	}

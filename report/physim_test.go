@@ -114,6 +114,8 @@ func TestPhysimHardSeeds(t *testing.T) {
 			"the same, and the decode graph's launches took the short wave's bytes (fit.go fineSteps)"},
 		{physim.Scenario{Name: "served-graphs-before", Seed: 20, Ranks: 2},
 			"a model behind on a wave kept its chunk open across the next (learn.go settleNs)"},
+		{physim.Scenario{Name: "served-graphs-before", Seed: 45, Ranks: 2},
+			"a class whose one LL wave was trimmed from the fit stayed whole: the wave got half its bytes (fitsplit.go)"},
 		{physim.Scenario{Name: "twocomms", Seed: 8, Ranks: 2},
 			"launches ready in a segment's last interval counted in the next phase's row (segment.go couldFinish)"},
 	} {
