@@ -38,10 +38,11 @@ func (w *launchWindow) share(t int64) float64 {
 
 // heldRow is a closed row waiting for the windows that run past its end.
 type heldRow struct {
-	b       float64
-	entries []entry
-	cutNs   int64
-	open    []*launchWindow
+	b         float64
+	entries   []entry
+	cutNs     int64
+	open      []*launchWindow
+	joinsPrev bool // as row.joinsPrev
 }
 
 // window starts the window of a launch of unknown bytes on s at t.
@@ -137,7 +138,7 @@ func (ln *learner) settle(lg *learnGPU, h *heldRow, w *launchWindow) {
 	addEntry(&h.entries, w.col, -amt)
 	addEntry(&lg.entries, w.col, amt)
 	if len(h.open) == 0 {
-		ln.fit.add(h.b, h.entries)
+		ln.fit.addOn(lg.gpu, h.joinsPrev, h.b, h.entries)
 		lg.held = nil
 	}
 }

@@ -66,6 +66,8 @@ func newLearner(model *Fitted) *learner {
 
 // learnGPU is the open row and segment statistics of one GPU.
 type learnGPU struct {
+	gpu        int  // the GPU's index: its rows' sequence (fitmerge.go)
+	afterCut   bool // the open chunk began at a chunk cut, not a segment's start
 	chunkStart int64
 	bytes      float64
 	entries    []entry // the open chunk's calls
@@ -122,7 +124,7 @@ func (lg *learnGPU) lowPoint(bps float64) bool {
 func (ln *learner) of(g *gpuState) *learnGPU {
 	lg := ln.gpus[g.index]
 	if lg == nil {
-		lg = &learnGPU{}
+		lg = &learnGPU{gpu: g.index}
 		ln.gpus[g.index] = lg
 	}
 	return lg
@@ -226,10 +228,11 @@ func (ln *learner) cut(g *gpuState, lg *learnGPU, t int64) {
 	ln.countTail(g, lg)
 	carry, open := ln.splitAtCut(lg, t, nil)
 	if len(open) > 0 {
-		lg.held = &heldRow{b: lg.bytes, entries: slices.Clone(lg.entries), cutNs: t, open: open}
+		lg.held = &heldRow{b: lg.bytes, entries: slices.Clone(lg.entries), cutNs: t, open: open, joinsPrev: lg.afterCut}
 	} else {
-		ln.fit.add(lg.bytes, lg.entries)
+		ln.fit.addOn(lg.gpu, lg.afterCut, lg.bytes, lg.entries)
 	}
+	lg.afterCut = true
 	lg.bytes, lg.entries = 0, lg.entries[:0]
 	lg.chunkSeq++
 	for _, e := range carry {
@@ -253,7 +256,8 @@ func (ln *learner) countTail(g *gpuState, lg *learnGPU) {
 // the windows of its launches closed with the link's last bytes).
 func (ln *learner) flush(lg *learnGPU, lastActive int64) {
 	ln.release(lg, lastActive)
-	ln.fit.add(lg.bytes, lg.entries)
+	ln.fit.addOn(lg.gpu, lg.afterCut, lg.bytes, lg.entries)
+	lg.afterCut = false
 	lg.bytes, lg.entries = 0, lg.entries[:0]
 	lg.inChunk = lg.inChunk[:0]
 	lg.chunkSeq++

@@ -116,6 +116,10 @@ func TestPhysimHardSeeds(t *testing.T) {
 			"a model behind on a wave kept its chunk open across the next (learn.go settleNs)"},
 		{physim.Scenario{Name: "served-graphs-before", Seed: 45, Ranks: 2},
 			"a class whose one LL wave was trimmed from the fit stayed whole: the wave got half its bytes (fitsplit.go)"},
+		{physim.Scenario{Name: "served", Seed: 26, Ranks: 8},
+			"a row cut in a dip of a wave was trimmed, its neighbour kept: a class 2.4% low (fitmerge.go)"},
+		{physim.Scenario{Name: "twocomms", Seed: 74, Ranks: 2},
+			"a chunk of calls and no bytes pulled their class's factor to 1.64 for 1.98 (fit.go joinLast)"},
 		{physim.Scenario{Name: "twocomms", Seed: 8, Ranks: 2},
 			"launches ready in a segment's last interval counted in the next phase's row (segment.go couldFinish)"},
 	} {
