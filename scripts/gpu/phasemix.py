@@ -15,7 +15,9 @@ clock start and end) to OUT_JSON.
            --ready-file READY attaches to communicators it never saw made)
 
 --set symm (symm-eager, symm-graph) runs torch symmetric memory phases
-instead (symmphases.py, scripts/gpu/validate_symmmem.sh).
+instead (symmphases.py, scripts/gpu/validate_symmmem.sh); --set waves runs
+tensor-parallel prefill waves of random token counts, matmuls between
+their all-reduces, sizes on both sides of NCCL's protocol switch.
 
 --net runs the phases over NCCL's network transport between the local
 ranks (NCCL_P2P_DISABLE=1 NCCL_SHM_DISABLE=1 NCCL_NET=Socket
@@ -126,6 +128,29 @@ def two_comms(ar_numel, ag_numel, reps):
     return run
 
 
+def tp_wave(tokens, layers, hidden=4096):
+    """A tensor-parallel prefill wave: per layer a matmul, then an
+    all-reduce of its output (tokens x hidden bf16). Token counts from 96
+    to 512 put the messages (0.75-4 MiB) on both sides of NCCL's switch
+    from LL to Simple (between 1 and 2 MiB on H200, docs/validation.md)."""
+    def run(ctx):
+        x = torch.ones(tokens, hidden, dtype=torch.bfloat16, device=ctx.dev)
+        w = torch.full((hidden, hidden), 1e-4, dtype=torch.bfloat16, device=ctx.dev)
+        for _ in range(layers):
+            y = x @ w
+            dist.all_reduce(y)
+            ctx.log("AllReduce", tokens * hidden)
+    return run
+
+
+def wave_phases(seed=11, waves=12, layers=32):
+    """Waves of random token counts (the same on every rank: seeded)."""
+    import random
+    rng = random.Random(seed)
+    return [("wave_%d_tokens_%d" % (i, t), tp_wave(t, layers), None)
+            for i, t in enumerate(rng.randrange(96, 513, 8) for _ in range(waves))]
+
+
 # name, phase, and for a phase of two ops the solo phases that give each
 # op's bytes per call (attribcheck splits the phase's bytes by them).
 PHASES = [
@@ -163,6 +188,8 @@ def phase_set(name):
     """The phases of a set and its setup (rank, device) -> state, or None."""
     if name == "nccl":
         return PHASES, None
+    if name == "waves":
+        return wave_phases(), None
     import symmphases  # scripts/gpu: torch symmetric memory
     return symmphases.SETS[name], symmphases.setup
 
@@ -221,8 +248,9 @@ def main():
     p.add_argument("--world", type=int, default=2)
     p.add_argument("--wait-file", help="after warm-up, wait for this file before the phases")
     p.add_argument("--port", type=int, default=29545)
-    p.add_argument("--set", default="nccl", choices=["nccl", "symm", "symm-eager", "symm-graph"],
-                   help="nccl: the NCCL phases below; symm*: torch symmetric memory (symmphases.py)")
+    p.add_argument("--set", default="nccl", choices=["nccl", "waves", "symm", "symm-eager", "symm-graph"],
+                   help="nccl: the NCCL phases below; waves: tensor-parallel prefill waves of random "
+                   "token counts (tp_wave); symm*: torch symmetric memory (symmphases.py)")
     p.add_argument("--net", action="store_true",
                    help="NCCL's network transport between the local ranks, over lo (NET_ENV)")
     args = p.parse_args()
