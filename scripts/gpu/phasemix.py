@@ -211,6 +211,10 @@ def worker(rank, args):
     # started a 32 MiB phase 9 ms after the other (two honest bursts on
     # one GPU: docs/validation.md). 1 GiB covers every phase's tensors.
     torch.empty(1 << 30, dtype=torch.uint8, device=dev)
+    # And make cuBLAS's handle once: a process's first matmul takes tens of
+    # ms, and rank 0 entered the first wave of --set waves 27 ms after rank
+    # 1 (its first all-reduce's bytes, then quiet: two bursts, attached).
+    torch.ones(64, 64, device=dev) @ torch.ones(64, 64, device=dev)
     torch.cuda.synchronize(dev)
     phase_list, setup = phase_set(args.set)
     state = setup(rank, dev) if setup else None
