@@ -76,7 +76,7 @@ func TestH200Waves(t *testing.T) {
 	if got := float64(opTx(out.Report, "AllReduce")); want == 0 || math.Abs(got/want-1) > 0.005 {
 		t.Errorf("AllReduce: attributed %.0f, phases moved %.0f", got, want)
 	}
-	fitted := 0
+	var ll, simple int
 	for _, f := range out.Report.Calibration {
 		mib, err := strconv.ParseFloat(strings.TrimSuffix(f.SizeBucket, "MiB"), 64)
 		if f.Op != "AllReduce" || f.NRanks != 2 || f.Segments == 0 || err != nil {
@@ -84,20 +84,20 @@ func TestH200Waves(t *testing.T) {
 		}
 		size := mib * (1 << 20)
 		switch {
-		case size > 1<<20 && size <= 1.6*(1<<20): // the 1.44-1.5 MiB waves
-			fitted++
+		case size > 1<<20 && size <= 1.7*(1<<20): // the 1.44-1.5 MiB waves (class 1.68MiB)
+			ll++
 			if math.Abs(f.Fitted/2-1) > 0.02 {
 				t.Errorf("AllReduce %s: fitted %.3f, want LL's 2", f.SizeBucket, f.Fitted)
 			}
 		case size >= 2.5*(1<<20):
-			fitted++
+			simple++
 			if math.Abs(f.Fitted-1) > 0.02 {
 				t.Errorf("AllReduce %s: fitted %.3f, want Simple's 1", f.SizeBucket, f.Fitted)
 			}
 		}
 	}
-	if fitted < 3 {
-		t.Errorf("%d wave classes fitted, want LL ones and Simple ones", fitted)
+	if ll == 0 || simple < 2 {
+		t.Errorf("wave classes fitted: %d LL, %d Simple; want both", ll, simple)
 	}
 	later := *ph
 	later.Phases = ph.Phases[1:]
